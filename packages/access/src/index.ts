@@ -1,0 +1,1 @@
+export { type ProcessSpec, wildduckProcess, wildduckRoot } from './wildduck.js';

@@ -1,0 +1,53 @@
+import net from 'node:net';
+
+/**
+ * Connects to host:port, optionally sends a line, and resolves with the first
+ * line the server answers. Used to decide that a service "really answers".
+ */
+export function firstLine(host: string, port: number, send?: string, timeoutMs = 2_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let buffer = '';
+    const done = (err: Error | null, line?: string) => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(line ?? '');
+    };
+    socket.setTimeout(timeoutMs, () => done(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.on('connect', () => {
+      if (send !== undefined) socket.write(send);
+    });
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      const end = buffer.indexOf('\n');
+      if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+    });
+    socket.on('error', (err) => done(err));
+    socket.on('end', () => done(new Error(`${host}:${port} closed the connection without answering`)));
+  });
+}
+
+/** True when nothing accepts connections on host:port. */
+export function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Retries `check` until it resolves or `timeoutMs` passes; rejects with the last error. */
+export async function waitUntil(check: () => Promise<unknown>, timeoutMs: number, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error('timed out');
+}

@@ -1,0 +1,59 @@
+import type { KuraConfig } from '@kura/config';
+import { ensureUser, openStore, pingStore } from '@kura/store';
+import { describeEndpoints, type Endpoints, writeEndpoints } from './endpoints.js';
+import { prepareDataDir } from './prepare.js';
+import { localServices } from './services.js';
+import { Supervisor } from './supervisor.js';
+
+export interface StackOptions {
+  /** Where service output is echoed (prefixed); logs always go to files in the data dir. */
+  echo?: NodeJS.WritableStream;
+  /** Progress lines ("starting redis…"). */
+  say?: (line: string) => void;
+  onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+export interface RunningStack {
+  config: KuraConfig;
+  endpoints: Endpoints;
+  supervisor: Supervisor;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole local stack (data tier, Redis, WildDuck, Haraka), each
+ * service only after the ones it depends on answer, then makes sure the demo
+ * account exists. On any failure everything started so far is stopped again.
+ */
+export async function startStack(config: KuraConfig, options: StackOptions = {}): Promise<RunningStack> {
+  const say = options.say ?? (() => {});
+  prepareDataDir(config);
+  const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo });
+  if (options.onUnexpectedExit) supervisor.onUnexpectedExit(options.onUnexpectedExit);
+  try {
+    for (const service of localServices(config)) {
+      say(`starting ${service.name}`);
+      const started = Date.now();
+      await supervisor.start(service);
+      say(`${service.name} answers (${Date.now() - started} ms)`);
+    }
+    await ensureDemoAccount(config);
+    const endpoints = describeEndpoints(config, supervisor.pids);
+    writeEndpoints(config.paths.endpoints, endpoints);
+    return { config, endpoints, supervisor, stop: () => supervisor.stopAll() };
+  } catch (err) {
+    await supervisor.stopAll();
+    throw err;
+  }
+}
+
+async function ensureDemoAccount(config: KuraConfig): Promise<void> {
+  const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
+  try {
+    await pingStore(store);
+    const { demo } = config;
+    await ensureUser(store, { username: demo.username, password: demo.password, address: `${demo.username}@${demo.domain}` });
+  } finally {
+    await store.close();
+  }
+}

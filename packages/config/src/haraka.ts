@@ -1,0 +1,44 @@
+import type { KuraConfig } from './resolve.js';
+
+/** Files of a Haraka config directory (relative path → content), generated from Kura's config. */
+export type HarakaFiles = Record<string, string>;
+
+export interface HarakaOptions {
+  smtpPort?: number;
+  /** Absolute path of Kura's inbound plugin module. */
+  pluginModule: string;
+}
+
+export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): HarakaFiles {
+  const port = options.smtpPort ?? config.ports.smtp;
+  return {
+    'config/me': `${config.hostname}\n`,
+    'config/smtp.ini': ini({
+      main: { listen: `${config.host}:${port}`, nodes: 0, graceful_shutdown: true, force_shutdown_timeout: 10 },
+    }),
+    'config/connection.ini': ini({
+      main: { smtputf8: true },
+      max: { bytes: config.smtp.maxMessageBytes, line_length: 1000, data_line_length: 1000 * 1000, errors: 10 },
+      message: { greeting: `${config.hostname} ESMTP Kura` },
+    }),
+    'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'default' } }),
+    // Only Kura's plugin: recipients, durable delivery. Order is the SMTP dialogue's.
+    'config/plugins': 'kura\n',
+    // A folder plugin whose package points at the compiled inbound plugin.
+    'plugins/kura/package.json': `${JSON.stringify({ name: 'kura', private: true, main: 'index.js' }, null, 2)}\n`,
+    'plugins/kura/index.js': `module.exports = require(${JSON.stringify(options.pluginModule)});\n`,
+  };
+}
+
+function harakaLogLevel(level: KuraConfig['logLevel']): string {
+  return level === 'trace' ? 'protocol' : level === 'debug' ? 'debug' : level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'info';
+}
+
+function ini(sections: Record<string, Record<string, string | number | boolean>>): string {
+  return Object.entries(sections)
+    .map(([name, values]) => {
+      const lines = Object.entries(values).map(([key, value]) => `${key}=${value}`);
+      return `[${name}]\n${lines.join('\n')}\n`;
+    })
+    .join('\n');
+}

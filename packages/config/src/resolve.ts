@@ -1,0 +1,46 @@
+import path from 'node:path';
+import type { KuraConfigFile } from './schema.js';
+
+/** A configuration with every derived value filled in: what components read at run time. */
+export interface KuraConfig extends KuraConfigFile {
+  dataDir: string;
+  mongodbUri: string;
+  redisUrl: string;
+  /** Which tiers the local stack starts itself (false: an external service is configured). */
+  local: { mongodb: boolean; redis: boolean };
+  paths: {
+    run: string;
+    logs: string;
+    ferretdb: string;
+    redis: string;
+    wildduckConfig: string;
+    harakaDir: string;
+    resolvedConfig: string;
+    endpoints: string;
+  };
+}
+
+export function resolveConfig(file: KuraConfigFile, baseDir: string): KuraConfig {
+  const dataDir = path.resolve(baseDir, file.dataDir);
+  const run = path.join(dataDir, 'run');
+  const mongodbUri =
+    file.mongodb.uri ?? `mongodb://${file.host}:${file.ports.mongodb}/${file.mongodb.database}`;
+  const redisUrl = file.redis.url ?? `redis://${file.host}:${file.ports.redis}/${file.redis.db}`;
+  return {
+    ...file,
+    dataDir,
+    mongodbUri,
+    redisUrl,
+    local: { mongodb: file.mongodb.uri === undefined, redis: file.redis.url === undefined },
+    paths: {
+      run,
+      logs: path.join(dataDir, 'logs'),
+      ferretdb: path.join(dataDir, 'ferretdb'),
+      redis: path.join(dataDir, 'redis'),
+      wildduckConfig: path.join(run, 'wildduck.toml'),
+      harakaDir: path.join(run, 'haraka'),
+      resolvedConfig: path.join(run, 'kura.resolved.json'),
+      endpoints: path.join(dataDir, 'endpoints.json'),
+    },
+  };
+}

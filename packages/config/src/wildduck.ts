@@ -1,0 +1,60 @@
+import { stringify } from 'smol-toml';
+import type { KuraConfig } from './resolve.js';
+
+export interface WildDuckPorts {
+  imap: number;
+  pop3: number;
+  api: number;
+}
+
+/**
+ * WildDuck's configuration overlay (merged by WildDuck over its own defaults).
+ * Ports are a parameter so that several instances can share one Kura config.
+ */
+export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = config.ports): string {
+  const host = config.host;
+  return stringify({
+    emailDomain: config.demo.domain,
+    processes: 1,
+    dbs: {
+      mongo: config.mongodbUri,
+      redis: config.redisUrl,
+      sender: 'zone-mta',
+    },
+    imap: {
+      enabled: true,
+      host,
+      port: ports.imap,
+      secure: false,
+      // Loopback listener without certificates: clients must not be offered STARTTLS
+      // with WildDuck's sample certificate. Production terminates TLS at HAProxy.
+      disableSTARTTLS: true,
+      setup: { hostname: config.hostname, secure: false, port: ports.imap },
+    },
+    pop3: {
+      enabled: true,
+      host,
+      port: ports.pop3,
+      secure: false,
+      disableSTARTTLS: true,
+      setup: { hostname: config.hostname, secure: false, port: ports.pop3 },
+    },
+    lmtp: { enabled: false },
+    api: {
+      enabled: true,
+      host,
+      port: ports.api,
+      secure: false,
+      accessControl: { enabled: false },
+    },
+    tasks: { enabled: true },
+    webhooks: { enabled: false },
+    elasticsearch: { enabled: false, indexer: { enabled: false } },
+    log: { level: wildDuckLogLevel(config.logLevel) },
+    smtp: { setup: { hostname: config.hostname, secure: false, port: config.ports.smtp } },
+  });
+}
+
+function wildDuckLogLevel(level: KuraConfig['logLevel']): string {
+  return level === 'trace' ? 'silly' : level === 'debug' ? 'verbose' : level;
+}

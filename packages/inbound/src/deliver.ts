@@ -1,0 +1,49 @@
+import { deliverToInbox } from '@kura/store';
+import { ObjectId } from 'mongodb';
+import { codes, dsn } from './codes.js';
+import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import { ACCEPTED } from './recipients.js';
+import { getStore, inboundConfig } from './store-handle.js';
+
+/**
+ * QUEUE: store one copy per accepted recipient and answer 250 only once every
+ * copy is acknowledged by the database. Any doubt answers 451 so the sender
+ * keeps the message and retries.
+ */
+export async function deliverMessage(plugin: unknown, next: Next, connection: HarakaConnection) {
+  const txn = connection.transaction;
+  if (!txn) return next();
+  const accepted = (txn.notes[ACCEPTED] ?? {}) as Record<string, string>;
+  const recipients = Object.entries(accepted);
+  if (recipients.length === 0) return next();
+
+  try {
+    const raw = await readMessage(txn);
+    const store = await getStore();
+    const { smtp } = inboundConfig();
+    const started = Date.now();
+    for (const [recipient, userId] of recipients) {
+      const receipt = await deliverToInbox(store, {
+        userId: new ObjectId(userId),
+        raw,
+        envelopeFrom: txn.mail_from.address() ?? '',
+        recipient,
+        queueId: txn.uuid,
+        remoteAddress: connection.remote.ip,
+        timeoutMs: smtp.deliveryTimeoutMs,
+      });
+      connection.loginfo(plugin, `stored for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
+    }
+    txn.results.add(plugin, { pass: 'stored', recipients: recipients.length, ms: Date.now() - started });
+    return next(codes.OK, `Message stored (${txn.uuid})`);
+  } catch (err) {
+    connection.logerror(plugin, `delivery failed, answering 451: ${(err as Error).message}`);
+    txn.results.add(plugin, { fail: 'store', err: (err as Error).message });
+    return next(codes.DENYSOFT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
+  }
+}
+
+/** The message exactly as received (dot-unstuffed, CRLF line endings), trace headers included. */
+function readMessage(txn: HarakaTransaction): Promise<Buffer> {
+  return new Promise((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+}

@@ -1,0 +1,40 @@
+import { lookupRecipient } from '@kura/store';
+import { codes, dsn } from './codes.js';
+import type { HarakaAddress, HarakaConnection, Next } from './haraka.js';
+import { getStore } from './store-handle.js';
+
+/** Recipients the store accepted, per transaction: address → user id (hex). */
+export const ACCEPTED = 'kura.recipients';
+
+/** RCPT TO: the store decides; an unanswerable lookup is a temporary failure, never a reject. */
+export async function checkRecipient(plugin: unknown, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
+  const txn = connection.transaction;
+  const rcpt = params[0];
+  if (!txn) return next();
+  const address = rcpt.address();
+  try {
+    const store = await getStore();
+    const found = await lookupRecipient(store, address);
+    switch (found.status) {
+      case 'deliver': {
+        const accepted = (txn.notes[ACCEPTED] ??= {}) as Record<string, string>;
+        accepted[address] = found.userId.toHexString();
+        txn.results.add(plugin, { pass: `rcpt:${address}` });
+        return next(codes.OK);
+      }
+      case 'unknown':
+        txn.results.add(plugin, { fail: `rcpt:unknown:${address}` });
+        return next(codes.DENY, dsn.no_such_user(`No such user here: ${address}`));
+      case 'disabled':
+        txn.results.add(plugin, { fail: `rcpt:disabled:${address}` });
+        return next(codes.DENY, dsn.mbox_disabled(`Mailbox disabled: ${address}`));
+      case 'over-quota':
+        txn.results.add(plugin, { fail: `rcpt:over-quota:${address}` });
+        return next(codes.DENYSOFT, dsn.mbox_full(`Mailbox full, try again later: ${address}`, 452));
+    }
+  } catch (err) {
+    connection.logerror(plugin, `recipient lookup for ${address} failed: ${(err as Error).message}`);
+    txn.results.add(plugin, { fail: `rcpt:store-unavailable:${address}` });
+    return next(codes.DENYSOFT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
+  }
+}

@@ -1,0 +1,35 @@
+import { type KuraConfig, readResolvedConfig } from '@kura/config';
+import { openStore, type Store } from '@kura/store';
+
+/**
+ * One store connection per Haraka process, opened on first use so that a data
+ * tier that is down at start-up only delays mail (4xx) instead of stopping Haraka.
+ */
+let config: KuraConfig | undefined;
+let opening: Promise<Store> | undefined;
+
+export function inboundConfig(): KuraConfig {
+  if (config) return config;
+  const file = process.env.KURA_CONFIG_RESOLVED;
+  if (!file) throw new Error('KURA_CONFIG_RESOLVED is not set: start Haraka through `kura up`');
+  config = readResolvedConfig(file);
+  return config;
+}
+
+export function getStore(): Promise<Store> {
+  if (!opening) {
+    const { mongodbUri, redisUrl } = inboundConfig();
+    opening = openStore({ mongodbUri, redisUrl });
+    // A failed open is retried by the next transaction rather than cached forever.
+    opening.catch(() => {
+      opening = undefined;
+    });
+  }
+  return opening;
+}
+
+export async function closeStore(): Promise<void> {
+  const current = opening;
+  opening = undefined;
+  if (current) await (await current).close().catch(() => undefined);
+}

@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import { type Db, MongoClient } from 'mongodb';
+import { createHandlers, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';
+
+export interface StoreOptions {
+  mongodbUri: string;
+  redisUrl: string;
+  /** How long to wait for a usable data tier before an operation fails (and mail is temp-failed). */
+  serverSelectionTimeoutMs?: number;
+}
+
+/** Open connections to the mail store plus WildDuck's handlers on top of them. */
+export interface Store {
+  client: MongoClient;
+  db: Db;
+  redis: Redis;
+  messages: WildDuckMessageHandler;
+  users: WildDuckUserHandler;
+  close(): Promise<void>;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  // Every acknowledged write waits for a journaled majority: on a replica set
+  // that is what makes "250 OK" survive the loss of the primary.
+  const client = new MongoClient(options.mongodbUri, {
+    writeConcern: { w: 'majority', journal: true },
+    retryWrites: true,
+    retryReads: true,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
+    connectTimeoutMS: 5_000,
+    appName: 'kura',
+  });
+  await client.connect();
+  const redis = new Redis(options.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    connectTimeout: 5_000,
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    await client.close();
+    redis.disconnect();
+    throw err;
+  }
+  const db = client.db();
+  const { messages, users } = createHandlers(db, redis);
+  return {
+    client,
+    db,
+    redis,
+    messages,
+    users,
+    async close() {
+      redis.disconnect();
+      await client.close();
+    },
+  };
+}
+
+/** Round-trips to both tiers; throws when either cannot answer. */
+export async function pingStore(store: Store): Promise<void> {
+  await store.db.command({ ping: 1 });
+  await store.redis.ping();
+}
+
+/** One-shot check that a MongoDB-compatible server answers at `uri`. */
+export async function pingDatabase(uri: string, timeoutMs = 2_000): Promise<void> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+  try {
+    await client.connect();
+    await client.db().command({ ping: 1 });
+  } finally {
+    await client.close();
+  }
+}

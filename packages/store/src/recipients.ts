@@ -1,0 +1,39 @@
+import type { ObjectId } from 'mongodb';
+import type { Store } from './connect.js';
+
+/** What the store knows about one envelope recipient, as the RCPT phase needs it. */
+export type RecipientLookup =
+  | { status: 'deliver'; userId: ObjectId; username: string }
+  | { status: 'unknown' }
+  | { status: 'disabled'; username: string }
+  | { status: 'over-quota'; username: string; quota: number; storageUsed: number };
+
+interface UserState {
+  _id: ObjectId;
+  username: string;
+  disabled?: boolean;
+  suspended?: boolean;
+  quota?: number;
+  storageUsed?: number;
+}
+
+/**
+ * Resolves an address the way WildDuck does (exact address, domain alias,
+ * wildcard) and reports whether mail for it can be accepted now.
+ */
+export async function lookupRecipient(store: Store, address: string): Promise<RecipientLookup> {
+  const record = await store.users.asyncResolveAddress(address, { wildcard: true });
+  const userId = record ? (record.user ?? record.targets?.find((t) => t.type === 'user')?.user) : undefined;
+  if (!userId) return { status: 'unknown' };
+
+  const user = await store.db
+    .collection<UserState>('users')
+    .findOne({ _id: userId }, { projection: { username: 1, disabled: 1, suspended: 1, quota: 1, storageUsed: 1 } });
+  if (!user) return { status: 'unknown' };
+  if (user.disabled || user.suspended) return { status: 'disabled', username: user.username };
+
+  const quota = user.quota ?? 0;
+  const storageUsed = user.storageUsed ?? 0;
+  if (quota > 0 && storageUsed >= quota) return { status: 'over-quota', username: user.username, quota, storageUsed };
+  return { status: 'deliver', userId: user._id, username: user.username };
+}

@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Db } from 'mongodb';
+import type { Redis } from 'ioredis';
+
+/**
+ * WildDuck's storage handlers, loaded from the pinned @zone-eu/wildduck package.
+ * Messages are stored by WildDuck's own code so that IMAP and POP3 read them
+ * exactly as if WildDuck had received them itself.
+ */
+
+export interface WildDuckMessageHandler {
+  addAsync(options: Record<string, unknown>): Promise<{ status: string; data: AddedMessage }>;
+  counters: unknown;
+}
+
+export interface AddedMessage {
+  id: unknown;
+  mailbox: unknown;
+  uid: number;
+  size: number;
+  status?: string;
+}
+
+export interface WildDuckUserHandler {
+  asyncResolveAddress(address: string, options?: { wildcard?: boolean; projection?: Record<string, boolean> }): Promise<AddressRecord | false>;
+  create(data: Record<string, unknown>): Promise<unknown>;
+  asyncAuthenticate(username: string, password: string, scope: string, meta: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface AddressRecord {
+  _id: unknown;
+  user?: import('mongodb').ObjectId;
+  targets?: Array<{ type: string; value: unknown; user?: import('mongodb').ObjectId }>;
+}
+
+interface WildDuckModules {
+  MessageHandler: new (options: Record<string, unknown>) => WildDuckMessageHandler;
+  UserHandler: new (options: Record<string, unknown>) => WildDuckUserHandler;
+}
+
+let modules: WildDuckModules | undefined;
+
+function load(): WildDuckModules {
+  if (modules) return modules;
+  const require = createRequire(import.meta.url);
+  const root = path.dirname(require.resolve('@zone-eu/wildduck/package.json'));
+  // WildDuck's library modules read its config at require time; point them at
+  // WildDuck's own defaults instead of the current directory.
+  process.env.NODE_CONFIG_DIR ??= path.join(root, 'config');
+  modules = {
+    MessageHandler: require(path.join(root, 'lib/message-handler.js')),
+    UserHandler: require(path.join(root, 'lib/user-handler.js')),
+  };
+  return modules;
+}
+
+export function createHandlers(database: Db, redis: Redis) {
+  const { MessageHandler, UserHandler } = load();
+  const messages = new MessageHandler({
+    database,
+    users: database,
+    gridfs: database,
+    redis,
+    attachments: { type: 'gridstore', bucket: 'attachments', decodeBase64: true },
+  });
+  const users = new UserHandler({ database, users: database, gridfs: database, redis, messageHandler: messages });
+  return { messages, users };
+}

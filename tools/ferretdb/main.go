@@ -1,0 +1,77 @@
+// Command ferretdb-kura runs FerretDB 1.24 with its SQLite backend as Kura's
+// local data tier. It embeds FerretDB's library package instead of its
+// command, whose version file is generated at release time and is missing
+// from the module. The embeddable package keeps telemetry disabled.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27018", "TCP address to listen on (loopback only)")
+	dataDir := flag.String("data-dir", "", "directory for the SQLite databases (required)")
+	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	flag.Parse()
+
+	if err := run(*listen, *dataDir, *logLevel); err != nil {
+		fmt.Fprintln(os.Stderr, "ferretdb-kura:", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, dataDir, logLevel string) error {
+	if dataDir == "" {
+		return fmt.Errorf("--data-dir is required")
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--listen %q: only loopback addresses are allowed", listen)
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return fmt.Errorf("data dir %s: %w", abs, err)
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: %w", logLevel, err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	logger.Info("ferretdb-kura listening", "uri", f.MongoDBURI(), "data", abs)
+	if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

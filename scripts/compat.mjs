@@ -48,8 +48,8 @@ class HarnessError extends Error {}
 
 // Each child gets its own process group so that stopping it also stops what
 // it spawned (mocha runs prepare.sh, which runs curl and mongosh).
-function startProcess(name, command, args, { cwd, env, logFile }) {
-  const fd = fs.openSync(logFile, 'w');
+function startProcess(name, command, args, { cwd, env, logFile, append = false }) {
+  const fd = fs.openSync(logFile, append ? 'a' : 'w');
   const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   child.label = name;
@@ -376,53 +376,85 @@ function mochaEnv(work, ports, binDir) {
   };
 }
 
+// Mocha gives up on a whole group when one file cannot be loaded (e.g. a
+// missing devDependency). Such a file is set aside and the group run again, so
+// that one missing module does not hide the results of all the other files.
 async function runGroup(group, { suiteDir, work, env, reporter, timeoutMs }) {
   const files = expandFiles(suiteDir, group.patterns);
   const eventsFile = path.join(work, `events-${group.name}.jsonl`);
   const logFile = path.join(LOG_DIR, `mocha-${group.name}.log`);
-  fs.writeFileSync(eventsFile, '');
+  const started = Date.now();
+  const unloadable = [];
   log(`group ${group.name}: running ${files.length} files (limit ${Math.round(timeoutMs / 1000)}s)`);
 
-  const started = Date.now();
-  // --exit as under grunt, whose mocha run does not wait for open handles.
-  const args = [MOCHA_BIN, '--reporter', reporter, '--exit', '--no-config', '--no-package', ...files];
-  const child = startProcess(`mocha ${group.name}`, process.execPath, args, {
-    cwd: suiteDir,
-    env: { ...env, KURA_COMPAT_EVENTS: eventsFile },
-    logFile,
-  });
+  let run;
+  for (;;) {
+    const runnable = files.filter(file => !unloadable.some(u => u.file === file));
+    const remainingMs = Math.max(1000, timeoutMs - (Date.now() - started));
+    run = await runMocha(group.name, runnable, { suiteDir, env, reporter, eventsFile, logFile, timeoutMs: remainingMs });
+    if (run.loaded || run.timedOut) break;
+    const failure = loadFailure(logFile, runnable);
+    if (!failure) break;
+    unloadable.push(failure);
+    log(`group ${group.name}: ${failure.file} cannot be loaded (${failure.error}); running the group without it`);
+  }
 
-  let timedOut = false;
-  const limit = setTimeout(() => {
-    timedOut = true;
-    log(`group ${group.name}: time limit reached, stopping it`);
-    stopProcess(child);
-  }, timeoutMs);
-  const heartbeat = setInterval(() => {
-    const s = summarize(readEvents(eventsFile));
-    log(`group ${group.name}: ${s.passed} passed, ${s.failed} failed so far (${elapsed(started)})`);
-  }, 60_000);
-  const { code, signal } = await child.exited;
-  clearTimeout(limit);
-  clearInterval(heartbeat);
-
-  const events = readEvents(eventsFile);
   const result = {
     name: group.name,
     files: files.length,
-    ...summarize(events, suiteDir),
-    timedOut,
-    exitCode: code,
-    signal,
+    unloadable,
+    ...summarize(readEvents(eventsFile), suiteDir),
+    timedOut: run.timedOut,
+    exitCode: run.code,
+    signal: run.signal,
     durationSeconds: Math.round((Date.now() - started) / 1000),
     log: path.relative(ROOT, logFile),
   };
-  if (!events.some(e => e.type === 'begin')) result.loadError = tail(logFile, 20);
+  if (!run.loaded) result.loadError = tail(logFile, 20);
   log(
     `group ${group.name}: ${result.passed} passed, ${result.failed} failed, ${result.pending} pending, ` +
       `${result.notRun} not run (${elapsed(started)})`,
   );
   return result;
+}
+
+async function runMocha(name, files, { suiteDir, env, reporter, eventsFile, logFile, timeoutMs }) {
+  fs.writeFileSync(eventsFile, '');
+  const started = Date.now();
+  // --exit as under grunt, whose mocha run does not wait for open handles.
+  const args = [MOCHA_BIN, '--reporter', reporter, '--exit', '--no-config', '--no-package', ...files];
+  const child = startProcess(`mocha ${name}`, process.execPath, args, {
+    cwd: suiteDir,
+    env: { ...env, KURA_COMPAT_EVENTS: eventsFile },
+    logFile,
+    append: true,
+  });
+
+  let timedOut = false;
+  const limit = setTimeout(() => {
+    timedOut = true;
+    log(`group ${name}: time limit reached, stopping it`);
+    stopProcess(child);
+  }, timeoutMs);
+  const heartbeat = setInterval(() => {
+    const s = summarize(readEvents(eventsFile));
+    log(`group ${name}: ${s.passed} passed, ${s.failed} failed so far (${elapsed(started)})`);
+  }, 60_000);
+  const { code, signal } = await child.exited;
+  clearTimeout(limit);
+  clearInterval(heartbeat);
+  const loaded = readEvents(eventsFile).some(e => e.type === 'begin');
+  return { code, signal, timedOut, loaded };
+}
+
+// Finds the group file named in mocha's "Exception during run" output.
+function loadFailure(logFile, files) {
+  const text = fs.readFileSync(logFile, 'utf8');
+  const exception = text.slice(text.lastIndexOf('Exception during run'));
+  const file = files.find(f => exception.includes(`/${f}`));
+  if (!file) return null;
+  const error = exception.match(/Error: ([^\n]+)/)?.[1] ?? 'load error';
+  return { file, error };
 }
 
 function readEvents(file) {

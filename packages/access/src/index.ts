@@ -1,1 +1,1 @@
-export { type ProcessSpec, wildduckProcess, wildduckRoot } from './wildduck.js';
+export { type ProcessSpec, type WildDuckProcessOptions, wildduckProcess, wildduckRoot } from './wildduck.js';

@@ -16,14 +16,21 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
     'config/smtp.ini': ini({
       main: { listen: `${config.host}:${port}`, nodes: 0, graceful_shutdown: true, force_shutdown_timeout: 10 },
     }),
+    // Haraka reads every section of connection.ini from one file: all of them are written.
     'config/connection.ini': ini({
-      main: { smtputf8: true },
-      max: { bytes: config.smtp.maxMessageBytes, line_length: 1000, data_line_length: 1000 * 1000, errors: 10 },
-      message: { greeting: `${config.hostname} ESMTP Kura` },
+      main: {},
+      haproxy: { 'hosts[]': '' },
+      headers: { max_lines: 1000, max_received: 100 },
+      max: { bytes: config.smtp.maxMessageBytes, mime_parts: 1000, line_length: 512, data_line_length: 992 },
+      message: { helo: `${config.hostname} (Kura)`, close: 'closing connection' },
+      uuid: { banner_chars: 6, deny_chars: 0 },
     }),
+    'config/smtpgreeting': `${config.hostname} ESMTP Kura\n`,
     'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'default' } }),
     // Only Kura's plugin: recipients, durable delivery. Order is the SMTP dialogue's.
     'config/plugins': 'kura\n',
+    // Haraka's own plugin timeout must not pre-empt Kura's delivery timeout.
+    'config/kura.timeout': `${Math.ceil(config.smtp.deliveryTimeoutMs / 1000) + 15}\n`,
     // A folder plugin whose package points at the compiled inbound plugin.
     'plugins/kura/package.json': `${JSON.stringify({ name: 'kura', private: true, main: 'index.js' }, null, 2)}\n`,
     'plugins/kura/index.js': `module.exports = require(${JSON.stringify(options.pluginModule)});\n`,

@@ -26,7 +26,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
       const receipt = await deliverToInbox(store, {
         userId: new ObjectId(userId),
         raw,
-        envelopeFrom: txn.mail_from.address() ?? '',
+        envelopeFrom: txn.mail_from.address,
         recipient,
         queueId: txn.uuid,
         remoteAddress: connection.remote.ip,
@@ -39,7 +39,9 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
   } catch (err) {
     connection.logerror(plugin, `delivery failed, answering 451: ${(err as Error).message}`);
     txn.results.add(plugin, { fail: 'store', err: (err as Error).message });
-    return next(codes.DENYSOFT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
+    // Haraka answers DENYSOFT from the queue hook with a fixed 450; CONT from
+    // the last queue plugin (Kura's is the only one) answers 451 with our text.
+    return next(codes.CONT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
   }
 }
 

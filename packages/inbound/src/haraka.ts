@@ -1,7 +1,8 @@
 /** The parts of Haraka's plugin API that Kura's inbound plugin uses. */
 
 export interface HarakaAddress {
-  address(): string;
+  /** Bare user@host ('' for the null sender). */
+  readonly address: string;
   isNull(): boolean;
 }
 

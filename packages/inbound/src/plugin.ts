@@ -3,6 +3,7 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
+import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
 import { checkRecipient } from './recipients.js';
@@ -14,11 +15,22 @@ export function register(this: HarakaPlugin) {
 }
 
 export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
-  void checkRecipient(this, next, connection, params);
+  guarded(this, next, connection, codes.DENYSOFT, () => checkRecipient(this, next, connection, params));
 }
 
 export function hook_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
-  void deliverMessage(this, next, connection);
+  guarded(this, next, connection, codes.CONT, () => deliverMessage(this, next, connection));
+}
+
+/**
+ * A bug in a hook must cost a retry, never the process: an escaped error
+ * answers 451 for this transaction and Haraka keeps serving everyone else.
+ */
+function guarded(plugin: HarakaPlugin, next: Next, connection: HarakaConnection, tempFail: number, hook: () => Promise<unknown>) {
+  hook().catch((err: unknown) => {
+    connection.logerror(plugin, `internal error, answering 451: ${(err as Error).stack ?? String(err)}`);
+    next(tempFail, dsn.sys_unspecified('Internal error, try again later', 451));
+  });
 }
 
 export function shutdown(this: HarakaPlugin) {

@@ -11,7 +11,7 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
   const txn = connection.transaction;
   const rcpt = params[0];
   if (!txn) return next();
-  const address = rcpt.address();
+  const address = rcpt.address;
   try {
     const store = await getStore();
     const found = await lookupRecipient(store, address);

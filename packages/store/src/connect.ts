@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
 import { type Db, MongoClient } from 'mongodb';
+import { installFerretDbCompat } from './ferretdb-compat.js';
 import { createHandlers, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';
 
 export interface StoreOptions {
@@ -31,6 +33,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     appName: 'kura',
   });
   await client.connect();
+  if (await isFerretDb(client)) installFerretDbCompat(createRequire(import.meta.url));
   const redis = new Redis(options.redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 3,
@@ -73,4 +76,10 @@ export async function pingDatabase(uri: string, timeoutMs = 2_000): Promise<void
   } finally {
     await client.close();
   }
+}
+
+/** FerretDB identifies itself in buildInfo; MongoDB does not have the field. */
+async function isFerretDb(client: MongoClient): Promise<boolean> {
+  const info = await client.db().admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
 }

@@ -3,3 +3,4 @@ export { type DeliveryReceipt, type DeliveryRequest, deliverToInbox } from './de
 export { TemporaryStoreError, withTimeout } from './errors.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';
+export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';

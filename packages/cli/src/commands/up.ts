@@ -1,6 +1,6 @@
 import { loadConfig } from '@kura/config';
 import { formatEndpoints } from '../stack/endpoints.js';
-import { startStack } from '../stack/stack.js';
+import { type RunningStack, startStack } from '../stack/stack.js';
 
 export interface UpOptions {
   config?: string;
@@ -10,13 +10,24 @@ export interface UpOptions {
 export async function up(options: UpOptions): Promise<void> {
   const config = loadConfig({ file: options.config });
   let stopping = false;
+  let stack: RunningStack | undefined;
   const say = (line: string) => process.stdout.write(`\x1b[1mkura     \x1b[0m| ${line}\n`);
 
-  const stack = await startStack(config, {
+  const interrupted = new AbortController();
+  const onSignal = () => {
+    if (stack) void shutdown(0);
+    else interrupted.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  stack = await startStack(config, {
+    signal: interrupted.signal,
     echo: process.stdout,
     say,
     onUnexpectedExit: (name, code, signal) => {
-      if (stopping) return;
+      // During start-up the supervisor reports the failure itself.
+      if (stopping || !stack) return;
       say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack. Its log: ${config.paths.logs}/${name}.log`);
       void shutdown(1);
     },
@@ -26,12 +37,10 @@ export async function up(options: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('stopping all services…');
-    await stack.stop();
+    await stack?.stop();
     say('stopped.');
     process.exit(exitCode);
   }
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
 
   process.stdout.write(`\n${formatEndpoints(stack.endpoints, config.paths.endpoints)}\n\n`);
 }

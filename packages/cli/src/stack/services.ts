@@ -43,7 +43,7 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     services.push({
       name: 'ferretdb',
       command: bin,
-      args: ['--listen', `${host}:${ports.mongodb}`, '--data-dir', config.paths.ferretdb, '--log-level', 'warn'],
+      args: ['--listen', `${host}:${ports.mongodb}`, '--data-dir', config.paths.ferretdb, '--log-level', 'error'],
       ports: { mongodb: ports.mongodb },
       ready: () => pingDatabase(config.mongodbUri),
     });
@@ -62,7 +62,7 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     });
   }
 
-  const wildduck = wildduckProcess(config.paths.wildduckConfig);
+  const wildduck = wildduckProcess(config.paths.wildduckConfig, { ferretdb: config.local.mongodb });
   services.push({
     name: 'wildduck',
     ...wildduck,

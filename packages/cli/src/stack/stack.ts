@@ -2,7 +2,7 @@ import type { KuraConfig } from '@kura/config';
 import { ensureUser, openStore, pingStore } from '@kura/store';
 import { describeEndpoints, type Endpoints, writeEndpoints } from './endpoints.js';
 import { prepareDataDir } from './prepare.js';
-import { localServices } from './services.js';
+import { localServices, SetupError } from './services.js';
 import { Supervisor } from './supervisor.js';
 
 export interface StackOptions {
@@ -11,6 +11,8 @@ export interface StackOptions {
   /** Progress lines ("starting redis…"). */
   say?: (line: string) => void;
   onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Aborting stops whatever has been started so far (Ctrl-C during start-up). */
+  signal?: AbortSignal;
 }
 
 export interface RunningStack {
@@ -30,8 +32,10 @@ export async function startStack(config: KuraConfig, options: StackOptions = {})
   prepareDataDir(config);
   const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo });
   if (options.onUnexpectedExit) supervisor.onUnexpectedExit(options.onUnexpectedExit);
+  options.signal?.addEventListener('abort', () => void supervisor.stopAll(), { once: true });
   try {
     for (const service of localServices(config)) {
+      if (options.signal?.aborted) throw new SetupError('start-up interrupted');
       say(`starting ${service.name}`);
       const started = Date.now();
       await supervisor.start(service);

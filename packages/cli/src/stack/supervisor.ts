@@ -31,7 +31,12 @@ export class Supervisor {
   private readonly running: Running[] = [];
   private unexpectedExit: (name: string, code: number | null, signal: NodeJS.Signals | null) => void = () => {};
 
-  constructor(private readonly options: SupervisorOptions) {}
+  constructor(private readonly options: SupervisorOptions) {
+    // If this process dies (even from an uncaught exception), take the children with it.
+    process.once('exit', () => {
+      for (const { child } of this.running) if (child.exitCode === null) child.kill('SIGKILL');
+    });
+  }
 
   onUnexpectedExit(handler: (name: string, code: number | null, signal: NodeJS.Signals | null) => void) {
     this.unexpectedExit = handler;

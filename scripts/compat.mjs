@@ -5,8 +5,13 @@
 // suite ran, whatever it found, and non-zero only when the harness could not
 // run (no FerretDB, no redis, WildDuck did not start).
 //
-// Usage: node scripts/compat.mjs [--timeout SECONDS] [--keep] [GROUP...]
+// By default WildDuck runs as Kura's local stack runs it: with Kura's FerretDB
+// adapter (@kura/store/ferretdb-preload) preloaded into every process that
+// uses WildDuck's code. --raw leaves it out, to see FerretDB's own gaps.
+//
+// Usage: node scripts/compat.mjs [--raw] [--timeout SECONDS] [--keep] [GROUP...]
 //   GROUP      run only these mocha groups (names from WildDuck's Gruntfile.js)
+//   --raw      plain FerretDB, without Kura's adapter
 //   --timeout  time limit per group in seconds (default 600)
 //   --keep     keep the temporary directory for inspection
 // Environment: KURA_FERRETDB_BIN points at a built FerretDB launcher; without
@@ -22,6 +27,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -379,7 +385,7 @@ function mochaEnv(work, ports, binDir) {
 // Mocha gives up on a whole group when one file cannot be loaded (e.g. a
 // missing devDependency). Such a file is set aside and the group run again, so
 // that one missing module does not hide the results of all the other files.
-async function runGroup(group, { suiteDir, work, env, reporter, timeoutMs }) {
+async function runGroup(group, { suiteDir, work, env, nodeArgs, reporter, timeoutMs }) {
   const files = expandFiles(suiteDir, group.patterns);
   const eventsFile = path.join(work, `events-${group.name}.jsonl`);
   const logFile = path.join(LOG_DIR, `mocha-${group.name}.log`);
@@ -391,7 +397,7 @@ async function runGroup(group, { suiteDir, work, env, reporter, timeoutMs }) {
   for (;;) {
     const runnable = files.filter(file => !unloadable.some(u => u.file === file));
     const remainingMs = Math.max(1000, timeoutMs - (Date.now() - started));
-    run = await runMocha(group.name, runnable, { suiteDir, env, reporter, eventsFile, logFile, timeoutMs: remainingMs });
+    run = await runMocha(group.name, runnable, { suiteDir, env, nodeArgs, reporter, eventsFile, logFile, timeoutMs: remainingMs });
     if (run.loaded || run.timedOut) break;
     const failure = loadFailure(logFile, runnable);
     if (!failure) break;
@@ -418,11 +424,11 @@ async function runGroup(group, { suiteDir, work, env, reporter, timeoutMs }) {
   return result;
 }
 
-async function runMocha(name, files, { suiteDir, env, reporter, eventsFile, logFile, timeoutMs }) {
+async function runMocha(name, files, { suiteDir, env, nodeArgs, reporter, eventsFile, logFile, timeoutMs }) {
   fs.writeFileSync(eventsFile, '');
   const started = Date.now();
   // --exit as under grunt, whose mocha run does not wait for open handles.
-  const args = [MOCHA_BIN, '--reporter', reporter, '--exit', '--no-config', '--no-package', ...files];
+  const args = [...nodeArgs, MOCHA_BIN, '--reporter', reporter, '--exit', '--no-config', '--no-package', ...files];
   const child = startProcess(`mocha ${name}`, process.execPath, args, {
     cwd: suiteDir,
     env: { ...env, KURA_COMPAT_EVENTS: eventsFile },
@@ -522,11 +528,22 @@ function distinctTotals(groups) {
 
 // ---------------------------------------------------------------- WildDuck
 
-async function startWildDuck(suiteDir, env, ports) {
+// Node arguments that load Kura's FerretDB adapter, as Kura's own stack does.
+function adapterNodeArgs(raw) {
+  if (raw) return [];
+  try {
+    const preload = createRequire(path.join(ROOT, 'package.json')).resolve('@kura/store/ferretdb-preload');
+    return ['--import', pathToFileURL(preload).href];
+  } catch {
+    throw new HarnessError("Kura's FerretDB adapter is not built (packages/store/dist): run npm run build, or pass --raw");
+  }
+}
+
+async function startWildDuck(suiteDir, env, nodeArgs, ports) {
   const logFile = path.join(LOG_DIR, 'wildduck-server.log');
   const started = Date.now();
   log('starting WildDuck server.js');
-  const child = startProcess('WildDuck server', process.execPath, ['server.js'], { cwd: suiteDir, env, logFile });
+  const child = startProcess('WildDuck server', process.execPath, [...nodeArgs, 'server.js'], { cwd: suiteDir, env, logFile });
   await waitForPorts(child, [ports.api, ports.imap, ports.pop3, ports.lmtp], SERVER_START_LIMIT_MS, logFile);
   // Index set-up runs in the background after the ports open; the suite
   // expects it done, which Gruntfile.js approximates with a fixed wait.
@@ -596,11 +613,15 @@ function elapsed(since) {
 function options() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { timeout: { type: 'string', default: '600' }, keep: { type: 'boolean', default: false } },
+    options: {
+      timeout: { type: 'string', default: '600' },
+      keep: { type: 'boolean', default: false },
+      raw: { type: 'boolean', default: false },
+    },
   });
   const timeoutMs = Number(values.timeout) * 1000;
   if (!(timeoutMs > 0)) throw new HarnessError(`--timeout must be a number of seconds, got ${values.timeout}`);
-  return { timeoutMs, keep: values.keep, only: positionals };
+  return { timeoutMs, keep: values.keep, raw: values.raw, only: positionals };
 }
 
 async function main() {
@@ -611,6 +632,7 @@ async function main() {
   }
   if (!fs.existsSync(WILDDUCK)) throw new HarnessError('node_modules/@zone-eu/wildduck is missing: run npm ci');
 
+  const nodeArgs = adapterNodeArgs(opts.raw);
   let groups = readGroups();
   if (opts.only.length) {
     const unknown = opts.only.filter(name => !groups.some(g => g.name === name));
@@ -635,17 +657,19 @@ async function main() {
     const suiteDir = copySuite(work, ports);
     const env = mochaEnv(work, ports, writeMongoshStandIn(work, ports));
     const reporter = writeReporter(work);
-    const server = await startWildDuck(suiteDir, env, ports);
+    log(opts.raw ? "mode: raw FerretDB, without Kura's adapter" : "mode: with Kura's FerretDB adapter preloaded");
+    const server = await startWildDuck(suiteDir, env, nodeArgs, ports);
 
     const results = [];
     for (const group of groups) {
-      results.push(await runGroup(group, { suiteDir, work, env, reporter, timeoutMs: opts.timeoutMs }));
+      results.push(await runGroup(group, { suiteDir, work, env, nodeArgs, reporter, timeoutMs: opts.timeoutMs }));
       if (server.exitCode !== null || server.signalCode !== null) log('warning: the WildDuck server has exited');
     }
     await stopProcess(server);
 
-    const report = buildReport(results, started);
+    const report = buildReport(results, started, opts.raw ? 'raw' : 'kura-adapter');
     fs.writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`WildDuck ${report.versions.wildduck} suite on FerretDB ${report.versions.ferretdb}, mode: ${report.mode}\n`);
     printTable(report.groups, report.totals, report.distinct);
     console.log(`\n${report.startupSetupErrors.length} index/collection set-up errors logged by WildDuck at start-up`);
     console.log(`results: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json'))}, logs: ${path.relative(process.cwd(), LOG_DIR)}/`);
@@ -655,11 +679,12 @@ async function main() {
   }
 }
 
-function buildReport(results, started) {
+function buildReport(results, started, mode) {
   const sum = key => results.reduce((n, g) => n + g[key], 0);
   const totals = Object.fromEntries(['tests', 'passed', 'failed', 'pending', 'notRun', 'hookFailures'].map(k => [k, sum(k)]));
   return {
     date: new Date().toISOString(),
+    mode,
     durationSeconds: Math.round((Date.now() - started) / 1000),
     versions: versions(),
     totals,

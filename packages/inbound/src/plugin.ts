@@ -7,11 +7,12 @@ import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
 import { checkRecipient } from './recipients.js';
-import { closeStore, inboundConfig } from './store-handle.js';
+import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
 
 export function register(this: HarakaPlugin) {
   // Fail at start-up, not at the first message, when the config is missing.
   inboundConfig();
+  setStoreLogger((message) => this.logerror(message));
 }
 
 export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {

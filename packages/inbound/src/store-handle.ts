@@ -7,6 +7,12 @@ import { openStore, type Store } from '@kura/store';
  */
 let config: KuraConfig | undefined;
 let opening: Promise<Store> | undefined;
+let logError: (message: string) => void = () => {};
+
+/** Where connection trouble outside any transaction is reported (Haraka's plugin logger). */
+export function setStoreLogger(log: (message: string) => void): void {
+  logError = log;
+}
 
 export function inboundConfig(): KuraConfig {
   if (config) return config;
@@ -19,7 +25,11 @@ export function inboundConfig(): KuraConfig {
 export function getStore(): Promise<Store> {
   if (!opening) {
     const { mongodbUri, redisUrl } = inboundConfig();
-    opening = openStore({ mongodbUri, redisUrl });
+    opening = openStore({
+      mongodbUri,
+      redisUrl,
+      onConnectionError: (tier, err) => logError(`${tier} connection: ${err.message}`),
+    });
     // A failed open is retried by the next transaction rather than cached forever.
     opening.catch(() => {
       opening = undefined;

@@ -2,13 +2,15 @@ import { Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import { type Db, MongoClient } from 'mongodb';
 import { installFerretDbCompat } from './ferretdb-compat.js';
-import { createHandlers, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';
+import { createHandlers, handlerConnections, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';
 
 export interface StoreOptions {
   mongodbUri: string;
   redisUrl: string;
   /** How long to wait for a usable data tier before an operation fails (and mail is temp-failed). */
   serverSelectionTimeoutMs?: number;
+  /** Connection trouble that the clients retry by themselves (Redis reconnects, for one). */
+  onConnectionError?: (tier: 'redis', err: Error) => void;
 }
 
 /** Open connections to the mail store plus WildDuck's handlers on top of them. */
@@ -39,6 +41,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     maxRetriesPerRequest: 3,
     connectTimeout: 5_000,
   });
+  // ioredis reconnects by itself; without a listener each attempt would print "Unhandled error event".
+  redis.on('error', (err: Error) => options.onConnectionError?.('redis', err));
   try {
     await redis.connect();
   } catch (err) {
@@ -48,6 +52,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const db = client.db();
   const { messages, users } = createHandlers(db, redis);
+  const extraConnections = handlerConnections(messages);
+  for (const connection of extraConnections) connection.on('error', (err: Error) => options.onConnectionError?.('redis', err));
   return {
     client,
     db,
@@ -55,6 +61,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     messages,
     users,
     async close() {
+      for (const connection of extraConnections) connection.disconnect();
       redis.disconnect();
       await client.close();
     },

@@ -12,6 +12,8 @@ import type { Redis } from 'ioredis';
 export interface WildDuckMessageHandler {
   addAsync(options: Record<string, unknown>): Promise<{ status: string; data: AddedMessage }>;
   counters: unknown;
+  /** GridFS storage holds a Redis lock whose subscriber connection is its own. */
+  attachmentStorage?: { storage?: { lock?: { _redisSubscriber?: Redis } } };
 }
 
 export interface AddedMessage {
@@ -66,4 +68,10 @@ export function createHandlers(database: Db, redis: Redis) {
   });
   const users = new UserHandler({ database, users: database, gridfs: database, redis, messageHandler: messages });
   return { messages, users };
+}
+
+/** Connections WildDuck's handlers opened on their own (not closed by closing ours). */
+export function handlerConnections(messages: WildDuckMessageHandler): Redis[] {
+  const subscriber = messages.attachmentStorage?.storage?.lock?._redisSubscriber;
+  return subscriber ? [subscriber] : [];
 }

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { waitUntil } from '@kura/cli';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePorts, tempDataDir } from '../support/stack.js';
+
+const bin = path.resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runKura(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+describe('kura up', () => {
+  const dirs: string[] = [];
+  const children: Array<ReturnType<typeof runKura>> = [];
+  afterEach(async () => {
+    for (const run of children.splice(0)) {
+      if (run.child.exitCode === null) {
+        run.child.kill('SIGINT');
+        await run.exited;
+      }
+    }
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints endpoints and demo credentials, writes them as JSON, and Ctrl-C leaves no process behind', async () => {
+    const dir = tempDataDir('cli');
+    dirs.push(dir);
+    const [smtp, imap, pop3, api, mongodb, redis] = await freePorts(6);
+    fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ dataDir: 'data', ports: { smtp, imap, pop3, api, mongodb, redis } }));
+
+    const run = runKura(['up'], dir);
+    children.push(run);
+    const endpointsFile = path.join(dir, 'data', 'endpoints.json');
+    await waitUntil(async () => {
+      if (run.child.exitCode !== null) throw new Error(`kura up exited early:\n${run.output()}`);
+      if (!fs.existsSync(endpointsFile)) throw new Error('not yet');
+    }, 120_000, 250);
+
+    const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8'));
+    expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
+    expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
+    const pids = Object.values(endpoints.pids) as number[];
+    expect(pids).toHaveLength(4);
+    expect(pids.every(isAlive)).toBe(true);
+    await waitUntil(async () => {
+      if (!run.output().includes('Press Ctrl-C')) throw new Error('table not printed yet');
+    }, 10_000);
+    expect(run.output()).toContain(`127.0.0.1:${imap}`);
+    expect(run.output()).toContain('demo-password');
+
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 180_000);
+
+  it('rejects an invalid config file with the field and no stack trace', async () => {
+    const dir = tempDataDir('badcfg');
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ ports: { smtp: 'twenty-five' } }));
+    const run = runKura(['up'], dir);
+    children.push(run);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('ports.smtp');
+    expect(run.output()).not.toMatch(/\n\s+at /);
+  });
+});

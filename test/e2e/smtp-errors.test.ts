@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainMessage } from '../support/messages.js';
+import { SmtpClient, sendMail } from '../support/smtp-client.js';
+import { demoAddress, inboxSources, startTestStack, type TestStack, testConfig, tempDataDir } from '../support/stack.js';
+
+describe('SMTP rejects bad input clearly and keeps serving', () => {
+  let t: TestStack;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = tempDataDir('smtp');
+    t = await startTestStack(await testConfig(dataDir));
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 550 5.1.1 for an unknown recipient and still takes the known one', async () => {
+    const known = demoAddress(t.config);
+    const result = await sendMail(
+      t.config.ports.smtp,
+      { from: 'sender@example.org', to: [`nobody@${t.config.demo.domain}`, known] },
+      plainMessage(known, 'mixed recipients'),
+    );
+    expect(result.rcpts[0]).toMatchObject({ code: 550, enhanced: '5.1.1' });
+    expect(result.rcpts[1]?.code).toBe(250);
+    expect(result.data?.code).toBe(250);
+  });
+
+  it('answers 5xx to bad commands and the same connection then delivers mail', async () => {
+    const { client, greeting } = await SmtpClient.connect(t.config.ports.smtp);
+    try {
+      expect(greeting.code).toBe(220);
+      const ehlo = await client.command('EHLO test.example');
+      expect(ehlo.code).toBe(250);
+      expect(ehlo.text).toContain(`SIZE ${t.config.smtp.maxMessageBytes}`);
+      expect((await client.command('FROBNICATE now')).code).toBeGreaterThanOrEqual(500);
+      expect((await client.command('RCPT TO:<x@y>')).code).toBeGreaterThanOrEqual(500); // before MAIL
+      expect((await client.command('MAIL FROM:<not an address')).code).toBeGreaterThanOrEqual(500);
+      expect((await client.command('DATA')).code).toBeGreaterThanOrEqual(500); // no recipients
+      // Haraka's core answers a SIZE above the limit with a permanent 550.
+      expect((await client.command(`MAIL FROM:<sender@example.org> SIZE=${t.config.smtp.maxMessageBytes + 1}`)).code).toBe(550);
+
+      expect((await client.command('MAIL FROM:<sender@example.org>')).code).toBe(250);
+      expect((await client.command(`RCPT TO:<${demoAddress(t.config)}>`)).code).toBe(250);
+      const reply = await client.data(plainMessage(demoAddress(t.config), 'after errors'));
+      expect(reply.code).toBe(250);
+    } finally {
+      await client.close();
+    }
+    const subjects = (await inboxSources(t.config)).map((m) => /Subject: (.*)\r\n/.exec(m.source.toString())?.[1]);
+    expect(subjects).toContain('after errors');
+  });
+});

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { type RunningStack, startStack } from '@kura/cli';
+import { type KuraConfig, loadConfig } from '@kura/config';
+import { ImapFlow } from 'imapflow';
+
+/** Asks the kernel for `count` distinct free loopback ports. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
+      const server = net.createServer();
+      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export function tempDataDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `kura-${label}-`));
+}
+
+/** A Kura config for tests: its own data dir and free ports, nothing shared with a running `npm start`. */
+export async function testConfig(dataDir: string): Promise<KuraConfig> {
+  if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
+    throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
+  }
+  const [smtp, imap, pop3, api, mongodb, redis] = (await freePorts(6)) as [number, number, number, number, number, number];
+  return loadConfig({
+    cwd: dataDir,
+    overrides: { dataDir, ports: { smtp, imap, pop3, api, mongodb, redis }, logLevel: 'warn', mongodb: { database: 'kura-test' } },
+  });
+}
+
+export interface TestStack {
+  config: KuraConfig;
+  stack: RunningStack;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(config: KuraConfig): Promise<TestStack> {
+  const stack = await startStack(config);
+  return { config, stack, stop: () => stack.stop() };
+}
+
+export function demoAuth(config: KuraConfig) {
+  return { user: config.demo.username, pass: config.demo.password };
+}
+
+export function demoAddress(config: KuraConfig): string {
+  return `${config.demo.username}@${config.demo.domain}`;
+}
+
+/** Runs `work` with a logged-in imapflow client and always logs out. */
+export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = new ImapFlow({
+    host: config.host,
+    port: config.ports.imap,
+    secure: false,
+    auth: demoAuth(config),
+    logger: false,
+  });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/** Full source of every INBOX message, in UID order. */
+export async function inboxSources(config: KuraConfig): Promise<Array<{ uid: number; source: Buffer; size: number; flags: Set<string>; internalDate: Date }>> {
+  return withImap(config, async (client) => {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const out = [];
+      if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return [];
+      for await (const msg of client.fetch('1:*', { uid: true, source: true, size: true, flags: true, internalDate: true })) {
+        out.push({ uid: msg.uid, source: msg.source as Buffer, size: msg.size as number, flags: msg.flags as Set<string>, internalDate: msg.internalDate as Date });
+      }
+      return out.sort((a, b) => a.uid - b.uid);
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+/** Splits a stored message into the trace headers the MX added on top and the rest. */
+export function splitTrace(stored: Buffer, sent: Buffer): { trace: string; rest: Buffer } {
+  const rest = stored.subarray(stored.length - sent.length);
+  const trace = stored.subarray(0, stored.length - sent.length).toString('latin1');
+  return { trace, rest };
+}

@@ -100,7 +100,12 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
   start)  setup; exec node "$ROOT/packages/cli/dist/bin.js" up "$@" ;;
-  test)   setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
+  test)
+    setup
+    cd "$ROOT"
+    node node_modules/@biomejs/biome/bin/biome check . || fail "lint/format check failed" "run: npm run lint -- --write"
+    exec node node_modules/vitest/vitest.mjs run "$@"
+    ;;
   compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
   kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
   setup)  setup ;;

@@ -19,8 +19,11 @@ function isAlive(pid: number): boolean {
 function runKura(args: string[], cwd: string) {
   const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const collect = (d: Buffer) => {
+    output += d.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
 }
@@ -42,15 +45,22 @@ describe('kura up', () => {
     const dir = tempDataDir('cli');
     dirs.push(dir);
     const [smtp, imap, pop3, api, mongodb, redis] = await freePorts(6);
-    fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ dataDir: 'data', ports: { smtp, imap, pop3, api, mongodb, redis } }));
+    fs.writeFileSync(
+      path.join(dir, 'kura.config.json'),
+      JSON.stringify({ dataDir: 'data', ports: { smtp, imap, pop3, api, mongodb, redis } }),
+    );
 
     const run = runKura(['up'], dir);
     children.push(run);
     const endpointsFile = path.join(dir, 'data', 'endpoints.json');
-    await waitUntil(async () => {
-      if (run.child.exitCode !== null) throw new Error(`kura up exited early:\n${run.output()}`);
-      if (!fs.existsSync(endpointsFile)) throw new Error('not yet');
-    }, 120_000, 250);
+    await waitUntil(
+      async () => {
+        if (run.child.exitCode !== null) throw new Error(`kura up exited early:\n${run.output()}`);
+        if (!fs.existsSync(endpointsFile)) throw new Error('not yet');
+      },
+      120_000,
+      250,
+    );
 
     const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8'));
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });

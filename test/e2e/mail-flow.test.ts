@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartMessage, plainMessage, utf8Message } from '../support/messages.js';
 import { Pop3Client } from '../support/pop3-client.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, demoAuth, inboxSources, splitTrace, startTestStack, type TestStack, testConfig, tempDataDir, withImap } from '../support/stack.js';
+import {
+  demoAddress,
+  demoAuth,
+  inboxSources,
+  splitTrace,
+  startTestStack,
+  type TestStack,
+  tempDataDir,
+  testConfig,
+  withImap,
+} from '../support/stack.js';
 
 /** SMTP in, IMAP and POP3 out, on the real local stack. */
 describe('mail flows SMTP → store → IMAP/POP3', () => {
@@ -49,7 +59,12 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
       const { trace, rest } = splitTrace(message.source, original);
       expect(rest.equals(original)).toBe(true);
       expect(trace).toMatch(/^Received: /);
-      expect(trace.split(/\r\n(?![ \t])/).filter(Boolean).every((h) => /^Received: /i.test(h))).toBe(true);
+      expect(
+        trace
+          .split(/\r\n(?![ \t])/)
+          .filter(Boolean)
+          .every((h) => /^Received: /i.test(h)),
+      ).toBe(true);
       expect(message.size).toBe(message.source.length);
       expect([...message.flags]).toEqual([]);
       expect(Math.abs(message.internalDate.getTime() - Date.now())).toBeLessThan(5 * 60_000);
@@ -60,7 +75,7 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     await withImap(t.config, async (client) => {
       await client.mailboxOpen('INBOX');
       const last = await client.fetchOne('*', { headers: ['subject'] });
-      expect(last && last.headers?.toString('utf8').trim()).toBe('Subject: Grüße aus 蔵 — ½ price ☃');
+      expect(last?.headers?.toString('utf8').trim()).toBe('Subject: Grüße aus 蔵 — ½ price ☃');
     });
   });
 
@@ -71,7 +86,7 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     await withImap(t.config, async (client) => {
       await client.mailboxOpen('INBOX');
       const last = await client.fetchOne('*', { envelope: true, uid: true });
-      expect(last && last.envelope?.subject).toBe('Grüße aus 蔵');
+      expect(last?.envelope?.subject).toBe('Grüße aus 蔵');
       if (last) await client.messageDelete({ uid: String(last.uid) }, { uid: true });
     });
   });

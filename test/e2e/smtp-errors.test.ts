@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { SmtpClient, sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, startTestStack, type TestStack, testConfig, tempDataDir } from '../support/stack.js';
+import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
 
 describe('SMTP rejects bad input clearly and keeps serving', () => {
   let t: TestStack;

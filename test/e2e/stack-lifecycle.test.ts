@@ -5,7 +5,7 @@ import { SetupError, startStack } from '@kura/cli';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, startTestStack, type TestStack, testConfig, tempDataDir } from '../support/stack.js';
+import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
 
 function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;
@@ -51,7 +51,11 @@ describe('local stack lifecycle', () => {
     cleanups.push(() => t.stop());
 
     await t.stack.supervisor.stopService('ferretdb', 'SIGKILL');
-    const result = await sendMail(t.config.ports.smtp, { from: 'sender@example.org', to: [demoAddress(t.config)] }, plainMessage(demoAddress(t.config), 'while down'));
+    const result = await sendMail(
+      t.config.ports.smtp,
+      { from: 'sender@example.org', to: [demoAddress(t.config)] },
+      plainMessage(demoAddress(t.config), 'while down'),
+    );
     const verdict = result.rcpts[0]?.code === 250 ? result.data : result.rcpts[0];
     expect(verdict?.code).toBe(451);
     expect(verdict?.enhanced).toBe('4.3.0');
@@ -65,7 +69,10 @@ describe('local stack lifecycle', () => {
     await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: config.ports.smtp }, resolve));
     cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
 
-    const error = await startStack(config).then(() => undefined, (err: unknown) => err);
+    const error = await startStack(config).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(SetupError);
     expect((error as Error).message).toContain(`port ${config.ports.smtp}`);
     expect((error as Error).message).toContain('ports.smtp');
@@ -78,7 +85,10 @@ describe('local stack lifecycle', () => {
     fs.writeFileSync(file, 'x');
     const config = await testConfig(parent);
     const broken = { ...config, dataDir: file, paths: { ...config.paths, run: path.join(file, 'run') } };
-    const error = await startStack(broken).then(() => undefined, (err: unknown) => err);
+    const error = await startStack(broken).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(SetupError);
     expect((error as Error).message).toMatch(/data directory .* is not usable/);
   });

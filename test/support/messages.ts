@@ -4,7 +4,15 @@ const CRLF = '\r\n';
 
 export function plainMessage(to: string, subject: string, body = 'Hello from the test suite.\r\n.line starting with a dot\r\n'): Buffer {
   return Buffer.from(
-    [`From: Sender <sender@example.org>`, `To: <${to}>`, `Subject: ${subject}`, `Message-ID: <${crypto.randomUUID()}@example.org>`, `Date: ${new Date().toUTCString()}`, '', body].join(CRLF),
+    [
+      `From: Sender <sender@example.org>`,
+      `To: <${to}>`,
+      `Subject: ${subject}`,
+      `Message-ID: <${crypto.randomUUID()}@example.org>`,
+      `Date: ${new Date().toUTCString()}`,
+      '',
+      body,
+    ].join(CRLF),
   );
 }
 

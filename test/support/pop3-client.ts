@@ -65,7 +65,10 @@ export class Pop3Client {
     const firstEnd = raw.indexOf('\r\n');
     const status = raw.subarray(0, firstEnd).toString();
     if (!status.startsWith('+OK')) return { status, body: Buffer.alloc(0) };
-    const body = raw.subarray(firstEnd + 2, raw.length - 3).toString('latin1').replace(/(^|\r\n)\.\./g, '$1.');
+    const body = raw
+      .subarray(firstEnd + 2, raw.length - 3)
+      .toString('latin1')
+      .replace(/(^|\r\n)\.\./g, '$1.');
     return { status, body: Buffer.from(body, 'latin1') };
   }
 

@@ -9,10 +9,14 @@ import { ImapFlow } from 'imapflow';
 /** Asks the kernel for `count` distinct free loopback ports. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const server = net.createServer();
+          server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -72,14 +76,22 @@ export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) =
 }
 
 /** Full source of every INBOX message, in UID order. */
-export async function inboxSources(config: KuraConfig): Promise<Array<{ uid: number; source: Buffer; size: number; flags: Set<string>; internalDate: Date }>> {
+export async function inboxSources(
+  config: KuraConfig,
+): Promise<Array<{ uid: number; source: Buffer; size: number; flags: Set<string>; internalDate: Date }>> {
   return withImap(config, async (client) => {
     const lock = await client.getMailboxLock('INBOX');
     try {
       const out = [];
       if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return [];
       for await (const msg of client.fetch('1:*', { uid: true, source: true, size: true, flags: true, internalDate: true })) {
-        out.push({ uid: msg.uid, source: msg.source as Buffer, size: msg.size as number, flags: msg.flags as Set<string>, internalDate: msg.internalDate as Date });
+        out.push({
+          uid: msg.uid,
+          source: msg.source as Buffer,
+          size: msg.size as number,
+          flags: msg.flags as Set<string>,
+          internalDate: msg.internalDate as Date,
+        });
       }
       return out.sort((a, b) => a.uid - b.uid);
     } finally {

@@ -4,10 +4,7 @@ import { Command } from 'commander';
 import { up } from './commands/up.js';
 import { SetupError } from './stack/services.js';
 
-const program = new Command()
-  .name('kura')
-  .description('Kura: redundant mail store with IMAP/POP3 access')
-  .showHelpAfterError();
+const program = new Command().name('kura').description('Kura: redundant mail store with IMAP/POP3 access').showHelpAfterError();
 
 program
   .command('up')

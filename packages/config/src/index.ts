@@ -1,5 +1,5 @@
+export { type HarakaFiles, type HarakaOptions, renderHarakaConfig } from './haraka.js';
 export { ConfigError, DEFAULT_CONFIG_FILE, type LoadOptions, loadConfig, readResolvedConfig } from './load.js';
 export { type KuraConfig, resolveConfig } from './resolve.js';
 export { type KuraConfigFile, type KuraConfigInput, kuraConfigSchema } from './schema.js';
-export { type HarakaFiles, type HarakaOptions, renderHarakaConfig } from './haraka.js';
 export { renderWildDuckConfig, type WildDuckPorts } from './wildduck.js';

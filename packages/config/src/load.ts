@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type KuraConfig, resolveConfig } from './resolve.js';
 import { type KuraConfigInput, kuraConfigSchema } from './schema.js';
 
@@ -68,9 +68,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `  - ${issue.path.join('.') || '(top level)'}: ${issue.message}`)
-    .join('\n');
+  return error.issues.map((issue) => `  - ${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('\n');
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -23,8 +23,7 @@ export interface KuraConfig extends KuraConfigFile {
 export function resolveConfig(file: KuraConfigFile, baseDir: string): KuraConfig {
   const dataDir = path.resolve(baseDir, file.dataDir);
   const run = path.join(dataDir, 'run');
-  const mongodbUri =
-    file.mongodb.uri ?? `mongodb://${file.host}:${file.ports.mongodb}/${file.mongodb.database}`;
+  const mongodbUri = file.mongodb.uri ?? `mongodb://${file.host}:${file.ports.mongodb}/${file.mongodb.database}`;
   const redisUrl = file.redis.url ?? `redis://${file.host}:${file.ports.redis}/${file.redis.db}`;
   return {
     ...file,

@@ -41,7 +41,11 @@ export const kuraConfigSchema = z
     smtp: z
       .object({
         /** Largest message accepted (advertised as SIZE). */
-        maxMessageBytes: z.number().int().positive().default(50 * 1024 * 1024),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(50 * 1024 * 1024),
         /** How long a single delivery to the store may take before it is temp-failed. */
         deliveryTimeoutMs: z.number().int().positive().default(30_000),
       })

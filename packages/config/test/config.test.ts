@@ -7,7 +7,8 @@ import { ConfigError, loadConfig, renderHarakaConfig, renderWildDuckConfig } fro
 
 function dirWith(config?: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-config-'));
-  if (config !== undefined) fs.writeFileSync(path.join(dir, 'kura.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  if (config !== undefined)
+    fs.writeFileSync(path.join(dir, 'kura.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   return dir;
 }
 
@@ -27,7 +28,10 @@ describe('loadConfig', () => {
   });
 
   it('uses external tiers from MONGODB_URI and REDIS_URL and starts nothing local for them', () => {
-    const config = loadConfig({ cwd: dirWith(), env: { MONGODB_URI: 'mongodb://a,b,c/kura?replicaSet=rs0', REDIS_URL: 'redis://r:6379/2' } });
+    const config = loadConfig({
+      cwd: dirWith(),
+      env: { MONGODB_URI: 'mongodb://a,b,c/kura?replicaSet=rs0', REDIS_URL: 'redis://r:6379/2' },
+    });
     expect(config.mongodbUri).toBe('mongodb://a,b,c/kura?replicaSet=rs0');
     expect(config.redisUrl).toBe('redis://r:6379/2');
     expect(config.local).toEqual({ mongodb: false, redis: false });

@@ -17,7 +17,8 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
     const found = await lookupRecipient(store, address);
     switch (found.status) {
       case 'deliver': {
-        const accepted = (txn.notes[ACCEPTED] ??= {}) as Record<string, string>;
+        txn.notes[ACCEPTED] ??= {};
+        const accepted = txn.notes[ACCEPTED] as Record<string, string>;
         accepted[address] = found.userId.toHexString();
         txn.results.add(plugin, { pass: `rcpt:${address}` });
         return next(codes.OK);

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { createRequire } from 'node:module';
+import { Redis } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import { installFerretDbCompat } from './ferretdb-compat.js';
 import { createHandlers, handlerConnections, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';

@@ -60,7 +60,10 @@ export function installFerretDbCompat(requireFromCaller: NodeJS.Require): void {
         return res;
       });
       if (!callback) return result;
-      result.then((res) => callback(null, res), (err: unknown) => callback(err));
+      result.then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(err),
+      );
       return undefined;
     };
   }

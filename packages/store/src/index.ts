@@ -1,6 +1,6 @@
 export { openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type DeliveryReceipt, type DeliveryRequest, deliverToInbox } from './deliver.js';
 export { TemporaryStoreError, withTimeout } from './errors.js';
+export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';
-export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';

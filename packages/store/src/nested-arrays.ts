@@ -36,7 +36,9 @@ function walk(value: unknown, insideArray: boolean, rewrite: Rewrite): unknown {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
       const next = walk(item, true, rewrite);
-      if (next !== item) (copy ??= [...value])[i] = next;
+      if (next === item) return;
+      copy ??= [...value];
+      copy[i] = next;
     });
     return rewrite(copy ?? value, insideArray);
   }
@@ -44,7 +46,9 @@ function walk(value: unknown, insideArray: boolean, rewrite: Rewrite): unknown {
     let copy: Record<string, unknown> | undefined;
     for (const [key, item] of Object.entries(value)) {
       const next = walk(item, false, rewrite);
-      if (next !== item) (copy ??= { ...value })[key] = next;
+      if (next === item) continue;
+      copy ??= { ...value };
+      copy[key] = next;
     }
     return rewrite(copy ?? value, insideArray);
   }

@@ -36,7 +36,8 @@ export function upsertSeed(filter: Document): Document {
 }
 
 function isOperatorObject(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof ObjectId || value instanceof Date) return false;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof ObjectId || value instanceof Date)
+    return false;
   const keys = Object.keys(value);
   return keys.length > 0 && keys.every((k) => k.startsWith('$'));
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Db } from 'mongodb';
 import type { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
 
 /**
  * WildDuck's storage handlers, loaded from the pinned @zone-eu/wildduck package.
@@ -25,7 +25,10 @@ export interface AddedMessage {
 }
 
 export interface WildDuckUserHandler {
-  asyncResolveAddress(address: string, options?: { wildcard?: boolean; projection?: Record<string, boolean> }): Promise<AddressRecord | false>;
+  asyncResolveAddress(
+    address: string,
+    options?: { wildcard?: boolean; projection?: Record<string, boolean> },
+  ): Promise<AddressRecord | false>;
   create(data: Record<string, unknown>): Promise<unknown>;
   asyncAuthenticate(username: string, password: string, scope: string, meta: Record<string, unknown>): Promise<unknown>;
 }

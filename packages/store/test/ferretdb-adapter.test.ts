@@ -10,7 +10,9 @@ describe('nested array codec', () => {
   it('wraps arrays inside arrays and restores them exactly', () => {
     const doc = { _id: new ObjectId(), envelope, list: [1, 2], nested: { deep: [[1], [2, [3]]] } };
     const wrapped = wrapNestedArrays(doc);
-    expect((wrapped.envelope as unknown[])[2]).toEqual({ [NESTED_ARRAY_KEY]: [{ [NESTED_ARRAY_KEY]: ['Name', null, 'user', 'example.org'] }] });
+    expect((wrapped.envelope as unknown[])[2]).toEqual({
+      [NESTED_ARRAY_KEY]: [{ [NESTED_ARRAY_KEY]: ['Name', null, 'user', 'example.org'] }],
+    });
     expect(unwrapNestedArrays(wrapped)).toEqual(doc);
   });
 

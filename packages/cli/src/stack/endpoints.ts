@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import Table from 'cli-table3';
 import type { KuraConfig } from '@kura/config';
+import Table from 'cli-table3';
 
 /** What a person or a script needs to use a running stack. */
 export interface Endpoints {

@@ -15,7 +15,9 @@ export function prepareDataDir(config: KuraConfig): void {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       fs.accessSync(dir, fs.constants.W_OK);
     } catch (err) {
-      throw new SetupError(`data directory ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another with dataDir in kura.config.json or KURA_DATA_DIR`);
+      throw new SetupError(
+        `data directory ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another with dataDir in kura.config.json or KURA_DATA_DIR`,
+      );
     }
   }
   write(paths.resolvedConfig, `${JSON.stringify(config, null, 2)}\n`);

@@ -38,7 +38,9 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
   if (config.local.mongodb) {
     const bin = process.env.KURA_FERRETDB_BIN;
     if (!bin) {
-      throw new SetupError('the FerretDB launcher is not built (KURA_FERRETDB_BIN is unset): start the stack with `npm start`, which builds it, or set MONGODB_URI');
+      throw new SetupError(
+        'the FerretDB launcher is not built (KURA_FERRETDB_BIN is unset): start the stack with `npm start`, which builds it, or set MONGODB_URI',
+      );
     }
     services.push({
       name: 'ferretdb',
@@ -54,8 +56,22 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
       name: 'redis',
       command: 'redis-server',
       args: [
-        '--bind', host, '--port', String(ports.redis), '--dir', config.paths.redis,
-        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no',
+        '--bind',
+        host,
+        '--port',
+        String(ports.redis),
+        '--dir',
+        config.paths.redis,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--protected-mode',
+        'yes',
+        '--daemonize',
+        'no',
       ],
       ports: { redis: ports.redis },
       ready: expectGreeting(host, ports.redis, /^\+PONG/, 'PING\r\n'),

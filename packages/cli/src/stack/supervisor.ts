@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { SetupError, type ServiceSpec } from './services.js';
 import { portIsFree, waitUntil } from './probe.js';
+import { type ServiceSpec, SetupError } from './services.js';
 
 const COLORS = [36, 35, 33, 32, 34, 31];
 const STOP_GRACE_MS = 10_000;
@@ -49,7 +49,9 @@ export class Supervisor {
   async start(spec: ServiceSpec): Promise<void> {
     for (const [what, port] of Object.entries(spec.ports)) {
       if (!(await portIsFree('127.0.0.1', port))) {
-        throw new SetupError(`port ${port} (${what}, needed by ${spec.name}) is already in use; stop whatever listens there, or choose another port in kura.config.json (ports.${what})`);
+        throw new SetupError(
+          `port ${port} (${what}, needed by ${spec.name}) is already in use; stop whatever listens there, or choose another port in kura.config.json (ports.${what})`,
+        );
       }
     }
     fs.mkdirSync(this.options.logDir, { recursive: true });
@@ -98,7 +100,9 @@ export class Supervisor {
       }, timeout);
     } catch (err) {
       const detail = spawnError ? spawnError.message : (err as Error).message;
-      throw new SetupError(`${spec.name} did not become ready within ${timeout / 1000} s: ${detail} (see ${path.join(this.options.logDir, `${spec.name}.log`)})`);
+      throw new SetupError(
+        `${spec.name} did not become ready within ${timeout / 1000} s: ${detail} (see ${path.join(this.options.logDir, `${spec.name}.log`)})`,
+      );
     }
     if (exitedEarly) throw new SetupError(`${spec.name} exited during start-up (see its log)`);
   }

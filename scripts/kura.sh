@@ -65,7 +65,7 @@ ensure_ferretdb() {
   command -v go >/dev/null || fail "Go is needed to build the FerretDB $FERRETDB_VERSION launcher" "install Go >= 1.24, or set MONGODB_URI to use an external MongoDB"
   say "building FerretDB $FERRETDB_VERSION launcher (first run only)"
   mkdir -p "$TOOLS"
-  (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$FERRETDB_BIN.tmp" .) \
+  (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$FERRETDB_BIN.tmp" .) \
     || fail "building the FerretDB launcher failed" "check that the Go module proxy is reachable (go env GOPROXY)"
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
 }
@@ -74,8 +74,12 @@ ensure_npm_dependencies() {
   local stamp_file="$ROOT/node_modules/.kura-installed" stamp
   stamp="$( (cat "$ROOT/package-lock.json" "$ROOT"/package.json "$ROOT"/packages/*/package.json; echo "$NODE_VERSION") | sha256sum | cut -c1-16)"
   [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && return 0
-  say "installing npm dependencies (npm ci)"
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed" "read npm's message above; a registry outage is worth a rerun"
+  # A fresh tree gets exactly the lock file (npm ci); an existing one is
+  # updated in place, so a running stack or test never loses node_modules.
+  local how=ci
+  [ -d "$ROOT/node_modules" ] && how=install
+  say "installing npm dependencies (npm $how)"
+  (cd "$ROOT" && npm "$how" --no-audit --no-fund --loglevel=error) || fail "npm $how failed" "read npm's message above; a registry outage is worth a rerun"
   echo "$stamp" >"$stamp_file"
 }
 
@@ -106,8 +110,9 @@ case "$cmd" in
     node node_modules/@biomejs/biome/bin/biome check . || fail "lint/format check failed" "run: npm run lint -- --write"
     exec node node_modules/vitest/vitest.mjs run "$@"
     ;;
+  vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
   compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
   kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
   setup)  setup ;;
-  *) fail "unknown command '$cmd'" "use one of: start, test, compat, kura, setup" ;;
+  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, kura, setup" ;;
 esac

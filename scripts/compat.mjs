@@ -318,6 +318,25 @@ const dbName = args.find((arg, i) => !arg.startsWith('-') && i !== evalAt + 1) |
   return bin;
 }
 
+// Programs that parts of the suite run: prepare.sh uses curl and jq, the
+// S/MIME tests openssl, the mpop pipelining tests the mpop POP3 client. A
+// missing one fails those tests for a reason that has nothing to do with the
+// data tier, so the report names it.
+const SUITE_PROGRAMS = ['curl', 'jq', 'openssl', 'mpop'];
+
+function missingPrograms(pathVariable) {
+  const dirs = pathVariable.split(path.delimiter).filter(Boolean);
+  const found = name => dirs.some(dir => {
+    try {
+      fs.accessSync(path.join(dir, name), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return SUITE_PROGRAMS.filter(name => !found(name));
+}
+
 // Spec output for the group's log plus one JSON line per event, appended
 // synchronously so that a group stopped at its time limit keeps its results.
 // The list of all tests at the start lets tests skipped by a failed hook be
@@ -657,6 +676,8 @@ async function main() {
     const suiteDir = copySuite(work, ports);
     const env = mochaEnv(work, ports, writeMongoshStandIn(work, ports));
     const reporter = writeReporter(work);
+    const missing = missingPrograms(env.PATH);
+    if (missing.length) log(`not installed, tests that run them will fail: ${missing.join(', ')}`);
     log(opts.raw ? "mode: raw FerretDB, without Kura's adapter" : "mode: with Kura's FerretDB adapter preloaded");
     const server = await startWildDuck(suiteDir, env, nodeArgs, ports);
 
@@ -667,7 +688,7 @@ async function main() {
     }
     await stopProcess(server);
 
-    const report = buildReport(results, started, opts.raw ? 'raw' : 'kura-adapter');
+    const report = buildReport(results, started, opts.raw ? 'raw' : 'kura-adapter', missing);
     fs.writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`WildDuck ${report.versions.wildduck} suite on FerretDB ${report.versions.ferretdb}, mode: ${report.mode}\n`);
     printTable(report.groups, report.totals, report.distinct);
@@ -679,7 +700,7 @@ async function main() {
   }
 }
 
-function buildReport(results, started, mode) {
+function buildReport(results, started, mode, missing) {
   const sum = key => results.reduce((n, g) => n + g[key], 0);
   const totals = Object.fromEntries(['tests', 'passed', 'failed', 'pending', 'notRun', 'hookFailures'].map(k => [k, sum(k)]));
   return {
@@ -687,6 +708,7 @@ function buildReport(results, started, mode) {
     mode,
     durationSeconds: Math.round((Date.now() - started) / 1000),
     versions: versions(),
+    missingPrograms: missing,
     totals,
     distinct: distinctTotals(results),
     groups: results.map(({ statuses, ...group }) => group),

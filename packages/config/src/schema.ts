@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { guardSchema, haSchema } from './schema-ha.js';
 
 const port = z.number().int().min(1).max(65535);
+/** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
+const rate = z.string().regex(/^(0|\d+\/\d*[smhd]?)$/, 'expected a rate like "100/5m", or "0" for no limit');
 
 /** The one typed configuration of a Kura stack (file: kura.config.json). */
 export const kuraConfigSchema = z
@@ -35,6 +38,10 @@ export const kuraConfigSchema = z
         /** External Redis URL; when unset, a local redis-server is started. */
         url: z.string().optional(),
         db: z.number().int().min(0).max(15).default(3),
+        /** Redis Sentinels (host:port) to ask for the current primary; set for a production Redis with failover. */
+        sentinels: z.array(z.string().regex(/^[^:]+:\d+$/, 'expected "host:port"')).optional(),
+        /** The primary's name as the Sentinels know it. */
+        name: z.string().min(1).default('kura'),
       })
       .strict()
       .prefault({}),
@@ -48,6 +55,48 @@ export const kuraConfigSchema = z
           .default(50 * 1024 * 1024),
         /** How long a single delivery to the store may take before it is temp-failed. */
         deliveryTimeoutMs: z.number().int().positive().default(30_000),
+        /** A retry of a message already stored within this window is acknowledged, not stored again. */
+        duplicateWindowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(24 * 3600 * 1000),
+        /** More Received headers than this is a loop (554 5.4.6). */
+        maxHops: z.number().int().positive().default(30),
+        /** Messages above this size are stored through the large-message lane. */
+        largeMessageBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(5 * 1024 * 1024),
+        /** The large-message lane: deliveries and bytes in flight at once (per MX process). */
+        largeLane: z
+          .object({
+            concurrency: z.number().int().positive().default(2),
+            bytesInFlight: z
+              .number()
+              .int()
+              .positive()
+              .default(100 * 1024 * 1024),
+          })
+          .strict()
+          .prefault({}),
+        /** How long a message may wait for room in its lane before it is temp-failed. */
+        laneWaitTimeoutMs: z.number().int().positive().default(120_000),
+        /** The same content for the same recipient more often than this within the window is temp-failed (loop brake). */
+        repeatThreshold: z.number().int().positive().default(20),
+        repeatWindowSeconds: z.number().int().positive().default(3600),
+        /** Per-client and per-address limits, shared by all MX instances through Redis ("N/period", 0 = off). */
+        limits: z
+          .object({
+            concurrentConnectionsPerIp: z.number().int().min(0).default(50),
+            connectionsPerIp: rate.default('600/1m'),
+            recipientsPerIp: rate.default('3000/5m'),
+            recipientsPerSender: rate.default('2000/5m'),
+            messagesPerRecipient: rate.default('1000/5m'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -60,6 +109,8 @@ export const kuraConfigSchema = z
       .strict()
       .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    ha: haSchema,
+    guard: guardSchema,
   })
   .strict();
 

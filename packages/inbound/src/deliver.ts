@@ -1,7 +1,10 @@
 import { deliverToInbox } from '@kura/store';
 import { ObjectId } from 'mongodb';
 import { codes, dsn } from './codes.js';
+import { deliveryKey, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import { Lane } from './lanes.js';
+import { FINGERPRINT } from './loops.js';
 import { ACCEPTED } from './recipients.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
@@ -22,19 +25,26 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     const store = await getStore();
     const { smtp } = inboundConfig();
     const started = Date.now();
-    for (const [recipient, userId] of recipients) {
-      const receipt = await deliverToInbox(store, {
-        userId: new ObjectId(userId),
-        raw,
-        envelopeFrom: txn.mail_from.address,
-        recipient,
-        queueId: txn.uuid,
-        remoteAddress: connection.remote.ip,
-        timeoutMs: smtp.deliveryTimeoutMs,
-      });
-      connection.loginfo(plugin, `stored for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
-    }
-    txn.results.add(plugin, { pass: 'stored', recipients: recipients.length, ms: Date.now() - started });
+    const fingerprint = (txn.notes[FINGERPRINT] as string | undefined) ?? messageFingerprint(txn, raw);
+    const lane = laneFor(raw.length);
+    await lane.run(raw.length, smtp.laneWaitTimeoutMs, async () => {
+      for (const [recipient, userId] of recipients) {
+        const receipt = await deliverToInbox(store, {
+          userId: new ObjectId(userId),
+          raw,
+          envelopeFrom: txn.mail_from.address,
+          recipient,
+          queueId: txn.uuid,
+          remoteAddress: connection.remote.ip,
+          timeoutMs: smtp.deliveryTimeoutMs,
+          deliveryKey: deliveryKey(fingerprint, txn.mail_from.address, recipient),
+          duplicateWindowMs: smtp.duplicateWindowMs,
+        });
+        const what = receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
+        connection.loginfo(plugin, `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
+      }
+    });
+    txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });
     return next(codes.OK, `Message stored (${txn.uuid})`);
   } catch (err) {
     connection.logerror(plugin, `delivery failed, answering 451: ${(err as Error).message}`);
@@ -44,6 +54,17 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     return next(codes.CONT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
   }
 }
+
+let largeLane: Lane | undefined;
+
+/** Large messages share one bounded lane per MX process; everything else goes straight through. */
+function laneFor(bytes: number): Lane {
+  const { smtp } = inboundConfig();
+  largeLane ??= new Lane({ name: 'large', ...smtp.largeLane });
+  return bytes > smtp.largeMessageBytes ? largeLane : directLane;
+}
+
+const directLane = new Lane({ name: 'small', concurrency: Number.POSITIVE_INFINITY, bytesInFlight: Number.POSITIVE_INFINITY });
 
 /** The message exactly as received (dot-unstuffed, CRLF line endings), trace headers included. */
 function readMessage(txn: HarakaTransaction): Promise<Buffer> {

@@ -37,10 +37,10 @@ export async function testConfig(dataDir: string, overrides: KuraConfigInput = {
   const free = await freePorts(names.length);
   const ports = Object.fromEntries(names.map((name, i) => [name, free[i]]));
   const fileLevel: KuraConfigInput = {
+    logLevel: (process.env.KURA_TEST_LOG_LEVEL as KuraConfigInput['logLevel']) ?? 'warn',
     ...overrides,
     dataDir,
     ports: ports as KuraConfigInput['ports'],
-    logLevel: 'warn',
     mongodb: { database: 'kura-test' },
   };
   const config = loadConfig({ cwd: dataDir, overrides: fileLevel });

@@ -108,6 +108,22 @@ export const kuraConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Mail Kura emits itself (auto-replies): where it goes and how much of it. */
+    outbound: z
+      .object({
+        /** SMTP relay for outbound mail (host:port); without one, outbound mail waits in the queue. */
+        relay: z.string().regex(/^[^:]+:\d+$/, 'expected "host:port"').optional(),
+        /** At most this many auto-replies per user per hour. */
+        perUserPerHour: z.number().int().min(0).default(20),
+        /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */
+        autoReplyIntervalSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 24 * 3600),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     ha: haSchema,
     guard: guardSchema,

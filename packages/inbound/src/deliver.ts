@@ -1,5 +1,6 @@
 import { deliverToInbox } from '@kura/store';
 import { ObjectId } from 'mongodb';
+import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
 import { deliveryKey, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
@@ -42,6 +43,12 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
         });
         const what = receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
         connection.loginfo(plugin, `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
+        if (!receipt.duplicate) {
+          // The message is safe; an auto-reply problem must not turn its 250 into a retry.
+          await maybeAutoReply(plugin, connection, txn, store, recipient, userId).catch((err: Error) =>
+            connection.logerror(plugin, `auto-reply for ${recipient} failed: ${err.message}`),
+          );
+        }
       }
     });
     txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });

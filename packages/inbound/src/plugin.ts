@@ -9,6 +9,7 @@ import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
 import { startInboundHealth } from './health.js';
 import { checkMessage } from './loops.js';
+import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
 import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
 
@@ -16,6 +17,7 @@ export function register(this: HarakaPlugin) {
   // Fail at start-up, not at the first message, when the config is missing.
   inboundConfig();
   setStoreLogger((message) => this.logerror(message));
+  stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
   startInboundHealth();
 }
 
@@ -51,6 +53,9 @@ function guarded(plugin: HarakaPlugin, next: Next, connection: HarakaConnection,
   });
 }
 
+let stopOutbound = () => {};
+
 export function shutdown(this: HarakaPlugin) {
+  stopOutbound();
   void closeStore();
 }

@@ -146,6 +146,18 @@ describe('inbound: size, loops, lanes and admission limits', () => {
     expect(report.sender.map((s: { name: string }) => s.name)).toContain('large-lane@example.org');
   });
 
+  it('exposes verdicts, lane latency and bytes in flight as Prometheus metrics', async () => {
+    const body = await (await fetch(`http://127.0.0.1:${t.config.ports.smtpMetrics}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(body)?.[1] ?? Number.NaN);
+    expect(value(/^kura_inbound_messages_total\{result="rejected",reason="size"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^kura_inbound_messages_total\{result="rejected",reason="hops"\} (\d+)/m)).toBe(1);
+    expect(value(/^kura_inbound_messages_total\{result="tempfailed",reason="repeat"\} (\d+)/m)).toBe(2);
+    expect(value(/^kura_inbound_delivery_seconds_count\{lane="large"\} (\d+)/m)).toBe(4);
+    expect(value(/^kura_inbound_delivery_seconds_count\{lane="small"\} (\d+)/m)).toBeGreaterThanOrEqual(5);
+    expect(value(/^kura_inbound_lane_bytes_in_flight\{lane="large"\} (\d+)/m)).toBe(0);
+    expect(value(/^kura_inbound_recipients_total\{result="accepted",reason="known"\} (\d+)/m)).toBeGreaterThan(10);
+  });
+
   it('kura top explains a bad flag without a stack trace', async () => {
     const error = await promisify(execFile)(process.execPath, [
       kuraBin,

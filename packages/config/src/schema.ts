@@ -22,6 +22,8 @@ export const kuraConfigSchema = z
         api: port.default(9080),
         mongodb: port.default(27018),
         redis: port.default(6380),
+        /** Prometheus metrics of the inbound MX (GET /metrics). */
+        smtpMetrics: port.default(9025),
       })
       .strict()
       .prefault({}),

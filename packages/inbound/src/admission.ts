@@ -1,6 +1,7 @@
 import { recordTraffic } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import type { HarakaConnection, Next } from './haraka.js';
+import { messageVerdicts } from './metrics.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
 /** EHLO: advertise the size limit that MAIL FROM and DATA enforce. */
@@ -15,6 +16,7 @@ export function checkDeclaredSize(plugin: unknown, next: Next, connection: Harak
   const max = inboundConfig().smtp.maxMessageBytes;
   if (declared > max) {
     connection.transaction?.results.add(plugin, { fail: `size:declared:${declared}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'size' });
     return next(codes.DENY, dsn.create(552, `Message size ${declared} exceeds the limit of ${max} bytes`, 3, 4));
   }
   next();

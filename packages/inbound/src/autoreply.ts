@@ -4,6 +4,7 @@ import { ObjectId } from 'mongodb';
 import { autoReplyVerdict } from './autoreply-rules.js';
 import type { HarakaConnection, HarakaTransaction } from './haraka.js';
 import { LOOP_HEADER } from './loops.js';
+import { autoReplies } from './metrics.js';
 import { inboundConfig } from './store-handle.js';
 
 const require = createRequire(import.meta.url);
@@ -36,14 +37,17 @@ export async function maybeAutoReply(
   });
   if (!verdict.send) {
     connection.loginfo(plugin, `no auto-reply for ${recipient}: ${verdict.reason}`);
+    autoReplies.inc({ result: 'suppressed-rfc3834' });
     return;
   }
   if (!(await claimAutoReply(store.redis, user, sender, outbound.autoReplyIntervalSeconds))) {
     connection.loginfo(plugin, `no auto-reply for ${recipient}: ${sender} already had one within the interval`);
+    autoReplies.inc({ result: 'suppressed-interval' });
     return;
   }
   if (!(await takeOutboundBudget(store.redis, user, outbound.perUserPerHour))) {
     connection.logwarn(plugin, `no auto-reply for ${recipient}: hourly outbound budget of ${outbound.perUserPerHour} used up`);
+    autoReplies.inc({ result: 'suppressed-budget' });
     return;
   }
   const messageId = txn.header.get('message-id').trim();
@@ -63,4 +67,5 @@ export async function maybeAutoReply(
   // Null envelope sender: nothing can bounce back to the user and start a loop (RFC 3834 section 3.3).
   await enqueueOutbound(store, { user, kind: 'autoreply', envelope: { from: '', to: [sender] }, raw });
   connection.loginfo(plugin, `auto-reply from ${recipient} to ${sender} queued`);
+  autoReplies.inc({ result: 'queued' });
 }

@@ -4,8 +4,9 @@ import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
 import { deliveryKey, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
-import { Lane } from './lanes.js';
+import { Lane, LaneTimeoutError } from './lanes.js';
 import { FINGERPRINT } from './loops.js';
+import { deliverySeconds, messageVerdicts, trackLane } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
@@ -52,10 +53,13 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
       }
     });
     txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });
+    deliverySeconds.observe({ lane: lane.options.name }, (Date.now() - started) / 1000);
+    messageVerdicts.inc({ result: 'accepted', reason: 'stored' });
     return next(codes.OK, `Message stored (${txn.uuid})`);
   } catch (err) {
     connection.logerror(plugin, `delivery failed, answering 451: ${(err as Error).message}`);
     txn.results.add(plugin, { fail: 'store', err: (err as Error).message });
+    messageVerdicts.inc({ result: 'tempfailed', reason: err instanceof LaneTimeoutError ? 'lane-timeout' : 'store' });
     // Haraka answers DENYSOFT from the queue hook with a fixed 450; CONT from
     // the last queue plugin (Kura's is the only one) answers 451 with our text.
     return next(codes.CONT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
@@ -67,11 +71,15 @@ let largeLane: Lane | undefined;
 /** Large messages share one bounded lane per MX process; everything else goes straight through. */
 function laneFor(bytes: number): Lane {
   const { smtp } = inboundConfig();
-  largeLane ??= new Lane({ name: 'large', ...smtp.largeLane });
+  if (!largeLane) {
+    largeLane = new Lane({ name: 'large', ...smtp.largeLane });
+    trackLane(largeLane);
+  }
   return bytes > smtp.largeMessageBytes ? largeLane : directLane;
 }
 
 const directLane = new Lane({ name: 'small', concurrency: Number.POSITIVE_INFINITY, bytesInFlight: Number.POSITIVE_INFINITY });
+trackLane(directLane);
 
 /** The message exactly as received (dot-unstuffed, CRLF line endings), trace headers included. */
 function readMessage(txn: HarakaTransaction): Promise<Buffer> {

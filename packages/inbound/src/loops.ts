@@ -2,6 +2,7 @@ import { countRepeat } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import { messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import { messageVerdicts } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
@@ -24,21 +25,25 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
 
   if (txn.data_bytes > smtp.maxMessageBytes) {
     txn.results.add(plugin, { fail: `size:${txn.data_bytes}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'size' });
     return next(codes.DENY, dsn.create(552, `Message size exceeds the limit of ${smtp.maxMessageBytes} bytes`, 3, 4));
   }
   const hops = txn.header.get_all('Received').length;
   if (hops > smtp.maxHops) {
     txn.results.add(plugin, { fail: `loop:hops:${hops}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'hops' });
     return next(codes.DENY, dsn.create(554, `Too many hops (${hops} Received headers): mail loop`, 4, 6));
   }
   if (txn.header.get_all(LOOP_HEADER).some((value) => value.trim().toLowerCase() === hostname.toLowerCase())) {
     txn.results.add(plugin, { fail: 'loop:own-header' });
+    messageVerdicts.inc({ result: 'rejected', reason: 'own-loop-header' });
     return next(codes.DENY, dsn.create(554, `Mail loop detected: this message was sent by ${hostname} itself`, 4, 6));
   }
 
   const repeated = await repeatedRecipients(txn);
   if (repeated.length > 0) {
     txn.results.add(plugin, { fail: `loop:repeat:${repeated.join(',')}` });
+    messageVerdicts.inc({ result: 'tempfailed', reason: 'repeat' });
     return next(
       codes.DENYSOFT,
       dsn.create(451, `Same message received too often for ${repeated.join(', ')}; possible mail loop, try later`, 4, 6),

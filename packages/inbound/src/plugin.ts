@@ -9,6 +9,7 @@ import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
 import { startInboundHealth } from './health.js';
 import { checkMessage } from './loops.js';
+import { startMetricsServer } from './metrics.js';
 import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
 import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
@@ -18,6 +19,8 @@ export function register(this: HarakaPlugin) {
   inboundConfig();
   setStoreLogger((message) => this.logerror(message));
   stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
+  const metricsPort = Number(process.env.KURA_METRICS_PORT);
+  if (metricsPort) startMetricsServer(metricsPort, inboundConfig().host);
   startInboundHealth();
 }
 

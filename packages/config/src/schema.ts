@@ -88,6 +88,20 @@ export const kuraConfigSchema = z
         /** The same content for the same recipient more often than this within the window is temp-failed (loop brake). */
         repeatThreshold: z.number().int().positive().default(20),
         repeatWindowSeconds: z.number().int().positive().default(3600),
+        /**
+         * Optional content scanner: a command that reads the message on stdin and exits 0 (clean)
+         * or 1 (junk: stored in the Junk mailbox). It runs within a time budget and a concurrency cap;
+         * a scan that cannot run in time is "skipped" and `onScannerUnavailable` decides.
+         */
+        scanner: z
+          .object({
+            command: z.array(z.string().min(1)).min(1).optional(),
+            timeoutMs: z.number().int().positive().default(5_000),
+            maxConcurrent: z.number().int().positive().default(4),
+            onScannerUnavailable: z.enum(['deliver', 'tempfail']).default('deliver'),
+          })
+          .strict()
+          .prefault({}),
         /** Per-client and per-address limits, shared by all MX instances through Redis ("N/period", 0 = off). */
         limits: z
           .object({
@@ -114,7 +128,10 @@ export const kuraConfigSchema = z
     outbound: z
       .object({
         /** SMTP relay for outbound mail (host:port); without one, outbound mail waits in the queue. */
-        relay: z.string().regex(/^[^:]+:\d+$/, 'expected "host:port"').optional(),
+        relay: z
+          .string()
+          .regex(/^[^:]+:\d+$/, 'expected "host:port"')
+          .optional(),
         /** At most this many auto-replies per user per hour. */
         perUserPerHour: z.number().int().min(0).default(20),
         /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */

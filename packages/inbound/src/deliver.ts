@@ -5,7 +5,7 @@ import { codes, dsn } from './codes.js';
 import { deliveryKey, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { Lane, LaneTimeoutError } from './lanes.js';
-import { FINGERPRINT } from './loops.js';
+import { FINGERPRINT, JUNK } from './loops.js';
 import { deliverySeconds, messageVerdicts, trackLane } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { getStore, inboundConfig } from './store-handle.js';
@@ -40,6 +40,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
           remoteAddress: connection.remote.ip,
           timeoutMs: smtp.deliveryTimeoutMs,
           deliveryKey: deliveryKey(fingerprint, txn.mail_from.address, recipient),
+          junk: txn.notes[JUNK] === true,
           duplicateWindowMs: smtp.duplicateWindowMs,
         });
         const what = receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';

@@ -2,12 +2,16 @@ import { countRepeat } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import { messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
-import { messageVerdicts } from './metrics.js';
+import { messageVerdicts, scanVerdicts } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
+import { scanMessage } from './scanner.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
 /** The message's fingerprint, computed once after DATA and reused by delivery. */
 export const FINGERPRINT = 'kura.fingerprint';
+
+/** Set when the scanner judged the message junk: it goes to the Junk mailbox. */
+export const JUNK = 'kura.junk';
 
 /** Kura marks every message it emits itself (auto-replies, forwards) with this header. */
 export const LOOP_HEADER = 'X-Kura-Loop';
@@ -40,6 +44,13 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
     return next(codes.DENY, dsn.create(554, `Mail loop detected: this message was sent by ${hostname} itself`, 4, 6));
   }
 
+  const scan = await applyScanner(txn);
+  if (scan === 'tempfail') {
+    txn.results.add(plugin, { fail: 'scanner:unavailable' });
+    messageVerdicts.inc({ result: 'tempfailed', reason: 'scanner-unavailable' });
+    return next(codes.DENYSOFT, dsn.create(451, 'Content scanner unavailable, try again later', 7, 1));
+  }
+
   const repeated = await repeatedRecipients(txn);
   if (repeated.length > 0) {
     txn.results.add(plugin, { fail: `loop:repeat:${repeated.join(',')}` });
@@ -50,6 +61,19 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
     );
   }
   next();
+}
+
+/** Runs the optional scanner; marks junk for delivery and records the verdict in a header. */
+async function applyScanner(txn: HarakaTransaction): Promise<'tempfail' | undefined> {
+  const { scanner } = inboundConfig().smtp;
+  if (!scanner.command) return undefined;
+  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  const { verdict, detail } = await scanMessage(raw, { ...scanner, command: scanner.command });
+  scanVerdicts.inc({ verdict });
+  if (verdict === 'skipped' && scanner.onScannerUnavailable === 'tempfail') return 'tempfail';
+  txn.notes[JUNK] = verdict === 'junk';
+  txn.add_leading_header('X-Kura-Scan', verdict === 'skipped' ? `skipped (${detail})` : verdict);
+  return undefined;
 }
 
 async function repeatedRecipients(txn: HarakaTransaction): Promise<string[]> {

@@ -59,6 +59,13 @@ new Gauge({
   },
 });
 
+export const scanVerdicts = new Counter({
+  name: 'kura_inbound_scans_total',
+  help: 'Content scanner verdicts: clean, junk, or skipped (slow, busy or broken scanner)',
+  labelNames: ['verdict'] as const,
+  registers: [registry],
+});
+
 export const autoReplies = new Counter({
   name: 'kura_inbound_autoreplies_total',
   help: 'Auto-reply decisions: queued, or suppressed with the reason',

@@ -17,6 +17,8 @@ export interface DeliveryRequest {
    * `duplicateWindowMs` is not stored again: the retry is answered as delivered.
    */
   deliveryKey?: string;
+  /** Store in the user's Junk mailbox instead of INBOX (INBOX when the user has none). */
+  junk?: boolean;
   duplicateWindowMs?: number;
 }
 
@@ -48,7 +50,7 @@ export async function deliverToInbox(store: Store, request: DeliveryRequest): Pr
   }
   const adding = store.messages.addAsync({
     user: request.userId,
-    path: 'INBOX',
+    ...(request.junk ? { specialUse: '\\Junk', inboxDefault: true } : { path: 'INBOX' }),
     flags: [],
     raw: request.raw,
     meta: {

@@ -6,7 +6,9 @@ import { getStore, inboundConfig } from './store-handle.js';
 
 /** EHLO: advertise the size limit that MAIL FROM and DATA enforce. */
 export function advertiseSize(next: Next, connection: HarakaConnection & { capabilities: string[] }) {
-  connection.capabilities.push(`SIZE ${inboundConfig().smtp.maxMessageBytes}`);
+  // Haraka lists its own (disabled, "SIZE 0") limit; Kura's is the one that applies.
+  const others = connection.capabilities.filter((c) => !/^SIZE\b/i.test(c));
+  connection.capabilities.splice(0, connection.capabilities.length, ...others, `SIZE ${inboundConfig().smtp.maxMessageBytes}`);
   next();
 }
 

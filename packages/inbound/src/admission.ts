@@ -12,10 +12,14 @@ export function advertiseSize(next: Next, connection: HarakaConnection & { capab
   next();
 }
 
+/** The SIZE= the client declared at MAIL FROM (0 when it declared none). */
+export const DECLARED_SIZE = 'kura.declaredSize';
+
 /** MAIL FROM with SIZE=: refuse a message that can never be accepted before it is sent (RFC 1870: 552). */
 export function checkDeclaredSize(plugin: unknown, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
   const declared = Number(params[1]?.SIZE ?? params[1]?.size ?? 0);
   const max = inboundConfig().smtp.maxMessageBytes;
+  if (connection.transaction) connection.transaction.notes[DECLARED_SIZE] = declared;
   if (declared > max) {
     connection.transaction?.results.add(plugin, { fail: `size:declared:${declared}` });
     messageVerdicts.inc({ result: 'rejected', reason: 'size' });

@@ -34,7 +34,8 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
       uuid: { banner_chars: 6, deny_chars: 0 },
     }),
     'config/smtpgreeting': `${config.hostname} ESMTP Kura\n`,
-    'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'default' } }),
+    // logfmt: one key=value line per event, the transaction's queue id in every line.
+    'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'logfmt' } }),
     // Admission limits first, then Kura's plugin (recipients, loops, lanes, durable delivery).
     'config/plugins': limits ? 'limit\nkura\n' : 'kura\n',
     // Haraka's own plugin timeout must not pre-empt Kura's delivery timeout.

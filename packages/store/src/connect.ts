@@ -71,8 +71,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     users,
     settings,
     async close() {
-      for (const connection of extraConnections) connection.disconnect();
-      redis.disconnect();
+      // QUIT lets commands WildDuck's handlers still have in flight (event publishing after
+      // creating a user, for one) finish instead of failing them as "Connection is closed".
+      await Promise.all([...extraConnections, redis].map((connection) => connection.quit().catch(() => connection.disconnect())));
       await client.close();
     },
   };

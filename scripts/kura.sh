@@ -10,7 +10,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.kura/tools"
 NODE_VERSION="24.21.0"
 FERRETDB_VERSION="1.24.2"
-DEBIAN_PACKAGES=(redis-server)
+DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
+# The benchmark's reference stack (bench/): the harness runs its own instances on high ports.
+DEBIAN_PACKAGES+=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 fail() {
@@ -30,8 +32,26 @@ ensure_debian_packages() {
   fi
   say "installing Debian packages: ${missing[*]}"
   apt-get update -qq >/dev/null 2>&1 || fail "apt-get update failed" "check /etc/apt/sources.list and the network, then rerun"
+  # Postfix asks how to configure itself; the bench configures its own instance, so the system one stays unconfigured.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+  # Keep apt from starting system mail daemons on ports 25/110/143 (policy-rc.d 101 = "do not start").
+  local own_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
-    || fail "apt-get install ${missing[*]} failed" "run it by hand to see apt's message, then rerun"
+    || { [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d; fail "apt-get install ${missing[*]} failed" "run it by hand to see apt's message, then rerun"; }
+  [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
+  stop_system_mail_daemons
+}
+
+# Systemd may still enable Postfix/Dovecot at boot; the bench never uses the system instances.
+stop_system_mail_daemons() {
+  command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
+  local unit
+  for unit in postfix dovecot; do
+    systemctl list-unit-files "$unit.service" >/dev/null 2>&1 && systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+  done
 }
 
 node_package_name() {
@@ -112,7 +132,8 @@ case "$cmd" in
     ;;
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
   compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
+  bench)  setup; exec node "$ROOT/bench/src/main.ts" "$@" ;;
   kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
   setup)  setup ;;
-  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, kura, setup" ;;
+  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, bench, kura, setup" ;;
 esac

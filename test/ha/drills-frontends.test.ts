@@ -1,6 +1,12 @@
-import { type DrillResult, runDrill } from '@kura/guard';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type DrillResult, FailoverController, HaproxyRuntime, runDrill } from '@kura/guard';
+import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smtpSink, webhookSink } from '../support/alert-sinks.js';
 import { artifactPath, launchChromium } from '../support/browser.js';
 import { componentStatus, type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
 import { tempDataDir } from '../support/stack.js';
@@ -15,8 +21,14 @@ describe('frontend failover drills (kura up --ha)', () => {
   let page: Page;
   const requests: string[] = [];
 
+  let webhook: Awaited<ReturnType<typeof webhookSink>>;
+  let mail: Awaited<ReturnType<typeof smtpSink>>;
+
   beforeAll(async () => {
-    ha = await startHaTestStack(await haTestConfig(tempDataDir('ha-front')));
+    webhook = await webhookSink();
+    mail = await smtpSink();
+    const alerts = { webhook: webhook.url, email: { to: ['oncall@example.org'], smtpHost: '127.0.0.1', smtpPort: mail.port } };
+    ha = await startHaTestStack(await haTestConfig(tempDataDir('ha-front'), { alerts }));
     await waitForGuard(ha, (s) => s.overall === 'up', 60_000);
     browser = await launchChromium();
     page = await browser.context.newPage();
@@ -28,6 +40,8 @@ describe('frontend failover drills (kura up --ha)', () => {
   afterAll(async () => {
     await browser?.close();
     await ha?.stop();
+    await webhook?.close();
+    await mail?.close();
   });
 
   /** Waits until the open page (never reloaded) shows `status` for a component row. */
@@ -44,7 +58,10 @@ describe('frontend failover drills (kura up --ha)', () => {
     let clearedMs = 0;
     let killedAt = 0;
     const result = await runDrill('wildduck', ha.config, {
-      kill: () => ha.kill('wildduck-1').then(() => void (killedAt = Date.now())),
+      kill: async () => {
+        await ha.kill('wildduck-1');
+        killedAt = Date.now();
+      },
       restore: () => ha.revive('wildduck-1'),
       duringOutage: async () => {
         await waitForGuard(ha, (s) => componentStatus(s, 'wildduck-1') === 'down', 30_000);
@@ -75,14 +92,56 @@ describe('frontend failover drills (kura up --ha)', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(requests.filter((url) => !url.startsWith(ha.guardUrl))).toEqual([]);
+
+    // The incident went out to the webhook and by mail, opened and resolved.
+    const events = webhook.bodies.filter((b) => (b.incident as { component: string }).component === 'wildduck-1').map((b) => b.event);
+    expect(events).toEqual(['incident.opened', 'incident.resolved']);
+    expect(mail.messages.some((m) => /Subject: \[kura OPEN\] WildDuck instance 1/.test(m))).toBe(true);
+    expect(mail.messages.some((m) => /Subject: \[kura RESOLVED\] WildDuck instance 1/.test(m))).toBe(true);
+    // /health and /metrics agree with the page.
+    const health = await fetch(new URL('health', ha.guardUrl));
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(new URL('metrics', ha.guardUrl))).text();
+    expect(metrics).toMatch(/kura_guard_component_status\{component="wildduck-1"\} 1/);
+    expect(metrics).toMatch(/kura_guard_canary_latency_seconds_count [1-9]/);
   }, 150_000);
+
+  it('the guard drains a sick instance through the HAProxy runtime API: logged, rate-limited, undone when it recovers', async () => {
+    const runtime = new HaproxyRuntime(ha.config.host, ha.config.ha.haproxy.runtime);
+    const failover = new FailoverController(runtime, { enabled: true, afterFailures: 3, minIntervalMs: 60_000 }, pino({ level: 'silent' }));
+    const state = async (backend: string, server: string) =>
+      (await runtime.servers()).find((s) => s.backend === backend && s.server === server)?.status;
+
+    await failover.observe('wildduck-2', ['imap', 'pop3'], 2, 'login probe failed');
+    expect(await state('imap', 'wildduck-2')).toBe('UP');
+    await failover.observe('wildduck-2', ['imap', 'pop3'], 3, 'login probe failed');
+    expect(await state('imap', 'wildduck-2')).toBe('DRAIN');
+    expect(await state('pop3', 'wildduck-2')).toBe('DRAIN');
+    // A drained instance takes no new sessions, but service goes on through the other one.
+    await waitForGuard(ha, (s) => componentStatus(s, 'imap') === 'up', 10_000);
+    // A second drain within the window is refused and logged as such.
+    await failover.observe('haraka-2', ['smtp'], 5, 'EHLO probe failed');
+    expect(await state('smtp', 'haraka-2')).toBe('UP');
+    expect(failover.actions[0]).toMatchObject({ action: 'drain', instance: 'haraka-2', result: 'skipped' });
+    // Recovery undoes the drain.
+    await failover.observe('wildduck-2', ['imap', 'pop3'], 0, '');
+    expect(await state('imap', 'wildduck-2')).toBe('UP');
+    expect(failover.actions.map((a) => `${a.action} ${a.instance} ${a.result}`)).toEqual([
+      'ready wildduck-2 done',
+      'drain haraka-2 skipped',
+      'drain wildduck-2 done',
+    ]);
+  }, 60_000);
 
   it('one Haraka dies during a delivery stream: zero acknowledged mail lost, senders retry through the other', async () => {
     let detectedMs = 0;
     let clearedMs = 0;
     let killedAt = 0;
     const result = await runDrill('haraka', ha.config, {
-      kill: () => ha.kill('haraka-1').then(() => void (killedAt = Date.now())),
+      kill: async () => {
+        await ha.kill('haraka-1');
+        killedAt = Date.now();
+      },
       restore: () => ha.revive('haraka-1'),
       duringOutage: async () => {
         await waitForGuard(ha, (s) => componentStatus(s, 'haraka-1') === 'down', 30_000);
@@ -97,7 +156,61 @@ describe('frontend failover drills (kura up --ha)', () => {
     report(result, { detectedMs, clearedMs });
     expect(result.messagesAcknowledged).toBeGreaterThan(10);
     expect(result.messagesLost).toBe(0);
+    // Each Haraka instance exposes its own inbound metrics.
+    for (const h of ha.config.ha.haraka) {
+      const res = await fetch(`http://${ha.config.host}:${h.metrics}/metrics`);
+      expect(res.status).toBe(200);
+    }
+    // A retry of a message whose 250 was lost with the dead instance is recognised, not stored twice.
+    expect(result.messagesDuplicated).toBe(0);
     expect(result.permanentFailures).toBe(0);
     expect(detectedMs).toBeLessThan(30_000);
   }, 150_000);
+
+  it('kura drill: dry run by default; --execute against the live deployment prints recovery time and messages lost', async () => {
+    const c = ha.config;
+    // The deployment as an operator's kura.config.json describes it: external data tier, Redis through Sentinel.
+    const file = path.join(c.dataDir, 'live.config.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        dataDir: path.join(c.dataDir, 'drill-cli'),
+        host: c.host,
+        ports: c.ports,
+        mongodb: { uri: c.mongodbUri },
+        redis: { sentinels: c.ha.sentinels.map((p) => `${c.host}:${p}`), name: c.redis.name, db: c.redis.db },
+        demo: c.demo,
+        ha: c.ha,
+        guard: { port: c.guard.port, canary: c.guard.canary },
+      }),
+    );
+    const cli = path.resolve('packages/cli/dist/bin.js');
+    const run = promisify(execFile);
+    const dry = await run(process.execPath, [cli, 'drill', 'haraka', '--config', file]);
+    expect(dry.stdout).toContain('Dry run: nothing was touched');
+
+    const pid = ha.stack.supervisor.pids['haraka-2'];
+    expect(pid).toBeGreaterThan(0);
+    const live = await run(process.execPath, [
+      cli,
+      'drill',
+      'haraka',
+      '--config',
+      file,
+      '--execute',
+      '--json',
+      '--hold',
+      '2',
+      '--kill',
+      `kill -9 ${pid}`,
+      '--restore',
+      'true',
+    ]);
+    const result = JSON.parse(live.stdout.trim().split('\n').pop() as string) as DrillResult;
+    report(result, { via: 'kura drill' });
+    expect(result.messagesLost).toBe(0);
+    expect(result.permanentFailures).toBe(0);
+    expect(result.messagesAcknowledged).toBeGreaterThan(10);
+    await ha.revive('haraka-2');
+  }, 120_000);
 });

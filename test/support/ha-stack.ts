@@ -1,15 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { haServices, type RunningStack, startStack } from '@kura/cli';
+import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli';
 import { type KuraConfig, loadConfig } from '@kura/config';
-import { freePorts } from './stack.js';
+
+/**
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds 27 of
+ * them over several seconds, and ports the kernel hands out for outgoing
+ * connections (other tests are busy too) must not take one in between.
+ */
+async function listenablePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  let candidate = 20_000 + Math.floor(Math.random() * 12_000);
+  while (ports.length < count) {
+    candidate = candidate >= 32_700 ? 20_000 : candidate + 1;
+    if (await portIsFree('127.0.0.1', candidate)) ports.push(candidate);
+  }
+  return ports;
+}
 
 /** A config for the high-availability stack on free ports, with a fast guard (probes every second). */
 export async function haTestConfig(dataDir: string, guard: Record<string, unknown> = {}): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = (await freePorts(24)) as number[];
+  const p = await listenablePorts(27);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -24,8 +38,8 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
           { imap: next(), pop3: next(), api: next(), health: next() },
         ],
         haraka: [
-          { smtp: next(), health: next() },
-          { smtp: next(), health: next() },
+          { smtp: next(), health: next(), metrics: next() },
+          { smtp: next(), health: next(), metrics: next() },
         ],
         redisReplica: next(),
         sentinels: [next(), next(), next()],
@@ -55,7 +69,15 @@ export interface HaTestStack {
 }
 
 export async function startHaTestStack(config: KuraConfig): Promise<HaTestStack> {
-  const stack = await startStack(config, { ha: true });
+  let stack: RunningStack;
+  try {
+    stack = await startStack(config, { ha: true });
+  } catch (err) {
+    // Another test's listener can still take one of these ports between the check and the bind: one more try elsewhere.
+    if (!/already in use/.test((err as Error).message)) throw err;
+    config = await haTestConfig(config.dataDir);
+    stack = await startStack(config, { ha: true });
+  }
   const specs = new Map(haServices(stack.config).map((s) => [s.name, s]));
   return {
     config: stack.config,

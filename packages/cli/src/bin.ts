@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '@kura/config';
 import { Command } from 'commander';
+import { registerHaCommands } from './commands/ha.js';
 import { top } from './commands/top.js';
 import { up } from './commands/up.js';
 import { CliError } from './errors.js';
@@ -24,6 +25,8 @@ program
   .option('-i, --interval <seconds>', 'refresh interval', '2')
   .option('--once', 'print once and exit')
   .action(top);
+
+registerHaCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof SetupError || err instanceof CliError) {

@@ -20,11 +20,21 @@ export const haSchema = z
       ]),
     /** Haraka instances (SMTP, plus the inbound plugin's deep health endpoint) behind HAProxy. */
     haraka: z
-      .array(z.object({ host: optionalHost, smtp: port, health: port }).strict())
+      .array(
+        z
+          .object({
+            host: optionalHost,
+            smtp: port,
+            health: port,
+            /** The inbound plugin's Prometheus metrics of this instance (unset: none). */
+            metrics: port.optional(),
+          })
+          .strict(),
+      )
       .min(2)
       .default([
-        { smtp: 2625, health: 2680 },
-        { smtp: 2725, health: 2780 },
+        { smtp: 2625, health: 2680, metrics: 2681 },
+        { smtp: 2725, health: 2780, metrics: 2781 },
       ]),
     /** The local Redis replica that Sentinel promotes when the primary dies. */
     redisReplica: port.default(6381),
@@ -36,7 +46,10 @@ export const haSchema = z
         stats: port.default(9404),
         /** HAProxy's runtime API (admin level): where the guard drains a sick instance. */
         runtime: port.default(9405),
+        /** Where HAProxy listens, seen from the guard and `kura drill` (default: `host`). */
         host: optionalHost,
+        /** Addresses (CIDR) allowed to send the PROXY protocol to Haraka, i.e. HAProxy's; unset locally. */
+        proxyProtocolFrom: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),

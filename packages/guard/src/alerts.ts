@@ -70,6 +70,7 @@ export class Alerter {
     for (const r of results) {
       if (r.status === 'rejected') this.log.error({ err: r.reason, incident: incident.id }, 'alert delivery failed');
     }
-    if (jobs.length) this.log.info({ incident: incident.id, kind: t.kind, sent: results.filter((r) => r.status === 'fulfilled').length }, 'alert sent');
+    if (jobs.length)
+      this.log.info({ incident: incident.id, kind: t.kind, sent: results.filter((r) => r.status === 'fulfilled').length }, 'alert sent');
   }
 }

@@ -45,7 +45,7 @@ export async function runCanary(
     const lock = await client.getMailboxLock('INBOX');
     try {
       const before = await client.status('INBOX', { uidNext: true });
-      const firstUid = (before && before.uidNext) || 1;
+      const firstUid = (before ? before.uidNext : undefined) ?? 1;
       await sendCanary(target, id, options.stepTimeoutMs);
       const sentAt = Date.now();
       options.onSent?.(id, sentAt);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { KuraConfig } from '@kura/config';
-import { ensureUser, openStore } from '@kura/store';
 import type { Logger } from 'pino';
+import { ensureAccount } from './accounts.js';
 import { Alerter } from './alerts.js';
 import { runCanary } from './canary.js';
 import { FailoverController } from './failover.js';
@@ -10,7 +10,7 @@ import { createMetrics, type GuardMetrics } from './metrics.js';
 import { DataTierProbe } from './probes/data-tier.js';
 import { probeImap } from './probes/imap.js';
 import { probePop3 } from './probes/pop3.js';
-import { pinnedRedisUrl, probeRedis } from './probes/redis.js';
+import { probeRedis } from './probes/redis.js';
 import { probeSmtp } from './probes/smtp.js';
 import { GuardState, type ProbeOutcome } from './state.js';
 
@@ -37,10 +37,11 @@ interface Probe {
  */
 export function createGuard(config: KuraConfig, log: Logger): Guard {
   const g = config.guard;
-  const host = config.host;
+  // Frontends are reached where HAProxy listens; in production that is another host than the guard's own bind address.
+  const host = config.ha.haproxy.host ?? config.host;
   const state = new GuardState(path.join(config.dataDir, 'guard-incidents.jsonl'));
   const metrics = createMetrics();
-  const statusUrl = `http://${host}:${g.port}/`;
+  const statusUrl = `http://${config.host}:${g.port}/`;
   const alerter = new Alerter(g.alerts, statusUrl, log);
   const runtime = new HaproxyRuntime(config.ha.haproxy.host ?? host, config.ha.haproxy.runtime);
   const failover = new FailoverController(runtime, g.failover, log, (a) =>
@@ -74,7 +75,9 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       run: async () => {
         const report = await dataTier.run();
         const lagging = report.lagSeconds !== undefined && report.lagSeconds > g.maxReplicationLagSeconds;
-        return lagging ? { detail: `${report.detail} (over ${g.maxReplicationLagSeconds} s)`, degraded: true } : report.detail;
+        // A member down or lagging: still serving, but with less redundancy than it should have.
+        if (lagging) return { detail: `${report.detail} (over ${g.maxReplicationLagSeconds} s)`, degraded: true };
+        return report.unhealthyMembers ? { detail: report.detail, degraded: true } : report.detail;
       },
     },
     { id: 'redis', run: () => probeRedis(config.redisUrl, t) },
@@ -116,14 +119,8 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   let canaryUserReady = false;
   async function ensureCanaryUser(): Promise<void> {
     if (canaryUserReady) return;
-    const redisUrl = await pinnedRedisUrl(config.redisUrl, t);
-    const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl, serverSelectionTimeoutMs: t });
-    try {
-      await ensureUser(store, { username: user, password: pass, address: canaryAddress, name: 'Kura guard canary' });
-      canaryUserReady = true;
-    } finally {
-      await store.close();
-    }
+    await ensureAccount(config, { user, pass, address: canaryAddress, name: 'Kura guard canary' }, t);
+    canaryUserReady = true;
   }
 
   /** While a canary is in flight, the status page shows "delayed" as soon as it is overdue, not only when it gives up. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 export const guardBin = path.join(path.dirname(new URL(import.meta.url).pathname), 'bin.js');
 
 export { runCanary } from './canary.js';
+export { DRILLS, type DrillActions, type DrillName, type DrillResult, drillAccount, runDrill } from './drills/drills.js';
 export { type FailoverAction, FailoverController } from './failover.js';
 export { createGuard, type Guard } from './guard.js';
 export { HaproxyRuntime } from './haproxy-runtime.js';
@@ -15,4 +16,3 @@ export { probeSmtp } from './probes/smtp.js';
 export { runGuard } from './run.js';
 export { type Component, GuardState, type Incident, type Status } from './state.js';
 export { renderStatusPage } from './status-page.js';
-export { DRILLS, type DrillActions, type DrillName, type DrillResult, drillAccount, runDrill } from './drills/drills.js';

@@ -13,7 +13,10 @@ export async function startGuardServer(
   const { state, metrics, failover } = guard;
 
   app.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderStatusPage(state, options.title, options.refreshMs)),
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(renderStatusPage(state, options.title, options.refreshMs)),
   );
   app.get('/status/fragment', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderStatusFragment(state)),
@@ -27,7 +30,9 @@ export async function startGuardServer(
   // 200 while every component is up; 503 names what is not, so any uptime checker can alert on it.
   app.get('/health', async (_req, reply) => {
     const overall = state.overall();
-    const notUp = [...state.components.values()].filter((c) => c.status !== 'up').map((c) => ({ id: c.id, status: c.status, detail: c.detail }));
+    const notUp = [...state.components.values()]
+      .filter((c) => c.status !== 'up')
+      .map((c) => ({ id: c.id, status: c.status, detail: c.detail }));
     return reply.code(overall === 'up' ? 200 : 503).send({ status: overall, notUp });
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

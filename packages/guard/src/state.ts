@@ -88,7 +88,11 @@ export class GuardState {
     const now = Date.now();
     c.lastCheck = now;
     c.latencyMs = result.latencyMs;
-    c.detail = result.detail;
+    // One failed check is not an outage yet; say so until the next check decides.
+    c.detail =
+      !result.ok && c.status !== 'down' && c.failures + 1 < FAILURES_TO_OPEN
+        ? `re-checking after a failed check: ${result.detail}`
+        : result.detail;
     if (result.ok) {
       c.failures = 0;
       c.successes += 1;

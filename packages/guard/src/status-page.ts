@@ -2,7 +2,7 @@ import type { Component, GuardState, Incident, Status } from './state.js';
 
 const LABEL: Record<Status, string> = { up: 'Working', degraded: 'Degraded', down: 'Down', unknown: 'Checking…' };
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string);
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -25,13 +25,15 @@ function headline(state: GuardState): { status: Status; text: string } {
 
 function componentRow(c: Component): string {
   const latency = c.latencyMs !== undefined ? ` · ${c.latencyMs} ms` : '';
-  return `<li class="row ${c.status}"><span class="dot" aria-hidden="true"></span><div><b>${escape(c.title)}</b> <span class="state">${LABEL[c.status]}</span><br><small>${escape(c.detail)}${latency} · since ${time(c.since)} UTC</small></div></li>`;
+  return `<li class="row ${c.status}"><span class="dot" aria-hidden="true"></span><div><b>${escapeHtml(c.title)}</b> <span class="state">${LABEL[c.status]}</span><br><small>${escapeHtml(c.detail)}${latency} · since ${time(c.since)} UTC</small></div></li>`;
 }
 
 function incidentRow(i: Incident): string {
   const end = i.resolvedAt;
-  const span = end ? `${time(i.startedAt)} – ${time(end).slice(11)} UTC (${duration(end - i.startedAt)})` : `since ${time(i.startedAt)} UTC (${duration(Date.now() - i.startedAt)})`;
-  return `<li class="incident ${end ? 'resolved' : i.status}"><b>${end ? 'Resolved' : 'Ongoing'}:</b> ${escape(i.title)}<br><small>${span}<br>${escape(i.detail)}</small></li>`;
+  const span = end
+    ? `${time(i.startedAt)} – ${time(end).slice(11)} UTC (${duration(end - i.startedAt)})`
+    : `since ${time(i.startedAt)} UTC (${duration(Date.now() - i.startedAt)})`;
+  return `<li class="incident ${end ? 'resolved' : i.status}"><b>${end ? 'Resolved' : 'Ongoing'}:</b> ${escapeHtml(i.title)}<br><small>${span}<br>${escapeHtml(i.detail)}</small></li>`;
 }
 
 /** The part of the page that updates itself (also served alone at /status/fragment). */
@@ -43,7 +45,7 @@ export function renderStatusFragment(state: GuardState): string {
   const ongoing = state.incidents.filter((i) => i.resolvedAt === undefined);
   const past = state.incidents.filter((i) => i.resolvedAt !== undefined).slice(0, 20);
   return [
-    `<section id="banner" class="banner ${head.status}" data-status="${head.status}"><h1>${escape(LABEL[head.status] === 'Working' ? 'All systems working' : head.status === 'down' ? 'Service problem' : head.status === 'degraded' ? 'Degraded' : 'Checking')}</h1><p>${escape(head.text)}</p></section>`,
+    `<section id="banner" class="banner ${head.status}" data-status="${head.status}"><h1>${escapeHtml(LABEL[head.status] === 'Working' ? 'All systems working' : head.status === 'down' ? 'Service problem' : head.status === 'degraded' ? 'Degraded' : 'Checking')}</h1><p>${escapeHtml(head.text)}</p></section>`,
     ongoing.length ? `<h2>Ongoing</h2><ul class="list">${ongoing.map(incidentRow).join('')}</ul>` : '',
     `<h2>Services</h2><ul class="list" id="components">${visible.map(componentRow).join('')}</ul>`,
     `<details><summary>Instances (${internal.filter((c) => c.status === 'up').length}/${internal.length} working)</summary><ul class="list">${internal.map(componentRow).join('')}</ul></details>`,
@@ -59,7 +61,7 @@ export function renderStatusPage(state: GuardState, title: string, refreshMs: nu
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · mail status</title>
+<title>${escapeHtml(title)} · mail status</title>
 <noscript><meta http-equiv="refresh" content="${Math.ceil(refreshMs / 1000)}"></noscript>
 <style>
 :root{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;background:#f5f5f7}
@@ -80,7 +82,7 @@ details{margin-top:1rem}summary{cursor:pointer;font-weight:600}
 </style>
 </head>
 <body>
-<header>${escape(title)} · mail service status</header>
+<header>${escapeHtml(title)} · mail service status</header>
 <main id="status">
 ${renderStatusFragment(state)}
 </main>

@@ -2,17 +2,26 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { wildduckProcess } from '@kura/access';
-import { type KuraConfig, renderHaproxyConfig, renderHarakaConfig, renderSentinelConfig, renderWildDuckConfig, sentinelUrl } from '@kura/config';
+import {
+  type KuraConfig,
+  renderHaproxyConfig,
+  renderHarakaConfig,
+  renderSentinelConfig,
+  renderUnavailableLua,
+  renderWildDuckConfig,
+  sentinelUrl,
+} from '@kura/config';
 import { guardBin } from '@kura/guard';
 import { harakaBin, pluginModule } from '@kura/inbound';
 import { firstLine } from './probe.js';
-import { localServices, type ServiceSpec } from './services.js';
+import { localServices, type ServiceSpec, SetupError } from './services.js';
 
 /** Where the high-availability stack keeps its generated files, next to the single-instance ones. */
 export function haPaths(config: KuraConfig) {
   const { run, redis } = config.paths;
   return {
     haproxy: path.join(run, 'haproxy.cfg'),
+    haproxyLua: path.join(run, 'haproxy-unavailable.lua'),
     wildduck: (i: number) => path.join(run, `wildduck-${i + 1}.toml`),
     haraka: (i: number) => path.join(run, `haraka-${i + 1}`),
     sentinel: (i: number) => path.join(run, `sentinel-${i + 1}.conf`),
@@ -26,6 +35,7 @@ export function haPaths(config: KuraConfig) {
  * replica is followed without a restart.
  */
 export function haStackConfig(config: KuraConfig): KuraConfig {
+  assertDistinctPorts(config);
   if (!config.local.redis) return config;
   const sentinels = config.ha.sentinels.map((port) => `${config.host}:${port}`);
   return { ...config, redisUrl: sentinelUrl(sentinels, config.redis.name, config.redis.db) };
@@ -34,10 +44,15 @@ export function haStackConfig(config: KuraConfig): KuraConfig {
 /** Writes the HA stack's generated files (HAProxy, Sentinels, one WildDuck and Haraka config per instance). */
 export function prepareHaFiles(config: KuraConfig): void {
   const paths = haPaths(config);
-  write(paths.haproxy, renderHaproxyConfig(config));
+  write(paths.haproxyLua, renderUnavailableLua());
+  write(paths.haproxy, renderHaproxyConfig(config, { luaFile: paths.haproxyLua }));
   fs.mkdirSync(paths.redisReplica, { recursive: true, mode: 0o700 });
-  config.ha.sentinels.forEach((port, i) => write(paths.sentinel(i), renderSentinelConfig(config, port, config.paths.run)));
-  config.ha.wildduck.forEach((ports, i) => write(paths.wildduck(i), renderWildDuckConfig(config, ports)));
+  config.ha.sentinels.forEach((port, i) => {
+    write(paths.sentinel(i), renderSentinelConfig(config, port, config.paths.run));
+  });
+  config.ha.wildduck.forEach((ports, i) => {
+    write(paths.wildduck(i), renderWildDuckConfig(config, ports));
+  });
   config.ha.haraka.forEach((ports, i) => {
     const files = renderHarakaConfig(config, { pluginModule, smtpPort: ports.smtp });
     for (const [file, content] of Object.entries(files)) write(path.join(paths.haraka(i), file), content);
@@ -108,8 +123,9 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         KURA_HEALTH_HOST: host,
         KURA_HEALTH_PORT: String(p.health),
         KURA_HEALTH_SMTP: String(p.smtp),
+        ...(p.metrics ? { KURA_METRICS_PORT: String(p.metrics) } : {}),
       },
-      ports: { smtp: p.smtp, health: p.health },
+      ports: { smtp: p.smtp, health: p.health, ...(p.metrics ? { metrics: p.metrics } : {}) },
       ready: () => healthy(host, p.health),
     });
   });
@@ -180,10 +196,48 @@ export function formatHaEndpoints(config: KuraConfig): string {
   const { host, ha, guard } = config;
   return [
     'High-availability mode: SMTP, IMAP and POP3 above are HAProxy; behind it:',
-    ...ha.wildduck.map((w, i) => `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}  API ${w.api}  health http://${host}:${w.health}/health`),
-    ...ha.haraka.map((h, i) => `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${host}:${h.health}/health`),
+    ...ha.wildduck.map(
+      (w, i) => `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}  API ${w.api}  health http://${host}:${w.health}/health`,
+    ),
+    ...ha.haraka.map(
+      (h, i) =>
+        `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${host}:${h.health}/health${h.metrics ? `  metrics http://${host}:${h.metrics}/metrics` : ''}`,
+    ),
     `  Redis primary ${config.ports.redis}, replica ${ha.redisReplica}, Sentinels ${ha.sentinels.join(', ')} (name "${config.redis.name}")`,
     `  HAProxy stats http://${host}:${ha.haproxy.stats}/  runtime API ${host}:${ha.haproxy.runtime}`,
     `Status page (guard): http://${host}:${guard.port}/   metrics: http://${host}:${guard.port}/metrics`,
   ].join('\n');
+}
+
+/** Two services of the HA stack on one port would only fail later, naming just one of them. */
+function assertDistinctPorts(config: KuraConfig): void {
+  const { ports, ha, guard } = config;
+  const named: Array<[string, number]> = [
+    ...Object.entries(ports).map(([k, v]): [string, number] => [`ports.${k}`, v]),
+    ...ha.wildduck.flatMap((w, i) =>
+      (['imap', 'pop3', 'api', 'health'] as const).map((k): [string, number] => [`ha.wildduck[${i}].${k}`, w[k]]),
+    ),
+    ...ha.haraka.flatMap((h, i) =>
+      (['smtp', 'health', 'metrics'] as const).flatMap((k): Array<[string, number]> => {
+        const value = h[k];
+        return value ? [[`ha.haraka[${i}].${k}`, value]] : [];
+      }),
+    ),
+    ['ha.redisReplica', ha.redisReplica],
+    ...ha.sentinels.map((p, i): [string, number] => [`ha.sentinels[${i}]`, p]),
+    ['ha.haproxy.stats', ha.haproxy.stats],
+    ['ha.haproxy.runtime', ha.haproxy.runtime],
+    ['guard.port', guard.port],
+  ];
+  // Instances on other hosts may share port numbers; only local ones (no host) must differ.
+  const local = named.filter(([name]) => {
+    const m = /^ha\.(wildduck|haraka)\[(\d+)\]/.exec(name);
+    return !m || !(m[1] === 'wildduck' ? ha.wildduck : ha.haraka)[Number(m[2])]?.host;
+  });
+  const seen = new Map<number, string>();
+  for (const [name, port] of local) {
+    const other = seen.get(port);
+    if (other) throw new SetupError(`${other} and ${name} are both port ${port} in kura.config.json; give each its own port`);
+    seen.set(port, name);
+  }
 }

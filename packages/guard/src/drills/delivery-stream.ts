@@ -10,6 +10,9 @@ export interface SmtpEndpoint {
 
 export interface StreamedMessage {
   subject: string;
+  /** Kept across retries: a sending MTA retries the same message, not a new one. */
+  messageId: string;
+  date: string;
   /** When the server answered 250 to the end of DATA. */
   acknowledgedAt?: number;
   attempts: number;
@@ -39,8 +42,12 @@ export class DeliveryStream {
   /** Stops sending new messages; messages in flight are still retried until acknowledged or `timeoutMs`. */
   async finish(timeoutMs: number): Promise<void> {
     this.stopped = true;
-    const timer = new Promise((r) => setTimeout(r, timeoutMs));
-    await Promise.race([Promise.all(this.loops), timer]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((r) => {
+      timer = setTimeout(r, timeoutMs);
+    });
+    await Promise.race([Promise.all(this.loops), timeout]);
+    clearTimeout(timer);
   }
 
   get acknowledged(): StreamedMessage[] {
@@ -49,7 +56,13 @@ export class DeliveryStream {
 
   private async sender(): Promise<void> {
     while (!this.stopped && (this.options.max === undefined || this.messages.length < this.options.max)) {
-      const message: StreamedMessage = { subject: `${this.options.prefix} ${crypto.randomUUID()}`, attempts: 0, replies: [] };
+      const message: StreamedMessage = {
+        subject: `${this.options.prefix} ${crypto.randomUUID()}`,
+        messageId: `<${crypto.randomUUID()}@drill.invalid>`,
+        date: new Date().toUTCString(),
+        attempts: 0,
+        replies: [],
+      };
       this.messages.push(message);
       const giveUpAt = Date.now() + 120_000;
       while (message.acknowledgedAt === undefined && Date.now() < giveUpAt) {
@@ -79,8 +92,8 @@ export class DeliveryStream {
         'From: Drill <drill@example.org>',
         `To: <${this.endpoint.to}>`,
         `Subject: ${message.subject}`,
-        `Message-ID: <${crypto.randomUUID()}@drill.invalid>`,
-        `Date: ${new Date().toUTCString()}`,
+        `Message-ID: ${message.messageId}`,
+        `Date: ${message.date}`,
         '',
         'A message of a failover drill.',
         '.',

@@ -1,9 +1,9 @@
 import type { KuraConfig } from '@kura/config';
-import { ensureUser, openStore } from '@kura/store';
+import { ensureAccount } from '../accounts.js';
 import { LineConnection } from '../net-lines.js';
 import { probeImap } from '../probes/imap.js';
 import { probePop3 } from '../probes/pop3.js';
-import { currentRedisPrimary, pinnedRedisUrl } from '../probes/redis.js';
+import { currentRedisPrimary } from '../probes/redis.js';
 import { DeliveryStream } from './delivery-stream.js';
 import { type ImapEndpoint, ImapLoad } from './imap-load.js';
 import { countSubjects } from './mailbox.js';
@@ -50,13 +50,8 @@ export function drillAccount(config: KuraConfig) {
 }
 
 export async function ensureDrillAccount(config: KuraConfig): Promise<void> {
-  const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: await pinnedRedisUrl(config.redisUrl, 3_000) });
-  try {
-    const { user, pass, address } = drillAccount(config);
-    await ensureUser(store, { username: user, password: pass, address, name: 'Kura failover drills' });
-  } finally {
-    await store.close();
-  }
+  const { user, pass, address } = drillAccount(config);
+  await ensureAccount(config, { user, pass, address, name: 'Kura failover drills' });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,8 +74,9 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 export async function runDrill(name: DrillName, config: KuraConfig, actions: DrillActions): Promise<DrillResult> {
   await ensureDrillAccount(config);
   const account = drillAccount(config);
-  const imap: ImapEndpoint = { host: config.host, port: config.ports.imap, user: account.user, pass: account.pass };
-  const smtp = { host: config.host, port: config.ports.smtp, to: account.address, hostname: config.hostname };
+  const front = config.ha.haproxy.host ?? config.host;
+  const imap: ImapEndpoint = { host: front, port: config.ports.imap, user: account.user, pass: account.pass };
+  const smtp = { host: front, port: config.ports.smtp, to: account.address, hostname: config.hostname };
   const log = actions.log ?? (() => {});
   const prefix = `drill-${name}-${Date.now().toString(36)}`;
 
@@ -134,8 +130,9 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     log('delivery stream running; killing one Haraka instance');
     await actions.kill();
     const killedAt = Date.now();
-    await sleep(3_000);
     await actions.duringOutage?.();
+    // Keep the stream going a while on the surviving instance.
+    await sleep(Math.max(0, 3_000 - (Date.now() - killedAt)));
     await stream.finish(60_000);
     const interrupted = stream.messages.filter((m) => m.replies.some((c) => c !== 250) && m.acknowledgedAt && m.acknowledgedAt >= killedAt);
     const recoveryMs = Math.max(0, ...interrupted.map((m) => (m.acknowledgedAt as number) - killedAt));
@@ -168,7 +165,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     // Every protocol must work again: IMAP login+SELECT+FETCH, POP3 login+STAT, and a fresh SMTP delivery.
     const workingAt = await until('IMAP, POP3 and SMTP after the failover', 60_000, async () => {
       await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000);
-      await probePop3(config.host, config.ports.pop3, imap.user, imap.pass, 3_000);
+      await probePop3(front, config.ports.pop3, imap.user, imap.pass, 3_000);
       const ackedBefore = stream.acknowledged.filter((m) => (m.acknowledgedAt as number) > promotedAt).length;
       return ackedBefore > 0 ? Date.now() : undefined;
     });
@@ -193,8 +190,10 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
   log('delivery stream running; killing the data tier');
   await actions.kill();
   const killedAt = Date.now();
-  const imapDuringOutage = await imapLoginOutcome(imap);
+  // Right after the crash WildDuck itself answers; once HAProxy has seen every instance fail its check, HAProxy answers.
+  const imapAtOnce = await imapLoginOutcome(imap);
   await actions.duringOutage?.();
+  const imapLater = await imapLoginOutcome(imap);
   const outageReplies = stream.messages.flatMap((m) => m.replies).filter((c) => c !== 250);
   log('restoring the data tier');
   await actions.restore();
@@ -213,7 +212,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     details: {
       outageMs: restoredAt - killedAt,
       smtpRepliesDuringOutage: countBy(outageReplies),
-      imapDuringOutage,
+      imapDuringOutage: [imapAtOnce, imapLater],
     },
   };
 }

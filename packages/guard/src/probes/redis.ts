@@ -67,13 +67,16 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeO
   for (const a of answers) if (a) counts.set(a, (counts.get(a) ?? 0) + 1);
   const [primary, votes] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [undefined, 0];
   const quorum = Math.floor(target.sentinels.length / 2) + 1;
-  if (!primary || votes < quorum) throw new Error(`no Sentinel majority names a primary (${answers.filter(Boolean).length}/${answers.length} answered)`);
+  if (!primary || votes < quorum)
+    throw new Error(`no Sentinel majority names a primary (${answers.filter(Boolean).length}/${answers.length} answered)`);
   const [host = '', port = ''] = primary.split(':');
   const replicas = await pingPrimary(host, Number(port), target.db, timeoutMs);
   const reachable = answers.filter(Boolean).length;
   const detail = `primary ${primary} with ${replicas} replica${replicas === 1 ? '' : 's'}, ${reachable}/${answers.length} sentinels answer`;
   // Still serving, but one more failure would take Redis down: degraded.
-  return reachable < answers.length || replicas === 0 ? { detail: replicas === 0 ? `${detail}; no replica left` : detail, degraded: true } : detail;
+  return reachable < answers.length || replicas === 0
+    ? { detail: replicas === 0 ? `${detail}; no replica left` : detail, degraded: true }
+    : detail;
 }
 
 /** The primary (host:port) a majority of Sentinels names, or undefined for a plain Redis URL. */
@@ -93,18 +96,4 @@ export async function currentRedisPrimary(url: string, timeoutMs: number): Promi
     }
   }
   return undefined;
-}
-
-/**
- * For one-shot store sessions (creating the canary or drill account): the
- * current primary as a plain URL. A Sentinel-backed client that is closed
- * while its helper connections are still resolving the primary rejects a
- * promise nobody can catch (ioredis), so short sessions skip Sentinel.
- */
-export async function pinnedRedisUrl(url: string, timeoutMs: number): Promise<string> {
-  const target = parseSentinelUrl(url);
-  if (!target) return url;
-  const primary = await currentRedisPrimary(url, timeoutMs);
-  if (!primary) throw new Error('no Sentinel names a Redis primary');
-  return `redis://${primary}/${target.db}`;
 }

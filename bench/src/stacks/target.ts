@@ -1,0 +1,32 @@
+/** A mailbox owner on a stack under test: how to address and log in as them. */
+export interface BenchUser {
+  /** Address that SMTP delivers to. */
+  address: string;
+  /** IMAP/POP3 login name. */
+  login: string;
+  password: string;
+}
+
+/** One message to put into a mailbox before a read scenario (not timed). */
+export interface FillMessage {
+  raw: Buffer;
+}
+
+/**
+ * A mail stack the bench measures: Kura, or the Postfix + Dovecot reference.
+ * Both answer SMTP, IMAP and POP3 on loopback; the bench only talks protocols
+ * to them, except for filling mailboxes quickly before a read scenario.
+ */
+export interface BenchTarget {
+  /** "kura" or "reference". */
+  name: string;
+  host: string;
+  ports: { smtp: number; imap: number; pop3: number };
+  /** Creates (or returns) a user with an empty INBOX. */
+  user(name: string): Promise<BenchUser>;
+  /** Puts messages straight into a user's INBOX, bypassing SMTP. */
+  fill(user: BenchUser, messages: FillMessage[]): Promise<void>;
+  /** Process ids of every server process of the stack, for memory figures. */
+  serverPids(): number[];
+  stop(): Promise<void>;
+}

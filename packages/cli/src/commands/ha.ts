@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { type KuraConfig, loadConfig } from '@kura/config';
+import { DRILLS, type DrillName, runDrill, runGuard } from '@kura/guard';
+import type { Command } from 'commander';
+import { CliError } from '../errors.js';
+import { haServices, haStackConfig, prepareHaFiles } from '../stack/ha.js';
+import { prepareDataDir } from '../stack/prepare.js';
+
+/** `kura run`, `kura guard` and `kura drill`: the high-availability topology's commands. */
+export function registerHaCommands(program: Command): void {
+  program
+    .command('run <service>')
+    .description(
+      'run one service of the high-availability topology in the foreground (wildduck-N, haraka-N, guard); for systemd units and containers',
+    )
+    .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
+    .action(runService);
+
+  program
+    .command('guard')
+    .description('run the guard: probes, canary, status page, /health, /metrics, alerts, failover actions')
+    .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
+    .action(async (options: { config?: string }) => {
+      const guard = await runGuard(loadConfig({ file: options.config }));
+      process.stdout.write(`guard running; status page ${guard.url}\n`);
+      const stop = () => void guard.stop().finally(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('drill <name>')
+    .description(`run a failover drill against a live deployment (${Object.keys(DRILLS).join(', ')}); prints the plan unless --execute`)
+    .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
+    .option('--execute', 'really break and repair the component (default: dry run, nothing is touched)')
+    .option('--kill <command>', 'shell command that kills the component (default: systemctl kill --signal=KILL …)')
+    .option('--restore <command>', 'shell command that brings it back (default: systemctl start …)')
+    .option('--hold <seconds>', 'how long the component stays down before it is restored', '15')
+    .option('--json', 'print the result as JSON')
+    .action(drill);
+}
+
+const DEFAULT_UNITS: Record<DrillName, string> = {
+  wildduck: 'kura-wildduck@1.service',
+  haraka: 'kura-haraka@1.service',
+  redis: 'redis-server.service',
+  datatier: 'mongod.service',
+};
+
+interface DrillOptions {
+  config?: string;
+  execute?: boolean;
+  kill?: string;
+  restore?: string;
+  hold: string;
+  json?: boolean;
+}
+
+async function drill(name: string, options: DrillOptions): Promise<void> {
+  if (!(name in DRILLS)) throw new CliError(`unknown drill "${name}": choose one of ${Object.keys(DRILLS).join(', ')}`);
+  const drillName = name as DrillName;
+  const config = loadConfig({ file: options.config });
+  const hold = Number(options.hold);
+  if (!Number.isFinite(hold) || hold < 0) throw new CliError(`--hold must be a number of seconds, not "${options.hold}"`);
+  const kill = options.kill ?? `systemctl kill --signal=KILL ${DEFAULT_UNITS[drillName]}`;
+  const restore = options.restore ?? `systemctl start ${DEFAULT_UNITS[drillName]}`;
+  const front = config.ha.haproxy.host ?? config.host;
+  const plan = [
+    `drill ${drillName}: ${DRILLS[drillName]}`,
+    `  target:   SMTP ${front}:${config.ports.smtp}, IMAP ${front}:${config.ports.imap}, POP3 ${front}:${config.ports.pop3}`,
+    `  load:     ${drillName === 'wildduck' ? '6 IMAP sessions' : 'a delivery stream'} as the account kura-drill@${config.demo.domain} (created if missing)`,
+    `  kill:     ${kill}`,
+    `  hold:     ${hold} s (at least until the guard has seen it)`,
+    `  restore:  ${restore}`,
+  ];
+  if (!options.execute) {
+    process.stdout.write(`${plan.join('\n')}\n\nDry run: nothing was touched. Add --execute to run it.\n`);
+    return;
+  }
+  process.stdout.write(`${plan.join('\n')}\n\n`);
+  const result = await runDrill(drillName, config, {
+    kill: () => shell(kill),
+    restore: () => shell(restore),
+    duringOutage: () => new Promise((r) => setTimeout(r, hold * 1000)),
+    log: (line) => process.stdout.write(`  … ${line}\n`),
+  });
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    process.stdout.write(
+      [
+        `recovery time:          ${result.recoveryMs} ms`,
+        `messages acknowledged:  ${result.messagesAcknowledged}`,
+        `messages lost:          ${result.messagesLost}`,
+        `messages duplicated:    ${result.messagesDuplicated}`,
+        `5xx answers (bounces):  ${result.permanentFailures}`,
+        `failures after recovery: ${result.failuresAfterRecovery}`,
+        `details: ${JSON.stringify(result.details)}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  if (result.messagesLost || result.permanentFailures || result.failuresAfterRecovery) process.exitCode = 2;
+}
+
+function shell(command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new CliError(`"${command}" exited with ${code}`))));
+  });
+}
+
+/** Runs one HA service with the same generated config `kura up --ha` would give it, until it exits. */
+async function runService(name: string, options: { config?: string }): Promise<void> {
+  const config: KuraConfig = haStackConfig(loadConfig({ file: options.config }));
+  const spec = haServices(config).find((s) => s.name === name);
+  if (!spec || ['ferretdb', 'redis', 'redis-replica', 'haproxy'].includes(name) || name.startsWith('sentinel-')) {
+    const names = haServices(config)
+      .map((s) => s.name)
+      .filter((n) => /^(wildduck|haraka)-\d+$|^guard$/.test(n));
+    throw new CliError(
+      `"${name}" is not a Kura service: choose one of ${names.join(', ')} (the data tier, Redis and HAProxy run as their own units)`,
+    );
+  }
+  prepareDataDir(config);
+  prepareHaFiles(config);
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  await new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => {
+      process.exitCode = code ?? (signal ? 1 : 0);
+      resolve();
+    }),
+  );
+}

@@ -1,0 +1,193 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, renderHaproxyConfig } from '@kura/config';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { freePorts } from '../support/stack.js';
+
+/** The production reference topology in deploy/ must be valid, not just plausible. */
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const DEPLOY = path.join(ROOT, 'deploy');
+const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `kura-deploy-${label}-`));
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[] | string;
+  depends_on?: string[] | Record<string, unknown>;
+  volumes?: string[];
+}
+
+const compose = parse(fs.readFileSync(path.join(DEPLOY, 'compose.yaml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+};
+const services = compose.services;
+const command = (s?: ComposeService) => (Array.isArray(s?.command) ? s.command.join(' ') : (s?.command ?? ''));
+
+describe('deploy/compose.yaml', () => {
+  it('describes the whole reference topology', () => {
+    const mongos = Object.entries(services).filter(([, s]) => s.image?.startsWith('mongo:') && command(s).startsWith('mongod'));
+    expect(mongos).toHaveLength(3);
+    for (const [, s] of mongos) expect(command(s)).toContain('--replSet rs0');
+    expect(command(services['mongo-init'])).toContain('init-replica-set.js');
+    expect(Object.keys(services).filter((n) => command(services[n]).includes('redis-sentinel'))).toHaveLength(3);
+    expect(services['redis-primary']).toBeDefined();
+    expect(services['redis-replica']).toBeDefined();
+    expect(Object.values(services).filter((s) => /^run wildduck-\d/.test(command(s))).length).toBeGreaterThanOrEqual(2);
+    expect(Object.values(services).filter((s) => /^run haraka-\d/.test(command(s))).length).toBeGreaterThanOrEqual(2);
+    expect(services.haproxy?.image).toMatch(/^haproxy:/);
+    expect(command(services.guard)).toMatch(/^guard /);
+    expect(command(services.snapshot)).toContain('snapshot create');
+  });
+
+  it('refers only to services, volumes and files that exist', () => {
+    for (const [name, s] of Object.entries(services)) {
+      const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+      for (const dep of deps) expect(services[dep], `${name} depends on ${dep}`).toBeDefined();
+      for (const volume of s.volumes ?? []) {
+        const source = volume.split(':')[0] as string;
+        if (source.startsWith('./')) {
+          if (source === './certs') continue; // the operator's TLS certificates
+          expect(fs.existsSync(path.join(DEPLOY, source)), `${name} mounts ${source}`).toBe(true);
+        } else expect(compose.volumes?.[source], `${name} uses volume ${source}`).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('deploy/kura.config.json', () => {
+  const config = loadConfig({ file: path.join(DEPLOY, 'kura.config.json'), env: {} });
+
+  it('is a valid Kura config for a replica set with majority writes and Redis through Sentinel', () => {
+    const [hosts = '', query = ''] = config.mongodbUri.replace(/^mongodb:\/\//, '').split('?');
+    expect(hosts.split('/')[0]?.split(',')).toHaveLength(3);
+    const params = new URLSearchParams(query);
+    expect(params.get('replicaSet')).toBe('rs0');
+    expect(params.get('w')).toBe('majority');
+    expect(params.get('retryWrites')).toBe('true');
+    expect(params.get('readPreference')).toBe('primary');
+    expect(config.redisUrl).toMatch(/^redis\+sentinel:\/\/([^,/]+,){2}[^,/]+\/kura\/\d+$/);
+    expect(config.local).toEqual({ mongodb: false, redis: false });
+  });
+
+  it('matches the servers HAProxy balances over', () => {
+    const cfg = fs.readFileSync(path.join(DEPLOY, 'haproxy', 'haproxy.cfg'), 'utf8');
+    config.ha.wildduck.forEach((w, i) => {
+      expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.imap} check port ${w.health}`);
+      expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.pop3} check port ${w.health}`);
+    });
+    config.ha.haraka.forEach((h, i) => {
+      expect(cfg).toContain(`server haraka-${i + 1} ${h.host}:${h.smtp} check port ${h.health} send-proxy-v2`);
+    });
+    expect(cfg).toContain(`stats socket ipv4@0.0.0.0:${config.ha.haproxy.runtime} level admin`);
+    // Haraka expects the PROXY protocol from HAProxy's address only (the guard probes Haraka without it).
+    const haproxyNet = (services.haproxy as { networks?: { kura?: { ipv4_address?: string } } }).networks?.kura;
+    expect(config.ha.haproxy.proxyProtocolFrom).toBe(`${haproxyNet?.ipv4_address}/32`);
+  });
+});
+
+describe('HAProxy configurations pass haproxy -c', () => {
+  it('deploy/haproxy/haproxy.cfg (with a throw-away certificate)', () => {
+    const dir = tmp('haproxy');
+    try {
+      fs.mkdirSync(path.join(dir, 'certs'));
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-subj',
+          '/CN=kura.test',
+          '-days',
+          '1',
+          '-keyout',
+          `${dir}/k.pem`,
+          '-out',
+          `${dir}/c.pem`,
+        ],
+        { stdio: 'ignore' },
+      );
+      fs.writeFileSync(
+        path.join(dir, 'certs', 'kura.pem'),
+        fs.readFileSync(`${dir}/c.pem`, 'utf8') + fs.readFileSync(`${dir}/k.pem`, 'utf8'),
+      );
+      fs.copyFileSync(path.join(DEPLOY, 'haproxy', 'unavailable.lua'), path.join(dir, 'kura-unavailable.lua'));
+      const cfg = fs
+        .readFileSync(path.join(DEPLOY, 'haproxy', 'haproxy.cfg'), 'utf8')
+        .replaceAll('/etc/haproxy/', `${dir}/`)
+        .replaceAll('/run/haproxy/', `${dir}/`);
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), cfg);
+      const check = spawnSync('haproxy', ['-c', '-f', path.join(dir, 'haproxy.cfg')], { encoding: 'utf8' });
+      expect(check.status, check.stderr + check.stdout).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the configuration `kura up --ha` generates', async () => {
+    const dir = tmp('haproxy-local');
+    try {
+      const config = loadConfig({ cwd: dir, env: {}, overrides: { dataDir: dir } });
+      const lua = path.join(dir, 'unavailable.lua');
+      fs.copyFileSync(path.join(DEPLOY, 'haproxy', 'unavailable.lua'), lua);
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), renderHaproxyConfig(config, { luaFile: lua }));
+      const check = spawnSync('haproxy', ['-c', '-f', path.join(dir, 'haproxy.cfg')], { encoding: 'utf8' });
+      expect(check.status, check.stderr + check.stdout).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Redis configurations start', () => {
+  for (const file of ['redis-primary.conf', 'redis-replica.conf']) {
+    it(file, async () => {
+      const dir = tmp('redis');
+      const [port] = (await freePorts(1)) as [number];
+      // Same file, with the data directory moved to a temp dir (redis applies `dir` as it reads it).
+      const conf = path.join(dir, file);
+      fs.writeFileSync(conf, fs.readFileSync(path.join(DEPLOY, 'redis', file), 'utf8').replace(/^dir .*$/m, `dir ${dir}`));
+      const child = spawn('redis-server', [conf, '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
+      try {
+        let answer = '';
+        for (let i = 0; i < 50 && !answer.includes('PONG'); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          answer = spawnSync('redis-cli', ['-p', String(port), 'PING'], { encoding: 'utf8' }).stdout;
+        }
+        expect(answer).toContain('PONG');
+      } finally {
+        child.kill('SIGKILL');
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('systemd units', () => {
+  const available = spawnSync('systemd-analyze', ['--version']).status === 0;
+  it.skipIf(!available)('pass systemd-analyze verify', () => {
+    const dir = tmp('systemd');
+    try {
+      const units: string[] = [];
+      for (const file of fs.readdirSync(path.join(DEPLOY, 'systemd'))) {
+        if (!/\.(service|timer)$/.test(file)) continue;
+        // Paths point at the checkout under test instead of /opt/kura; templates are verified as instance 1.
+        const text = fs.readFileSync(path.join(DEPLOY, 'systemd', file), 'utf8').replaceAll('/opt/kura', ROOT);
+        const name = file.replace('@.service', '@1.service');
+        fs.writeFileSync(path.join(dir, name), text);
+        units.push(`./${name}`);
+      }
+      expect(units.length).toBeGreaterThanOrEqual(4);
+      const verify = spawnSync('systemd-analyze', ['verify', '--man=no', ...units], { cwd: dir, encoding: 'utf8' });
+      expect(verify.status, verify.stderr + verify.stdout).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

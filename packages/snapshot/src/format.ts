@@ -77,7 +77,7 @@ export function checkCompatible(manifest: Manifest, where: string): void {
   const current = wildDuckVersions();
   if (manifest.formatVersion > FORMAT_VERSION) {
     throw new SnapshotError(
-      `snapshot ${manifest.id} uses snapshot format ${manifest.formatVersion}, this Kura (${manifest.kuraVersion === '' ? '?' : 'older'}) reads up to ${FORMAT_VERSION}`,
+      `snapshot ${manifest.id} uses snapshot format ${manifest.formatVersion}, newer than the formats this Kura reads (up to ${FORMAT_VERSION})`,
       'newer-schema',
       `restore it with Kura ${manifest.kuraVersion} or newer; nothing was changed`,
     );

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type KuraConfig, loadConfig } from '@kura/config';
 import {
+  checkCompatible,
   createSnapshot,
   findSnapshot,
   listSnapshots,
@@ -10,6 +11,7 @@ import {
   restoreFull,
   restorePartial,
   SnapshotError,
+  verifyChecksums,
   verifySnapshot,
 } from '@kura/snapshot';
 import { type Database, ensureWildDuckIndexes, openDatabase, openStore, type Store } from '@kura/store';
@@ -193,6 +195,9 @@ export async function snapshotRestore(id: string, options: Common & { user?: str
   if (options.mailbox && !options.user)
     throw new SnapshotError('--mailbox needs --user', 'bad-path', 'kura snapshot restore ID --user NAME --mailbox PATH');
   const snapshot = findSnapshot(destination(config, options), id);
+  // Everything that can refuse the snapshot happens before the store is touched.
+  checkCompatible(snapshot.manifest, snapshot.dir);
+  await verifyChecksums(snapshot);
   const out = createOutput({ json: options.json });
   const store: Store = await connect('mail store', config.mongodbUri, () =>
     openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl }),
@@ -203,6 +208,7 @@ export async function snapshotRestore(id: string, options: Common & { user?: str
       const report = await restorePartial({ db: store.db, redis: store.redis, notifier }, snapshot, {
         user: options.user,
         mailbox: options.mailbox,
+        verifyFirst: false,
         onProgress: (p) => out.progress(p),
       });
       const lines = [
@@ -218,6 +224,7 @@ export async function snapshotRestore(id: string, options: Common & { user?: str
       const report = await restoreFull({ db: store.db, redis: store.redis }, snapshot, {
         onProgress: (p) => out.progress(p),
         allowNonEmpty: options.force,
+        verifyFirst: false,
         indexes: ensureWildDuckIndexes,
       });
       const lines = [

@@ -112,7 +112,8 @@ case "$cmd" in
     ;;
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
   compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
+  node)   setup; cd "$ROOT"; exec node "$@" ;;
   kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
   setup)  setup ;;
-  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, kura, setup" ;;
+  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, kura, node, setup" ;;
 esac

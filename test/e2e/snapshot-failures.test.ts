@@ -3,6 +3,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitUntil } from '@kura/cli';
+import { CollectionWriter, restoreFull, serialize, wildDuckVersions } from '@kura/snapshot';
+import { openDatabase } from '@kura/store';
+import { Binary, type Document, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
@@ -173,6 +176,77 @@ describe('kura snapshot: failures are named and lose nothing', () => {
       expect(fs.readdirSync(small)).toEqual([]);
     } finally {
       execFileSync('umount', [small]);
+    }
+  }, 60_000);
+
+  it('a full restore repairs what a store changing during the snapshot leaves inconsistent', async () => {
+    // A hand-made snapshot as a moving store can yield it: a message newer than its mailbox's uidNext,
+    // stale attachment counts, a stale storageUsed.
+    const dir = path.join(dataDir, 'inconsistent');
+    fs.mkdirSync(dir);
+    const user = new ObjectId();
+    const mailbox = new ObjectId();
+    const a = new Binary(crypto.randomBytes(32));
+    const b = new Binary(crypto.randomBytes(32));
+    const message = (uid: number, refs: Record<string, Binary>) => ({
+      _id: new ObjectId(),
+      user,
+      mailbox,
+      uid,
+      modseq: uid,
+      size: 10,
+      magic: 7,
+      msgid: `<${uid}@test>`,
+      idate: new Date(),
+      mimeTree: { attachmentMap: refs },
+    });
+    const collections: Record<string, Document[]> = {
+      users: [{ _id: user, username: 'moving', unameview: 'moving', storageUsed: 999 }],
+      mailboxes: [{ _id: mailbox, user, path: 'INBOX', uidValidity: 100, uidNext: 2, modifyIndex: 1 }],
+      messages: [message(1, { ATT00001: a }), message(2, {}), message(3, { ATT00001: a, ATT00002: a })],
+      'attachments.files': [
+        { _id: a, length: 1, metadata: { c: 1, m: 7 } },
+        { _id: b, length: 1, metadata: { c: 5, m: 5 } },
+      ],
+    };
+    const entries = [];
+    for (const [name, docs] of Object.entries(collections)) {
+      const writer = new CollectionWriter(dir, name, 1024 * 1024);
+      for (const doc of docs) await writer.write(serialize(doc));
+      entries.push({
+        name,
+        documents: writer.documents,
+        bytes: writer.bytes,
+        contentHash: writer.content.hex(),
+        chunks: await writer.finish(),
+      });
+    }
+    const versions = wildDuckVersions();
+    const manifest = {
+      format: 'kura-snapshot' as const,
+      formatVersion: 1,
+      id: 'inconsistent',
+      createdAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      kuraVersion: 'test',
+      schema: { wildduck: versions.schema, wildduckPackage: versions.pkg, format: 1 },
+      source: { database: 'x', topology: 'ferretdb', consistency: 'none' as const, readPreference: 'primary', clusterTime: null },
+      collections: entries,
+      totals: { documents: 7, bytes: 0, compressedBytes: 0, messages: 3, messageBytes: 0 },
+    };
+    const database = await openDatabase(t.config.mongodbUri);
+    const db = database.client.db('kura_repair_test');
+    try {
+      const report = await restoreFull({ db }, { id: 'inconsistent', dir, manifest });
+      expect(report.repaired).toEqual({ mailboxes: 1, attachments: 2, users: 1, orphanMessages: 0 });
+      expect(await db.collection('mailboxes').findOne({ _id: mailbox })).toMatchObject({ uidNext: 4, modifyIndex: 3, uidValidity: 100 });
+      // One reference per MIME part: message 1 holds one, message 3 two.
+      expect((await db.collection('attachments.files').findOne({ _id: a } as Document))?.metadata).toEqual({ c: 3, m: 21 });
+      expect((await db.collection('attachments.files').findOne({ _id: b } as Document))?.metadata).toEqual({ c: 0, m: 0 });
+      expect((await db.collection('users').findOne({ _id: user }))?.storageUsed).toBe(30);
+    } finally {
+      await db.dropDatabase();
+      await database.close();
     }
   }, 60_000);
 });

@@ -36,7 +36,15 @@ export function fsError(err: unknown, what: string, file: string): Error {
       { cause: err },
     );
   }
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    return new SnapshotError(
+      `${file} is not a directory, or a file stands in its path (${what})`,
+      'bad-path',
+      'choose a directory path (snapshot.dir or --dest)',
+      { cause: err },
+    );
+  }
+  if (code === 'ENOENT') {
     return new SnapshotError(`${file} does not exist (${what})`, 'bad-path', 'check the path; `kura snapshot list` shows what is there', {
       cause: err,
     });

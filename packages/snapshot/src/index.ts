@@ -1,3 +1,4 @@
+export { deserialize, serialize } from './bson.js';
 export { cleanStaleTemp, findSnapshot, listSnapshots, type SnapshotInfo } from './catalog.js';
 export { SKIPPED, SNAPSHOT_ORDER, snapshotCollections } from './collections.js';
 export { type CreateOptions, type CreateResult, createSnapshot, snapshotId } from './create.js';
@@ -5,6 +6,7 @@ export { fsError, SnapshotError } from './errors.js';
 export {
   type ChunkEntry,
   type CollectionEntry,
+  CollectionWriter,
   checkCompatible,
   compareVersions,
   FORMAT_VERSION,

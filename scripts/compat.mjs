@@ -46,7 +46,7 @@ const SERVER_START_LIMIT_MS = 120_000;
 const children = new Set();
 // The temporary directory, removed at the end unless --keep was given.
 const scratch = { dir: null, keep: false };
-const log = (msg) => process.stderr.write(`[compat] ${msg}\n`);
+const log = msg => process.stderr.write(`[compat] ${msg}\n`);
 
 class HarnessError extends Error {}
 
@@ -59,9 +59,9 @@ function startProcess(name, command, args, { cwd, env, logFile, append = false }
   const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   child.label = name;
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal })));
   child.once('exit', () => children.delete(child));
-  child.once('error', (err) => log(`${name}: ${err.message}`));
+  child.once('error', err => log(`${name}: ${err.message}`));
   children.add(child);
   return child;
 }
@@ -83,7 +83,7 @@ async function stopProcess(child, graceMs = 5000) {
 }
 
 async function stopAll() {
-  await Promise.all([...children].map((child) => stopProcess(child)));
+  await Promise.all([...children].map(child => stopProcess(child)));
 }
 
 async function cleanUp() {
@@ -114,13 +114,13 @@ async function freePorts(count) {
         }),
     ),
   );
-  const ports = servers.map((server) => server.address().port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  const ports = servers.map(server => server.address().port);
+  await Promise.all(servers.map(server => new Promise(resolve => server.close(resolve))));
   return ports;
 }
 
 function canConnect(port) {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
       socket.destroy();
@@ -130,7 +130,7 @@ function canConnect(port) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
 // Waits until every port accepts connections; fails early when the process dies.
 async function waitForPorts(child, ports, limitMs, logFile) {
@@ -161,7 +161,7 @@ function tail(file, lines = 15) {
 // Reuses kura.sh's cached build: same directory and the same source stamp.
 function ferretdbBinary() {
   if (process.env.KURA_FERRETDB_BIN) return process.env.KURA_FERRETDB_BIN;
-  const sources = ['go.mod', 'go.sum', 'main.go'].map((file) => fs.readFileSync(path.join(FERRETDB_SRC, file)));
+  const sources = ['go.mod', 'go.sum', 'main.go'].map(file => fs.readFileSync(path.join(FERRETDB_SRC, file)));
   const stamp = createHash('sha256').update(Buffer.concat(sources)).digest('hex').slice(0, 16);
   const binary = path.join(ROOT, '.kura/tools', `ferretdb-${ferretdbVersion()}-${stamp}`);
   if (fs.existsSync(binary)) return binary;
@@ -229,7 +229,7 @@ function patchHardcodedPorts(dir, ports) {
   ];
   const files = fs
     .globSync(['test/**/*.js', 'imap-core/test/**/*.{js,sh}'], { cwd: dir })
-    .filter((file) => !file.split('/').includes('fixtures'));
+    .filter(file => !file.split('/').includes('fixtures'));
   let patched = 0;
   for (const file of files) {
     const full = path.join(dir, file);
@@ -318,6 +318,25 @@ const dbName = args.find((arg, i) => !arg.startsWith('-') && i !== evalAt + 1) |
   return bin;
 }
 
+// Programs that parts of the suite run: prepare.sh uses curl and jq, the
+// S/MIME tests openssl, the mpop pipelining tests the mpop POP3 client. A
+// missing one fails those tests for a reason that has nothing to do with the
+// data tier, so the report names it.
+const SUITE_PROGRAMS = ['curl', 'jq', 'openssl', 'mpop'];
+
+function missingPrograms(pathVariable) {
+  const dirs = pathVariable.split(path.delimiter).filter(Boolean);
+  const found = name => dirs.some(dir => {
+    try {
+      fs.accessSync(path.join(dir, name), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return SUITE_PROGRAMS.filter(name => !found(name));
+}
+
 // Spec output for the group's log plus one JSON line per event, appended
 // synchronously so that a group stopped at its time limit keeps its results.
 // The list of all tests at the start lets tests skipped by a failed hook be
@@ -359,13 +378,7 @@ module.exports = class KuraCompatReporter extends reporters.Spec {
 // targets, in its order) so that the run follows the suite's own definition.
 function readGroups() {
   let gruntConfig;
-  const grunt = {
-    initConfig: (config) => {
-      gruntConfig = config;
-    },
-    loadNpmTasks() {},
-    registerTask() {},
-  };
+  const grunt = { initConfig: config => (gruntConfig = config), loadNpmTasks() {}, registerTask() {} };
   const previousEnv = process.env.NODE_ENV;
   createRequire(import.meta.url)(path.join(WILDDUCK, 'Gruntfile.js'))(grunt);
   process.env.NODE_ENV = previousEnv; // the Gruntfile sets it for grunt's own process
@@ -373,7 +386,7 @@ function readGroups() {
 }
 
 function expandFiles(dir, patterns) {
-  return [...new Set(patterns.flatMap((pattern) => fs.globSync(pattern, { cwd: dir })))].sort();
+  return [...new Set(patterns.flatMap(pattern => fs.globSync(pattern, { cwd: dir })))].sort();
 }
 
 function mochaEnv(work, ports, binDir) {
@@ -401,7 +414,7 @@ async function runGroup(group, { suiteDir, work, env, nodeArgs, reporter, timeou
 
   let run;
   for (;;) {
-    const runnable = files.filter((file) => !unloadable.some((u) => u.file === file));
+    const runnable = files.filter(file => !unloadable.some(u => u.file === file));
     const remainingMs = Math.max(1000, timeoutMs - (Date.now() - started));
     run = await runMocha(group.name, runnable, { suiteDir, env, nodeArgs, reporter, eventsFile, logFile, timeoutMs: remainingMs });
     if (run.loaded || run.timedOut) break;
@@ -455,7 +468,7 @@ async function runMocha(name, files, { suiteDir, env, nodeArgs, reporter, events
   const { code, signal } = await child.exited;
   clearTimeout(limit);
   clearInterval(heartbeat);
-  const loaded = readEvents(eventsFile).some((e) => e.type === 'begin');
+  const loaded = readEvents(eventsFile).some(e => e.type === 'begin');
   return { code, signal, timedOut, loaded };
 }
 
@@ -463,7 +476,7 @@ async function runMocha(name, files, { suiteDir, env, nodeArgs, reporter, events
 function loadFailure(logFile, files) {
   const text = fs.readFileSync(logFile, 'utf8');
   const exception = text.slice(text.lastIndexOf('Exception during run'));
-  const file = files.find((f) => exception.includes(`/${f}`));
+  const file = files.find(f => exception.includes(`/${f}`));
   if (!file) return null;
   const error = exception.match(/Error: ([^\n]+)/)?.[1] ?? 'load error';
   return { file, error };
@@ -474,13 +487,13 @@ function readEvents(file) {
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line));
+    .map(line => JSON.parse(line));
 }
 
 // One status per test: a test reported as passed and later as failed (e.g.
 // "done() called multiple times") counts as failed.
 function testStatuses(events, suiteDir = '') {
-  const key = (e) => `${suiteDir ? path.relative(suiteDir, e.file ?? '') : e.file}\u0000${e.title}`;
+  const key = e => `${suiteDir ? path.relative(suiteDir, e.file ?? '') : e.file}\u0000${e.title}`;
   const statuses = new Map();
   const rank = { notRun: 0, pending: 1, pass: 2, fail: 3 };
   const set = (e, status) => {
@@ -498,8 +511,8 @@ function testStatuses(events, suiteDir = '') {
 
 function summarize(events, suiteDir) {
   const statuses = [...testStatuses(events, suiteDir).values()];
-  const count = (status) => statuses.filter((t) => t.status === status).length;
-  const hooks = events.filter((e) => e.type === 'hook');
+  const count = status => statuses.filter(t => t.status === status).length;
+  const hooks = events.filter(e => e.type === 'hook');
   return {
     tests: statuses.length,
     passed: count('pass'),
@@ -508,7 +521,7 @@ function summarize(events, suiteDir) {
     notRun: count('notRun'),
     hookFailures: hooks.length,
     failures: [
-      ...statuses.filter((t) => t.status === 'fail').map(({ file, title, error }) => ({ file, title, error })),
+      ...statuses.filter(t => t.status === 'fail').map(({ file, title, error }) => ({ file, title, error })),
       ...hooks.map(({ file, title, error }) => ({ file: path.relative(suiteDir ?? '', file ?? ''), title, error, hook: true })),
     ],
     statuses,
@@ -528,7 +541,7 @@ function distinctTotals(groups) {
     }
   }
   const values = [...merged.values()];
-  const count = (status) => values.filter((s) => s === status).length;
+  const count = status => values.filter(s => s === status).length;
   return { tests: values.length, passed: count('pass'), failed: count('fail'), pending: count('pending'), notRun: count('notRun') };
 }
 
@@ -565,15 +578,15 @@ function startupSetupErrors() {
   const text = fs.readFileSync(path.join(LOG_DIR, 'wildduck-server.log'), 'utf8');
   return text
     .split('\n')
-    .filter((line) => /Failed (creating|to delete) (index|collection)/.test(line))
-    .map((line) => line.replace(/^.*?(Failed)/, '$1').trim());
+    .filter(line => /Failed (creating|to delete) (index|collection)/.test(line))
+    .map(line => line.replace(/^.*?(Failed)/, '$1').trim());
 }
 
 // ---------------------------------------------------------------- report
 
 function versions() {
   const wdRequire = createRequire(path.join(WILDDUCK, 'package.json'));
-  const version = (pkg) => JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
+  const version = pkg => JSON.parse(fs.readFileSync(pkg, 'utf8')).version;
   const driverDir = path.dirname(wdRequire.resolve('mongodb/package.json'));
   let redis = 'unknown';
   try {
@@ -593,27 +606,18 @@ function versions() {
 
 function printTable(groups, totals, distinct) {
   const header = ['group', 'files', 'tests', 'passed', 'failed', 'pending', 'not run', 'time'];
-  const row = (g) => [
-    g.name,
-    g.files ?? '',
-    g.tests,
-    g.passed,
-    g.failed,
-    g.pending,
-    g.notRun,
-    g.durationSeconds != null ? `${g.durationSeconds}s` : '',
-  ];
+  const row = g => [g.name, g.files ?? '', g.tests, g.passed, g.failed, g.pending, g.notRun, g.durationSeconds != null ? `${g.durationSeconds}s` : ''];
   const rows = [
-    ...groups.map((g) => row({ ...g, name: g.timedOut ? `${g.name} (time limit)` : g.name })),
+    ...groups.map(g => row({ ...g, name: g.timedOut ? `${g.name} (time limit)` : g.name })),
     row({ name: 'total (all groups)', ...totals }),
     row({ name: 'distinct tests', ...distinct }),
-  ].map((r) => r.map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  ].map(r => r.map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  const line = cells => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  console.log(widths.map(w => '-'.repeat(w)).join('  '));
   rows.forEach((r, i) => {
-    if (i === groups.length) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    if (i === groups.length) console.log(widths.map(w => '-'.repeat(w)).join('  '));
     console.log(line(r));
   });
 }
@@ -650,9 +654,9 @@ async function main() {
   const nodeArgs = adapterNodeArgs(opts.raw);
   let groups = readGroups();
   if (opts.only.length) {
-    const unknown = opts.only.filter((name) => !groups.some((g) => g.name === name));
-    if (unknown.length) throw new HarnessError(`unknown group(s) ${unknown.join(', ')}; known: ${groups.map((g) => g.name).join(', ')}`);
-    groups = groups.filter((g) => opts.only.includes(g.name));
+    const unknown = opts.only.filter(name => !groups.some(g => g.name === name));
+    if (unknown.length) throw new HarnessError(`unknown group(s) ${unknown.join(', ')}; known: ${groups.map(g => g.name).join(', ')}`);
+    groups = groups.filter(g => opts.only.includes(g.name));
   }
 
   fs.rmSync(LOG_DIR, { recursive: true, force: true });
@@ -672,6 +676,8 @@ async function main() {
     const suiteDir = copySuite(work, ports);
     const env = mochaEnv(work, ports, writeMongoshStandIn(work, ports));
     const reporter = writeReporter(work);
+    const missing = missingPrograms(env.PATH);
+    if (missing.length) log(`not installed, tests that run them will fail: ${missing.join(', ')}`);
     log(opts.raw ? "mode: raw FerretDB, without Kura's adapter" : "mode: with Kura's FerretDB adapter preloaded");
     const server = await startWildDuck(suiteDir, env, nodeArgs, ports);
 
@@ -682,28 +688,27 @@ async function main() {
     }
     await stopProcess(server);
 
-    const report = buildReport(results, started, opts.raw ? 'raw' : 'kura-adapter');
+    const report = buildReport(results, started, opts.raw ? 'raw' : 'kura-adapter', missing);
     fs.writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`WildDuck ${report.versions.wildduck} suite on FerretDB ${report.versions.ferretdb}, mode: ${report.mode}\n`);
     printTable(report.groups, report.totals, report.distinct);
     console.log(`\n${report.startupSetupErrors.length} index/collection set-up errors logged by WildDuck at start-up`);
-    console.log(
-      `results: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json'))}, logs: ${path.relative(process.cwd(), LOG_DIR)}/`,
-    );
+    console.log(`results: ${path.relative(process.cwd(), path.join(OUT_DIR, 'results.json'))}, logs: ${path.relative(process.cwd(), LOG_DIR)}/`);
     log(`done in ${elapsed(started)}`);
   } finally {
     await cleanUp();
   }
 }
 
-function buildReport(results, started, mode) {
-  const sum = (key) => results.reduce((n, g) => n + g[key], 0);
-  const totals = Object.fromEntries(['tests', 'passed', 'failed', 'pending', 'notRun', 'hookFailures'].map((k) => [k, sum(k)]));
+function buildReport(results, started, mode, missing) {
+  const sum = key => results.reduce((n, g) => n + g[key], 0);
+  const totals = Object.fromEntries(['tests', 'passed', 'failed', 'pending', 'notRun', 'hookFailures'].map(k => [k, sum(k)]));
   return {
     date: new Date().toISOString(),
     mode,
     durationSeconds: Math.round((Date.now() - started) / 1000),
     versions: versions(),
+    missingPrograms: missing,
     totals,
     distinct: distinctTotals(results),
     groups: results.map(({ statuses, ...group }) => group),
@@ -720,7 +725,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-main().catch(async (err) => {
+main().catch(async err => {
   await cleanUp();
   log(err instanceof HarnessError ? err.message : err.stack);
   process.exit(1);

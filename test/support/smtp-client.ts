@@ -80,8 +80,13 @@ export class SmtpClient {
   }
 
   async close(): Promise<void> {
-    if (this.socket.destroyed) return;
-    await this.command('QUIT').catch(() => undefined);
+    if (this.socket.destroyed || this.socket.readyState !== 'open') {
+      this.socket.destroy();
+      return;
+    }
+    const quit = this.reply(2_000).catch(() => undefined);
+    this.socket.write('QUIT\r\n');
+    await quit;
     this.socket.destroy();
   }
 }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningStack, startStack } from '@kura/cli';
-import { type KuraConfig, loadConfig } from '@kura/config';
+import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { ImapFlow } from 'imapflow';
 
 /** Asks the kernel for `count` distinct free loopback ports. */
@@ -28,15 +28,25 @@ export function tempDataDir(label: string): string {
 }
 
 /** A Kura config for tests: its own data dir and free ports, nothing shared with a running `npm start`. */
-export async function testConfig(dataDir: string): Promise<KuraConfig> {
+export async function testConfig(dataDir: string, overrides: KuraConfigInput = {}): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const [smtp, imap, pop3, api, mongodb, redis] = (await freePorts(6)) as [number, number, number, number, number, number];
-  return loadConfig({
-    cwd: dataDir,
-    overrides: { dataDir, ports: { smtp, imap, pop3, api, mongodb, redis }, logLevel: 'warn', mongodb: { database: 'kura-test' } },
-  });
+  // Every port the config knows about, so new services never collide with a parallel test.
+  const names = Object.keys(loadConfig({ cwd: dataDir, env: {} }).ports);
+  const free = await freePorts(names.length);
+  const ports = Object.fromEntries(names.map((name, i) => [name, free[i]]));
+  const fileLevel: KuraConfigInput = {
+    logLevel: (process.env.KURA_TEST_LOG_LEVEL as KuraConfigInput['logLevel']) ?? 'warn',
+    ...overrides,
+    dataDir,
+    ports: ports as KuraConfigInput['ports'],
+    mongodb: { database: 'kura-test' },
+  };
+  const config = loadConfig({ cwd: dataDir, overrides: fileLevel });
+  // Written out so that CLI commands run by tests (`kura top --config …`) see the same stack.
+  fs.writeFileSync(path.join(dataDir, 'kura.config.json'), JSON.stringify(fileLevel, null, 2));
+  return config;
 }
 
 export interface TestStack {

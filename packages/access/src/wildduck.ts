@@ -18,15 +18,31 @@ export interface ProcessSpec {
 export interface WildDuckProcessOptions {
   /** The data tier is the local FerretDB: preload the store's adapter for its gaps. */
   ferretdb: boolean;
+  /** Serve a deep health endpoint for HAProxy (high-availability stack). */
+  health?: { host: string; port: number; imap: number; pop3: number; api: number };
 }
+
+const healthPreload = require.resolve('./health-preload.js');
 
 /** How to run one WildDuck instance (IMAP, POP3 and API in one process) with a rendered config overlay. */
 export function wildduckProcess(configFile: string, options: WildDuckProcessOptions): ProcessSpec {
   const preload = options.ferretdb ? ['--import', ferretdbPreload] : [];
+  const env: Record<string, string> = { NODE_ENV: 'production', NODE_CONFIG_DIR: path.join(wildduckRoot, 'config') };
+  const { health } = options;
+  if (health) {
+    preload.push('--import', healthPreload);
+    Object.assign(env, {
+      KURA_HEALTH_HOST: health.host,
+      KURA_HEALTH_PORT: String(health.port),
+      KURA_HEALTH_IMAP: String(health.imap),
+      KURA_HEALTH_POP3: String(health.pop3),
+      KURA_HEALTH_API: String(health.api),
+    });
+  }
   return {
     command: process.execPath,
     args: [...preload, path.join(wildduckRoot, 'server.js'), `--config=${configFile}`],
     cwd: wildduckRoot,
-    env: { NODE_ENV: 'production', NODE_CONFIG_DIR: path.join(wildduckRoot, 'config') },
+    env,
   };
 }

@@ -2,8 +2,10 @@
 import { ConfigError } from '@kura/config';
 import { SnapshotError } from '@kura/snapshot';
 import { Command } from 'commander';
+import { top } from './commands/top.js';
 import { up } from './commands/up.js';
 import { snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
+import { CliError } from './errors.js';
 import { SetupError } from './stack/services.js';
 
 const program = new Command().name('kura').description('Kura: redundant mail store with IMAP/POP3 access').showHelpAfterError();
@@ -12,6 +14,7 @@ program
   .command('up')
   .description('run the whole local stack in the foreground (Ctrl-C stops it)')
   .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
+  .option('--ha', 'high-availability mode: 2 WildDuck + 2 Haraka behind HAProxy, Redis with 3 Sentinels, the guard')
   .action(up);
 
 const snapshot = program.command('snapshot').description('consistent, verified snapshots of the mail store (see docs/operations.md)');
@@ -37,10 +40,20 @@ common(snapshot.command('prune').description('delete the snapshots the retention
   .option('--dry-run', 'show what would be deleted')
   .action(snapshotPrune);
 
+program
+  .command('top')
+  .description('busiest client IPs, senders and recipients over the last minutes (live on a terminal, JSON when piped)')
+  .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
+  .option('-m, --minutes <n>', 'window in minutes', '5')
+  .option('-n, --limit <n>', 'rows per table', '10')
+  .option('-i, --interval <seconds>', 'refresh interval', '2')
+  .option('--once', 'print once and exit')
+  .action(top);
+
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof SnapshotError) {
     process.stderr.write(`\nkura: ${err.message}\n${err.hint ? `      fix: ${err.hint}\n` : ''}`);
-  } else if (err instanceof ConfigError || err instanceof SetupError) {
+  } else if (err instanceof ConfigError || err instanceof SetupError || err instanceof CliError) {
     process.stderr.write(`\nkura: ${err.message}\n`);
   } else {
     process.stderr.write(`\nkura: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

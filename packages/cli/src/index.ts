@@ -3,3 +3,4 @@ export { portIsFree, waitUntil } from './stack/probe.js';
 export { SetupError } from './stack/services.js';
 export { type RunningStack, type StackOptions, startStack } from './stack/stack.js';
 export { Supervisor } from './stack/supervisor.js';
+export { haPaths, haServices, haStackConfig, httpStatus } from './stack/ha.js';

@@ -1,3 +1,4 @@
+import { renderAdmissionLimits } from './haraka-limits.js';
 import type { KuraConfig } from './resolve.js';
 
 /** Files of a Haraka config directory (relative path → content), generated from Kura's config. */
@@ -11,7 +12,9 @@ export interface HarakaOptions {
 
 export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): HarakaFiles {
   const port = options.smtpPort ?? config.ports.smtp;
+  const limits = renderAdmissionLimits(config);
   return {
+    ...limits,
     'config/me': `${config.hostname}\n`,
     'config/smtp.ini': ini({
       main: { listen: `${config.host}:${port}`, nodes: 0, graceful_shutdown: true, force_shutdown_timeout: 10 },
@@ -21,14 +24,15 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
       main: {},
       haproxy: { 'hosts[]': '' },
       headers: { max_lines: 1000, max_received: 100 },
-      max: { bytes: config.smtp.maxMessageBytes, mime_parts: 1000, line_length: 512, data_line_length: 992 },
+      // Size is enforced by Kura's plugin, which answers 552 5.3.4 as RFC 1870 asks (Haraka's own check says 550).
+      max: { bytes: 0, mime_parts: 1000, line_length: 512, data_line_length: 992 },
       message: { helo: `${config.hostname} (Kura)`, close: 'closing connection' },
       uuid: { banner_chars: 6, deny_chars: 0 },
     }),
     'config/smtpgreeting': `${config.hostname} ESMTP Kura\n`,
     'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'default' } }),
-    // Only Kura's plugin: recipients, durable delivery. Order is the SMTP dialogue's.
-    'config/plugins': 'kura\n',
+    // Admission limits first, then Kura's plugin (recipients, loops, lanes, durable delivery).
+    'config/plugins': limits ? 'limit\nkura\n' : 'kura\n',
     // Haraka's own plugin timeout must not pre-empt Kura's delivery timeout.
     'config/kura.timeout': `${Math.ceil(config.smtp.deliveryTimeoutMs / 1000) + 15}\n`,
     // A folder plugin whose package points at the compiled inbound plugin.

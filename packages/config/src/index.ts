@@ -3,3 +3,5 @@ export { ConfigError, DEFAULT_CONFIG_FILE, type LoadOptions, loadConfig, readRes
 export { type KuraConfig, resolveConfig } from './resolve.js';
 export { type KuraConfigFile, type KuraConfigInput, kuraConfigSchema } from './schema.js';
 export { renderWildDuckConfig, type WildDuckPorts } from './wildduck.js';
+export { parseSentinelUrl, redisConnectionOptions, type SentinelTarget, sentinelUrl } from './redis-url.js';
+export { renderHaproxyConfig, renderSentinelConfig } from './ha.js';

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { sentinelUrl } from './redis-url.js';
 import type { KuraConfigFile } from './schema.js';
 
 /** A configuration with every derived value filled in: what components read at run time. */
@@ -26,13 +27,17 @@ export function resolveConfig(file: KuraConfigFile, baseDir: string): KuraConfig
   const dataDir = path.resolve(baseDir, file.dataDir);
   const run = path.join(dataDir, 'run');
   const mongodbUri = file.mongodb.uri ?? `mongodb://${file.host}:${file.ports.mongodb}/${file.mongodb.database}`;
-  const redisUrl = file.redis.url ?? `redis://${file.host}:${file.ports.redis}/${file.redis.db}`;
+  const redisUrl =
+    file.redis.url ??
+    (file.redis.sentinels
+      ? sentinelUrl(file.redis.sentinels, file.redis.name, file.redis.db)
+      : `redis://${file.host}:${file.ports.redis}/${file.redis.db}`);
   return {
     ...file,
     dataDir,
     mongodbUri,
     redisUrl,
-    local: { mongodb: file.mongodb.uri === undefined, redis: file.redis.url === undefined },
+    local: { mongodb: file.mongodb.uri === undefined, redis: file.redis.url === undefined && file.redis.sentinels === undefined },
     paths: {
       run,
       logs: path.join(dataDir, 'logs'),

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { guardSchema, haSchema } from './schema-ha.js';
 
 const port = z.number().int().min(1).max(65535);
+/** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
+const rate = z.string().regex(/^(0|\d+\/\d*[smhd]?)$/, 'expected a rate like "100/5m", or "0" for no limit');
 
 /** The one typed configuration of a Kura stack (file: kura.config.json). */
 export const kuraConfigSchema = z
@@ -19,6 +22,8 @@ export const kuraConfigSchema = z
         api: port.default(9080),
         mongodb: port.default(27018),
         redis: port.default(6380),
+        /** Prometheus metrics of the inbound MX (GET /metrics). */
+        smtpMetrics: port.default(9025),
       })
       .strict()
       .prefault({}),
@@ -35,6 +40,10 @@ export const kuraConfigSchema = z
         /** External Redis URL; when unset, a local redis-server is started. */
         url: z.string().optional(),
         db: z.number().int().min(0).max(15).default(3),
+        /** Redis Sentinels (host:port) to ask for the current primary; set for a production Redis with failover. */
+        sentinels: z.array(z.string().regex(/^[^:]+:\d+$/, 'expected "host:port"')).optional(),
+        /** The primary's name as the Sentinels know it. */
+        name: z.string().min(1).default('kura'),
       })
       .strict()
       .prefault({}),
@@ -48,6 +57,62 @@ export const kuraConfigSchema = z
           .default(50 * 1024 * 1024),
         /** How long a single delivery to the store may take before it is temp-failed. */
         deliveryTimeoutMs: z.number().int().positive().default(30_000),
+        /** A retry of a message already stored within this window is acknowledged, not stored again. */
+        duplicateWindowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(24 * 3600 * 1000),
+        /** More Received headers than this is a loop (554 5.4.6). */
+        maxHops: z.number().int().positive().default(30),
+        /** Messages above this size are stored through the large-message lane. */
+        largeMessageBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(5 * 1024 * 1024),
+        /** The large-message lane: deliveries and bytes in flight at once (per MX process). */
+        largeLane: z
+          .object({
+            concurrency: z.number().int().positive().default(2),
+            bytesInFlight: z
+              .number()
+              .int()
+              .positive()
+              .default(100 * 1024 * 1024),
+          })
+          .strict()
+          .prefault({}),
+        /** How long a message may wait for room in its lane before it is temp-failed. */
+        laneWaitTimeoutMs: z.number().int().positive().default(120_000),
+        /** The same content for the same recipient more often than this within the window is temp-failed (loop brake). */
+        repeatThreshold: z.number().int().positive().default(20),
+        repeatWindowSeconds: z.number().int().positive().default(3600),
+        /**
+         * Optional content scanner: a command that reads the message on stdin and exits 0 (clean)
+         * or 1 (junk: stored in the Junk mailbox). It runs within a time budget and a concurrency cap;
+         * a scan that cannot run in time is "skipped" and `onScannerUnavailable` decides.
+         */
+        scanner: z
+          .object({
+            command: z.array(z.string().min(1)).min(1).optional(),
+            timeoutMs: z.number().int().positive().default(5_000),
+            maxConcurrent: z.number().int().positive().default(4),
+            onScannerUnavailable: z.enum(['deliver', 'tempfail']).default('deliver'),
+          })
+          .strict()
+          .prefault({}),
+        /** Per-client and per-address limits, shared by all MX instances through Redis ("N/period", 0 = off). */
+        limits: z
+          .object({
+            concurrentConnectionsPerIp: z.number().int().min(0).default(50),
+            connectionsPerIp: rate.default('600/1m'),
+            recipientsPerIp: rate.default('3000/5m'),
+            recipientsPerSender: rate.default('2000/5m'),
+            messagesPerRecipient: rate.default('1000/5m'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -56,6 +121,25 @@ export const kuraConfigSchema = z
         domain: z.string().min(1).default('kura.test'),
         username: z.string().min(1).default('demo'),
         password: z.string().min(8).default('demo-password'),
+      })
+      .strict()
+      .prefault({}),
+    /** Mail Kura emits itself (auto-replies): where it goes and how much of it. */
+    outbound: z
+      .object({
+        /** SMTP relay for outbound mail (host:port); without one, outbound mail waits in the queue. */
+        relay: z
+          .string()
+          .regex(/^[^:]+:\d+$/, 'expected "host:port"')
+          .optional(),
+        /** At most this many auto-replies per user per hour. */
+        perUserPerHour: z.number().int().min(0).default(20),
+        /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */
+        autoReplyIntervalSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 24 * 3600),
       })
       .strict()
       .prefault({}),
@@ -82,6 +166,8 @@ export const kuraConfigSchema = z
       .strict()
       .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    ha: haSchema,
+    guard: guardSchema,
   })
   .strict();
 

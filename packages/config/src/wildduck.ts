@@ -1,4 +1,5 @@
 import { stringify } from 'smol-toml';
+import { redisConnectionOptions } from './redis-url.js';
 import type { KuraConfig } from './resolve.js';
 
 export interface WildDuckPorts {
@@ -17,8 +18,9 @@ export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = 
     emailDomain: config.demo.domain,
     processes: 1,
     dbs: {
-      mongo: config.mongodbUri,
-      redis: config.redisUrl,
+      mongo: failFast(config.mongodbUri),
+      // A plain URL, or Sentinel options so that WildDuck follows a Redis failover.
+      redis: redisConnectionOptions(config.redisUrl),
       sender: 'zone-mta',
     },
     imap: {
@@ -57,4 +59,13 @@ export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = 
 
 function wildDuckLogLevel(level: KuraConfig['logLevel']): string {
   return level === 'trace' ? 'silly' : level === 'debug' ? 'verbose' : level;
+}
+
+/**
+ * With the data tier unreachable, WildDuck should answer NO/BYE within seconds
+ * rather than hold IMAP clients for the driver's default 30 s server selection.
+ */
+function failFast(uri: string): string {
+  if (/[?&]serverSelectionTimeoutMS=/i.test(uri)) return uri;
+  return `${uri}${uri.includes('?') ? '&' : '?'}serverSelectionTimeoutMS=5000`;
 }

@@ -6,6 +6,7 @@ const require = createRequire(import.meta.url);
 export const codes: { OK: number; DENY: number; DENYSOFT: number; CONT: number } = require('haraka-constants');
 
 interface Dsn {
+  create(code: number, message: string, subject: number, detail: number): unknown;
   no_such_user(message?: string, code?: number): unknown;
   mbox_disabled(message?: string, code?: number): unknown;
   mbox_full(message?: string, code?: number): unknown;

@@ -1,7 +1,12 @@
 import { deliverToInbox } from '@kura/store';
 import { ObjectId } from 'mongodb';
+import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
+import { deliveryKey, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import { Lane, LaneTimeoutError } from './lanes.js';
+import { FINGERPRINT, JUNK } from './loops.js';
+import { deliverySeconds, messageVerdicts, trackLane } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
@@ -22,28 +27,60 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     const store = await getStore();
     const { smtp } = inboundConfig();
     const started = Date.now();
-    for (const [recipient, userId] of recipients) {
-      const receipt = await deliverToInbox(store, {
-        userId: new ObjectId(userId),
-        raw,
-        envelopeFrom: txn.mail_from.address,
-        recipient,
-        queueId: txn.uuid,
-        remoteAddress: connection.remote.ip,
-        timeoutMs: smtp.deliveryTimeoutMs,
-      });
-      connection.loginfo(plugin, `stored for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
-    }
-    txn.results.add(plugin, { pass: 'stored', recipients: recipients.length, ms: Date.now() - started });
+    const fingerprint = (txn.notes[FINGERPRINT] as string | undefined) ?? messageFingerprint(txn, raw);
+    const lane = laneFor(raw.length);
+    await lane.run(raw.length, smtp.laneWaitTimeoutMs, async () => {
+      for (const [recipient, userId] of recipients) {
+        const receipt = await deliverToInbox(store, {
+          userId: new ObjectId(userId),
+          raw,
+          envelopeFrom: txn.mail_from.address,
+          recipient,
+          queueId: txn.uuid,
+          remoteAddress: connection.remote.ip,
+          timeoutMs: smtp.deliveryTimeoutMs,
+          deliveryKey: deliveryKey(fingerprint, txn.mail_from.address, recipient),
+          junk: txn.notes[JUNK] === true,
+          duplicateWindowMs: smtp.duplicateWindowMs,
+        });
+        const what = receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
+        connection.loginfo(plugin, `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
+        if (!receipt.duplicate) {
+          // The message is safe; an auto-reply problem must not turn its 250 into a retry.
+          await maybeAutoReply(plugin, connection, txn, store, recipient, userId).catch((err: Error) =>
+            connection.logerror(plugin, `auto-reply for ${recipient} failed: ${err.message}`),
+          );
+        }
+      }
+    });
+    txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });
+    deliverySeconds.observe({ lane: lane.options.name }, (Date.now() - started) / 1000);
+    messageVerdicts.inc({ result: 'accepted', reason: 'stored' });
     return next(codes.OK, `Message stored (${txn.uuid})`);
   } catch (err) {
     connection.logerror(plugin, `delivery failed, answering 451: ${(err as Error).message}`);
     txn.results.add(plugin, { fail: 'store', err: (err as Error).message });
+    messageVerdicts.inc({ result: 'tempfailed', reason: err instanceof LaneTimeoutError ? 'lane-timeout' : 'store' });
     // Haraka answers DENYSOFT from the queue hook with a fixed 450; CONT from
     // the last queue plugin (Kura's is the only one) answers 451 with our text.
     return next(codes.CONT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
   }
 }
+
+let largeLane: Lane | undefined;
+
+/** Large messages share one bounded lane per MX process; everything else goes straight through. */
+function laneFor(bytes: number): Lane {
+  const { smtp } = inboundConfig();
+  if (!largeLane) {
+    largeLane = new Lane({ name: 'large', ...smtp.largeLane });
+    trackLane(largeLane);
+  }
+  return bytes > smtp.largeMessageBytes ? largeLane : directLane;
+}
+
+const directLane = new Lane({ name: 'small', concurrency: Number.POSITIVE_INFINITY, bytesInFlight: Number.POSITIVE_INFINITY });
+trackLane(directLane);
 
 /** The message exactly as received (dot-unstuffed, CRLF line endings), trace headers included. */
 function readMessage(txn: HarakaTransaction): Promise<Buffer> {

@@ -3,9 +3,14 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
+import { advertiseSize, checkDeclaredSize, recordAttempt } from './admission.js';
 import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
+import { startInboundHealth } from './health.js';
+import { checkMessage } from './loops.js';
+import { startMetricsServer } from './metrics.js';
+import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
 import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
 
@@ -13,10 +18,27 @@ export function register(this: HarakaPlugin) {
   // Fail at start-up, not at the first message, when the config is missing.
   inboundConfig();
   setStoreLogger((message) => this.logerror(message));
+  stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
+  const metricsPort = Number(process.env.KURA_METRICS_PORT);
+  if (metricsPort) startMetricsServer(metricsPort, inboundConfig().host);
+  startInboundHealth();
+}
+
+export function hook_capabilities(this: HarakaPlugin, next: Next, connection: HarakaConnection & { capabilities: string[] }) {
+  advertiseSize(next, connection);
+}
+
+export function hook_mail(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
+  checkDeclaredSize(this, next, connection, params);
 }
 
 export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
+  recordAttempt(connection, params[0].address);
   guarded(this, next, connection, codes.DENYSOFT, () => checkRecipient(this, next, connection, params));
+}
+
+export function hook_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+  guarded(this, next, connection, codes.DENYSOFT, () => checkMessage(this, next, connection));
 }
 
 export function hook_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
@@ -34,6 +56,9 @@ function guarded(plugin: HarakaPlugin, next: Next, connection: HarakaConnection,
   });
 }
 
+let stopOutbound = () => {};
+
 export function shutdown(this: HarakaPlugin) {
+  stopOutbound();
   void closeStore();
 }

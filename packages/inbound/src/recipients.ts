@@ -1,6 +1,7 @@
 import { lookupRecipient } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import type { HarakaAddress, HarakaConnection, Next } from './haraka.js';
+import { recipientVerdicts } from './metrics.js';
 import { getStore } from './store-handle.js';
 
 /** Recipients the store accepted, per transaction: address → user id (hex). */
@@ -21,21 +22,26 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
         const accepted = txn.notes[ACCEPTED] as Record<string, string>;
         accepted[address] = found.userId.toHexString();
         txn.results.add(plugin, { pass: `rcpt:${address}` });
+        recipientVerdicts.inc({ result: 'accepted', reason: 'known' });
         return next(codes.OK);
       }
       case 'unknown':
         txn.results.add(plugin, { fail: `rcpt:unknown:${address}` });
+        recipientVerdicts.inc({ result: 'rejected', reason: 'unknown' });
         return next(codes.DENY, dsn.no_such_user(`No such user here: ${address}`));
       case 'disabled':
         txn.results.add(plugin, { fail: `rcpt:disabled:${address}` });
+        recipientVerdicts.inc({ result: 'rejected', reason: 'disabled' });
         return next(codes.DENY, dsn.mbox_disabled(`Mailbox disabled: ${address}`));
       case 'over-quota':
         txn.results.add(plugin, { fail: `rcpt:over-quota:${address}` });
+        recipientVerdicts.inc({ result: 'tempfailed', reason: 'over-quota' });
         return next(codes.DENYSOFT, dsn.mbox_full(`Mailbox full, try again later: ${address}`, 452));
     }
   } catch (err) {
     connection.logerror(plugin, `recipient lookup for ${address} failed: ${(err as Error).message}`);
     txn.results.add(plugin, { fail: `rcpt:store-unavailable:${address}` });
+    recipientVerdicts.inc({ result: 'tempfailed', reason: 'store-unavailable' });
     return next(codes.DENYSOFT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
   }
 }

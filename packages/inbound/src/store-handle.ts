@@ -1,5 +1,5 @@
 import { type KuraConfig, readResolvedConfig } from '@kura/config';
-import { openStore, type Store } from '@kura/store';
+import { ensureStoreIndexes, openStore, type Store } from '@kura/store';
 
 /**
  * One store connection per Haraka process, opened on first use so that a data
@@ -29,6 +29,9 @@ export function getStore(): Promise<Store> {
       mongodbUri,
       redisUrl,
       onConnectionError: (tier, err) => logError(`${tier} connection: ${err.message}`),
+    }).then(async (store) => {
+      await ensureStoreIndexes(store);
+      return store;
     });
     // A failed open is retried by the next transaction rather than cached forever.
     opening.catch(() => {

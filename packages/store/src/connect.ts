@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { Redis } from 'ioredis';
+import { redisConnectionOptions } from '@kura/config';
+import { Redis, type RedisOptions } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import { installFerretDbCompat } from './ferretdb-compat.js';
 import { createHandlers, handlerConnections, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';
@@ -36,7 +37,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   });
   await client.connect();
   if (await isFerretDb(client)) installFerretDbCompat(createRequire(import.meta.url));
-  const redis = new Redis(options.redisUrl, {
+  const redis = connectRedis(options.redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 3,
     connectTimeout: 5_000,
@@ -89,4 +90,10 @@ export async function pingDatabase(uri: string, timeoutMs = 2_000): Promise<void
 async function isFerretDb(client: MongoClient): Promise<boolean> {
   const info = await client.db().admin().command({ buildInfo: 1 });
   return typeof info.ferretdbVersion === 'string';
+}
+
+/** A Redis client for a plain URL or a `redis+sentinel://` URL (then it follows Sentinel failovers). */
+export function connectRedis(url: string, options: RedisOptions): Redis {
+  const target = redisConnectionOptions(url);
+  return typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, ...target });
 }

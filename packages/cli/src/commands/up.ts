@@ -1,9 +1,11 @@
 import { loadConfig } from '@kura/config';
 import { formatEndpoints } from '../stack/endpoints.js';
+import { formatHaEndpoints } from '../stack/ha.js';
 import { type RunningStack, startStack } from '../stack/stack.js';
 
 export interface UpOptions {
   config?: string;
+  ha?: boolean;
 }
 
 /** `kura up`: run the whole local stack in the foreground until Ctrl-C. */
@@ -23,6 +25,7 @@ export async function up(options: UpOptions): Promise<void> {
 
   stack = await startStack(config, {
     signal: interrupted.signal,
+    ha: options.ha,
     echo: process.stdout,
     say,
     onUnexpectedExit: (name, code, signal) => {
@@ -43,4 +46,5 @@ export async function up(options: UpOptions): Promise<void> {
   }
 
   process.stdout.write(`\n${formatEndpoints(stack.endpoints, config.paths.endpoints)}\n\n`);
+  if (options.ha) process.stdout.write(`${formatHaEndpoints(config)}\n\n`);
 }

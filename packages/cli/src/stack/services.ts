@@ -94,8 +94,8 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     command: process.execPath,
     args: [harakaBin, '-c', config.paths.harakaDir],
     cwd: config.paths.harakaDir,
-    env: { KURA_CONFIG_RESOLVED: config.paths.resolvedConfig, HARAKA: config.paths.harakaDir },
-    ports: { smtp: ports.smtp },
+    env: { KURA_CONFIG_RESOLVED: config.paths.resolvedConfig, HARAKA: config.paths.harakaDir, KURA_METRICS_PORT: String(ports.smtpMetrics) },
+    ports: { smtp: ports.smtp, smtpMetrics: ports.smtpMetrics },
     ready: expectGreeting(host, ports.smtp, /^220 /),
   });
 

@@ -1,6 +1,7 @@
 import type { KuraConfig } from '@kura/config';
 import { ensureUser, openStore, pingStore } from '@kura/store';
 import { describeEndpoints, type Endpoints, writeEndpoints } from './endpoints.js';
+import { haServices, haStackConfig, prepareHaFiles } from './ha.js';
 import { prepareDataDir } from './prepare.js';
 import { localServices, SetupError } from './services.js';
 import { Supervisor } from './supervisor.js';
@@ -13,6 +14,8 @@ export interface StackOptions {
   onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
   /** Aborting stops whatever has been started so far (Ctrl-C during start-up). */
   signal?: AbortSignal;
+  /** High-availability mode: two of each frontend behind HAProxy, Redis with Sentinels, the guard. */
+  ha?: boolean;
 }
 
 export interface RunningStack {
@@ -27,21 +30,24 @@ export interface RunningStack {
  * service only after the ones it depends on answer, then makes sure the demo
  * account exists. On any failure everything started so far is stopped again.
  */
-export async function startStack(config: KuraConfig, options: StackOptions = {}): Promise<RunningStack> {
+export async function startStack(requested: KuraConfig, options: StackOptions = {}): Promise<RunningStack> {
   const say = options.say ?? (() => {});
+  const config = options.ha ? haStackConfig(requested) : requested;
   prepareDataDir(config);
+  if (options.ha) prepareHaFiles(config);
   const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo });
   if (options.onUnexpectedExit) supervisor.onUnexpectedExit(options.onUnexpectedExit);
   options.signal?.addEventListener('abort', () => void supervisor.stopAll(), { once: true });
   try {
-    for (const service of localServices(config)) {
+    for (const service of options.ha ? haServices(config) : localServices(config)) {
       if (options.signal?.aborted) throw new SetupError('start-up interrupted');
       say(`starting ${service.name}`);
       const started = Date.now();
       await supervisor.start(service);
       say(`${service.name} answers (${Date.now() - started} ms)`);
     }
-    await ensureDemoAccount(config);
+    // At start-up the configured primary is the primary: a plain connection avoids Sentinel for this one-shot session.
+    await ensureDemoAccount(options.ha ? requested : config);
     const endpoints = describeEndpoints(config, supervisor.pids);
     writeEndpoints(config.paths.endpoints, endpoints);
     return { config, endpoints, supervisor, stop: () => supervisor.stopAll() };

@@ -29,6 +29,7 @@ interface Running {
  */
 export class Supervisor {
   private readonly running: Running[] = [];
+  private readonly specs = new Map<string, ServiceSpec>();
   private unexpectedExit: (name: string, code: number | null, signal: NodeJS.Signals | null) => void = () => {};
 
   constructor(private readonly options: SupervisorOptions) {
@@ -47,6 +48,7 @@ export class Supervisor {
   }
 
   async start(spec: ServiceSpec): Promise<void> {
+    this.specs.set(spec.name, spec);
     for (const [what, port] of Object.entries(spec.ports)) {
       if (!(await portIsFree('127.0.0.1', port))) {
         throw new SetupError(
@@ -111,6 +113,14 @@ export class Supervisor {
   async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const entry = this.running.find((r) => r.spec.name === name);
     if (entry) await this.stopEntry(entry, signal);
+  }
+
+  /** Stops a service (default: kill -9, as a crash would) and starts it again with the same spec. */
+  async restartService(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`unknown service ${name}`);
+    await this.stopService(name, signal);
+    await this.start(spec);
   }
 
   /** Stops everything, most dependent service first. */

@@ -1,0 +1,43 @@
+/**
+ * Preloaded (`node --import`) into a WildDuck instance of the high-availability
+ * stack: serves the instance's deep health endpoint, which HAProxy checks.
+ * Healthy means: IMAP and POP3 answer a real greeting, and WildDuck's own API
+ * health check can write to the data tier and round-trip through Redis.
+ */
+import http from 'node:http';
+import { expectGreeting, startHealthEndpoint } from '@kura/store/health-endpoint';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the WildDuck health endpoint is started by \`kura up --ha\``);
+  return value;
+};
+
+const host = env('KURA_HEALTH_HOST');
+
+startHealthEndpoint({
+  host,
+  port: Number(env('KURA_HEALTH_PORT')),
+  checks: [
+    { name: 'imap', run: () => expectGreeting(host, Number(env('KURA_HEALTH_IMAP')), /^\* OK/) },
+    { name: 'pop3', run: () => expectGreeting(host, Number(env('KURA_HEALTH_POP3')), /^\+OK/) },
+    { name: 'data tier and redis', run: () => apiHealth(host, Number(env('KURA_HEALTH_API'))) },
+  ],
+});
+
+function apiHealth(apiHost: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: apiHost, port, path: '/health', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve();
+        else reject(new Error(`WildDuck /health answered ${res.statusCode}: ${body.slice(0, 200)}`));
+      });
+    });
+    req.on('error', reject);
+  });
+}

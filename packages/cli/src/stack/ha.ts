@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { wildduckProcess } from '@kura/access';
+import { type KuraConfig, renderHaproxyConfig, renderHarakaConfig, renderSentinelConfig, renderWildDuckConfig, sentinelUrl } from '@kura/config';
+import { guardBin } from '@kura/guard';
+import { harakaBin, pluginModule } from '@kura/inbound';
+import { firstLine } from './probe.js';
+import { localServices, type ServiceSpec } from './services.js';
+
+/** Where the high-availability stack keeps its generated files, next to the single-instance ones. */
+export function haPaths(config: KuraConfig) {
+  const { run, redis } = config.paths;
+  return {
+    haproxy: path.join(run, 'haproxy.cfg'),
+    wildduck: (i: number) => path.join(run, `wildduck-${i + 1}.toml`),
+    haraka: (i: number) => path.join(run, `haraka-${i + 1}`),
+    sentinel: (i: number) => path.join(run, `sentinel-${i + 1}.conf`),
+    redisReplica: `${redis}-replica`,
+  };
+}
+
+/**
+ * The configuration every component of the HA stack reads: with a local Redis,
+ * everything reaches it through the three local Sentinels, so a promoted
+ * replica is followed without a restart.
+ */
+export function haStackConfig(config: KuraConfig): KuraConfig {
+  if (!config.local.redis) return config;
+  const sentinels = config.ha.sentinels.map((port) => `${config.host}:${port}`);
+  return { ...config, redisUrl: sentinelUrl(sentinels, config.redis.name, config.redis.db) };
+}
+
+/** Writes the HA stack's generated files (HAProxy, Sentinels, one WildDuck and Haraka config per instance). */
+export function prepareHaFiles(config: KuraConfig): void {
+  const paths = haPaths(config);
+  write(paths.haproxy, renderHaproxyConfig(config));
+  fs.mkdirSync(paths.redisReplica, { recursive: true, mode: 0o700 });
+  config.ha.sentinels.forEach((port, i) => write(paths.sentinel(i), renderSentinelConfig(config, port, config.paths.run)));
+  config.ha.wildduck.forEach((ports, i) => write(paths.wildduck(i), renderWildDuckConfig(config, ports)));
+  config.ha.haraka.forEach((ports, i) => {
+    const files = renderHarakaConfig(config, { pluginModule, smtpPort: ports.smtp });
+    for (const [file, content] of Object.entries(files)) write(path.join(paths.haraka(i), file), content);
+  });
+}
+
+/**
+ * The services of `kura up --ha` in start order: data tier, Redis primary and
+ * replica, three Sentinels, two WildDuck and two Haraka instances, HAProxy in
+ * front of them on the public ports, and the guard.
+ */
+export function haServices(config: KuraConfig): ServiceSpec[] {
+  const { host, ports, ha } = config;
+  const paths = haPaths(config);
+  // The single-instance list supplies the data tier and the Redis primary.
+  const base = localServices(config).filter((s) => s.name === 'ferretdb' || s.name === 'redis');
+  const services: ServiceSpec[] = [...base];
+
+  if (config.local.redis) {
+    const primary = base.find((s) => s.name === 'redis');
+    if (primary) {
+      services.push({
+        ...primary,
+        name: 'redis-replica',
+        args: replaceArgs(primary.args, { '--port': String(ha.redisReplica), '--dir': paths.redisReplica }).concat([
+          '--replicaof',
+          host,
+          String(ports.redis),
+        ]),
+        ports: { redisReplica: ha.redisReplica },
+        ready: expect(host, ha.redisReplica, /^\+PONG/, 'PING\r\n'),
+      });
+    }
+    ha.sentinels.forEach((port, i) => {
+      services.push({
+        name: `sentinel-${i + 1}`,
+        command: 'redis-sentinel',
+        args: [paths.sentinel(i)],
+        ports: { sentinel: port },
+        ready: expect(host, port, /^\+PONG/, 'PING\r\n'),
+      });
+    });
+  }
+
+  ha.wildduck.forEach((p, i) => {
+    const wildduck = wildduckProcess(paths.wildduck(i), {
+      ferretdb: config.local.mongodb,
+      health: { host, port: p.health, imap: p.imap, pop3: p.pop3, api: p.api },
+    });
+    services.push({
+      name: `wildduck-${i + 1}`,
+      ...wildduck,
+      ports: { imap: p.imap, pop3: p.pop3, api: p.api, health: p.health },
+      ready: () => healthy(host, p.health),
+    });
+  });
+
+  ha.haraka.forEach((p, i) => {
+    const dir = paths.haraka(i);
+    services.push({
+      name: `haraka-${i + 1}`,
+      command: process.execPath,
+      args: [harakaBin, '-c', dir],
+      cwd: dir,
+      env: {
+        KURA_CONFIG_RESOLVED: config.paths.resolvedConfig,
+        HARAKA: dir,
+        KURA_HEALTH_HOST: host,
+        KURA_HEALTH_PORT: String(p.health),
+        KURA_HEALTH_SMTP: String(p.smtp),
+      },
+      ports: { smtp: p.smtp, health: p.health },
+      ready: () => healthy(host, p.health),
+    });
+  });
+
+  services.push({
+    name: 'haproxy',
+    command: 'haproxy',
+    args: ['-db', '-f', paths.haproxy],
+    ports: { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats, runtime: ha.haproxy.runtime },
+    ready: async () => {
+      await expect(host, ports.smtp, /^220 /)();
+      await expect(host, ports.imap, /^\* OK/)();
+      await expect(host, ports.pop3, /^\+OK/)();
+    },
+  });
+
+  services.push({
+    name: 'guard',
+    command: process.execPath,
+    args: [guardBin, '--resolved-config', config.paths.resolvedConfig],
+    ports: { guard: config.guard.port },
+    ready: () => httpStatus(host, config.guard.port, '/health').then(() => undefined),
+  });
+
+  return services;
+}
+
+function replaceArgs(args: string[], replacements: Record<string, string>): string[] {
+  return args.map((arg, i) => {
+    const flag = args[i - 1];
+    return flag !== undefined && flag in replacements ? (replacements[flag] as string) : arg;
+  });
+}
+
+function expect(host: string, port: number, expected: RegExp, send?: string) {
+  return async () => {
+    const line = await firstLine(host, port, send);
+    if (!expected.test(line)) throw new Error(`unexpected greeting on ${host}:${port}: ${line}`);
+  };
+}
+
+async function healthy(host: string, port: number): Promise<void> {
+  const status = await httpStatus(host, port, '/health');
+  if (status !== 200) throw new Error(`health endpoint ${host}:${port} answers ${status}`);
+}
+
+/** The HTTP status of one GET (any status resolves; only a connection failure rejects). */
+export function httpStatus(host: string, port: number, urlPath: string, timeoutMs = 3_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port}${urlPath} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+function write(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, content, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** What `kura up --ha` prints after the usual endpoint table. */
+export function formatHaEndpoints(config: KuraConfig): string {
+  const { host, ha, guard } = config;
+  return [
+    'High-availability mode: SMTP, IMAP and POP3 above are HAProxy; behind it:',
+    ...ha.wildduck.map((w, i) => `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}  API ${w.api}  health http://${host}:${w.health}/health`),
+    ...ha.haraka.map((h, i) => `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${host}:${h.health}/health`),
+    `  Redis primary ${config.ports.redis}, replica ${ha.redisReplica}, Sentinels ${ha.sentinels.join(', ')} (name "${config.redis.name}")`,
+    `  HAProxy stats http://${host}:${ha.haproxy.stats}/  runtime API ${host}:${ha.haproxy.runtime}`,
+    `Status page (guard): http://${host}:${guard.port}/   metrics: http://${host}:${guard.port}/metrics`,
+  ].join('\n');
+}

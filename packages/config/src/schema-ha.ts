@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const optionalHost = z.string().min(1).optional();
+
+/**
+ * High-availability topology: the instances behind HAProxy and the Redis
+ * Sentinel quorum. `kura up --ha` starts all of it locally; a production
+ * deployment names its hosts here so the guard and `kura drill` can reach them.
+ */
+export const haSchema = z
+  .object({
+    /** WildDuck instances (IMAP, POP3, API, and the deep health endpoint HAProxy checks) behind HAProxy. */
+    wildduck: z
+      .array(z.object({ host: optionalHost, imap: port, pop3: port, api: port, health: port }).strict())
+      .min(2)
+      .default([
+        { imap: 9243, pop3: 9210, api: 9280, health: 9281 },
+        { imap: 9343, pop3: 9310, api: 9380, health: 9381 },
+      ]),
+    /** Haraka instances (SMTP, plus the inbound plugin's deep health endpoint) behind HAProxy. */
+    haraka: z
+      .array(z.object({ host: optionalHost, smtp: port, health: port }).strict())
+      .min(2)
+      .default([
+        { smtp: 2625, health: 2680 },
+        { smtp: 2725, health: 2780 },
+      ]),
+    /** The local Redis replica that Sentinel promotes when the primary dies. */
+    redisReplica: port.default(6381),
+    /** The three local Sentinels. */
+    sentinels: z.array(port).length(3).default([26380, 26381, 26382]),
+    haproxy: z
+      .object({
+        /** HAProxy's stats page and Prometheus endpoint. */
+        stats: port.default(9404),
+        /** HAProxy's runtime API (admin level): where the guard drains a sick instance. */
+        runtime: port.default(9405),
+        host: optionalHost,
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+/** The guard: probes, canary, status page, alerts and failover actions. */
+export const guardSchema = z
+  .object({
+    /** HTTP port of /health, /metrics and the status page. */
+    port: port.default(9091),
+    probeIntervalMs: z.number().int().min(200).default(5_000),
+    probeTimeoutMs: z.number().int().min(200).default(5_000),
+    /** How often a canary message is sent through SMTP and looked for over IMAP. */
+    canaryIntervalMs: z.number().int().min(500).default(30_000),
+    /** Canary delivery latency above this is an alert ("mail is delayed"). */
+    canaryAlertMs: z.number().int().positive().default(60_000),
+    canary: z
+      .object({
+        username: z.string().min(1).default('kura-canary'),
+        password: z.string().min(8).default('kura-canary-password'),
+      })
+      .strict()
+      .prefault({}),
+    /** Data-tier replication lag above this (seconds) marks the data tier degraded. */
+    maxReplicationLagSeconds: z.number().positive().default(10),
+    alerts: z
+      .object({
+        /** POSTed a JSON body for every incident opened or resolved. */
+        webhook: z.url().optional(),
+        /** Mailed for every incident opened or resolved, through `smtpHost:smtpPort` (not through Kura itself). */
+        email: z
+          .object({
+            to: z.array(z.string().min(3)).min(1),
+            from: z.string().min(3).default('kura-guard@localhost'),
+            smtpHost: z.string().min(1).default('127.0.0.1'),
+            smtpPort: port.default(25),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    failover: z
+      .object({
+        /** Drain an instance in HAProxy when the guard's own probes of it keep failing. */
+        enabled: z.boolean().default(true),
+        /** Consecutive failed probes of one instance before it is drained. */
+        afterFailures: z.number().int().min(1).default(3),
+        /** At most one failover action in this window. */
+        minIntervalMs: z.number().int().min(0).default(300_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});

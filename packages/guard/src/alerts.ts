@@ -1,0 +1,75 @@
+import type { KuraConfig } from '@kura/config';
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Transition } from './state.js';
+
+/**
+ * Sends every incident opened or resolved to the configured webhook (JSON
+ * POST) and mailbox. The mail goes through a separate relay, never through
+ * Kura itself: an alert about Kura's SMTP must not depend on Kura's SMTP.
+ */
+export class Alerter {
+  private readonly mailer;
+
+  constructor(
+    private readonly config: KuraConfig['guard']['alerts'],
+    private readonly statusUrl: string,
+    private readonly log: Logger,
+  ) {
+    this.mailer = config.email
+      ? nodemailer.createTransport({
+          host: config.email.smtpHost,
+          port: config.email.smtpPort,
+          secure: false,
+          ignoreTLS: true,
+          connectionTimeout: 5_000,
+          greetingTimeout: 5_000,
+          socketTimeout: 10_000,
+        })
+      : undefined;
+  }
+
+  async send(t: Transition): Promise<void> {
+    if (t.kind === 'changed') return;
+    const { incident, component } = t;
+    const verb = t.kind === 'opened' ? 'OPEN' : 'RESOLVED';
+    const subject = `[kura ${verb}] ${incident.title}`;
+    const body = {
+      event: `incident.${t.kind}`,
+      incident,
+      component: { id: component.id, title: component.title, status: component.status, detail: component.detail },
+      statusPage: this.statusUrl,
+    };
+    const jobs: Array<Promise<unknown>> = [];
+    if (this.config.webhook) {
+      const url = this.config.webhook;
+      jobs.push(
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(5_000),
+        }).then((res) => {
+          if (!res.ok) throw new Error(`webhook ${url} answered ${res.status}`);
+        }),
+      );
+    }
+    if (this.mailer && this.config.email) {
+      jobs.push(
+        this.mailer.sendMail({
+          from: this.config.email.from,
+          to: this.config.email.to,
+          subject,
+          text: `${subject}\n\n${incident.detail}\n\nStarted: ${new Date(incident.startedAt).toISOString()}${
+            incident.resolvedAt ? `\nResolved: ${new Date(incident.resolvedAt).toISOString()}` : ''
+          }\nStatus page: ${this.statusUrl}\n`,
+        }),
+      );
+    }
+    const results = await Promise.allSettled(jobs);
+    for (const r of results) {
+      if (r.status === 'rejected') this.log.error({ err: r.reason, incident: incident.id }, 'alert delivery failed');
+    }
+    if (jobs.length) this.log.info({ incident: incident.id, kind: t.kind, sent: results.filter((r) => r.status === 'fulfilled').length }, 'alert sent');
+  }
+}

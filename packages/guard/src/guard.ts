@@ -1,0 +1,200 @@
+import path from 'node:path';
+import type { KuraConfig } from '@kura/config';
+import { ensureUser, openStore } from '@kura/store';
+import type { Logger } from 'pino';
+import { Alerter } from './alerts.js';
+import { runCanary } from './canary.js';
+import { FailoverController } from './failover.js';
+import { HaproxyRuntime } from './haproxy-runtime.js';
+import { createMetrics, type GuardMetrics } from './metrics.js';
+import { DataTierProbe } from './probes/data-tier.js';
+import { probeImap } from './probes/imap.js';
+import { probePop3 } from './probes/pop3.js';
+import { pinnedRedisUrl, probeRedis } from './probes/redis.js';
+import { probeSmtp } from './probes/smtp.js';
+import { GuardState, type ProbeOutcome } from './state.js';
+
+export interface Guard {
+  state: GuardState;
+  metrics: GuardMetrics;
+  failover: FailoverController;
+  /** Runs every probe once (also what each interval does). */
+  probeOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Probe {
+  id: string;
+  run: () => Promise<ProbeOutcome>;
+  /** For instance probes: the HAProxy backends the instance serves (failover). */
+  failover?: { instance: string; backends: string[] };
+}
+
+/**
+ * The guard: probes every component on an interval, runs the canary, keeps
+ * the incident history, sends alerts and takes the failover actions the
+ * platform does not take by itself.
+ */
+export function createGuard(config: KuraConfig, log: Logger): Guard {
+  const g = config.guard;
+  const host = config.host;
+  const state = new GuardState(path.join(config.dataDir, 'guard-incidents.jsonl'));
+  const metrics = createMetrics();
+  const statusUrl = `http://${host}:${g.port}/`;
+  const alerter = new Alerter(g.alerts, statusUrl, log);
+  const runtime = new HaproxyRuntime(config.ha.haproxy.host ?? host, config.ha.haproxy.runtime);
+  const failover = new FailoverController(runtime, g.failover, log, (a) =>
+    metrics.failoverActions.inc({ action: a.action, result: a.result }),
+  );
+  const dataTier = new DataTierProbe(config.mongodbUri, g.probeTimeoutMs);
+  const user = g.canary.username;
+  const pass = g.canary.password;
+  const canaryAddress = `${user}@${config.demo.domain}`;
+  const t = g.probeTimeoutMs;
+
+  state.onTransition((tr) => {
+    log.warn({ incident: tr.incident, kind: tr.kind }, `incident ${tr.kind}: ${tr.incident.title} (${tr.incident.detail})`);
+    metrics.incidentsOpen.set(state.incidents.filter((i) => i.resolvedAt === undefined).length);
+    void alerter.send(tr);
+  });
+
+  state.define('smtp', 'Incoming mail (SMTP)', 'new mail is not accepted; senders retry later');
+  state.define('imap', 'Reading mail (IMAP)', 'mail apps cannot open mailboxes');
+  state.define('pop3', 'Downloading mail (POP3)', 'POP3 mail apps cannot download');
+  state.define('delivery', 'Delivery time', 'new mail is not arriving in mailboxes');
+  state.define('datatier', 'Mail storage (data tier)', 'mail cannot be stored or read');
+  state.define('redis', 'Sessions and notifications (Redis)', 'logins and new-mail notifications fail');
+
+  const probes: Probe[] = [
+    { id: 'smtp', run: () => probeSmtp(host, config.ports.smtp, t) },
+    { id: 'imap', run: () => probeImap(host, config.ports.imap, user, pass, t) },
+    { id: 'pop3', run: () => probePop3(host, config.ports.pop3, user, pass, t) },
+    {
+      id: 'datatier',
+      run: async () => {
+        const report = await dataTier.run();
+        const lagging = report.lagSeconds !== undefined && report.lagSeconds > g.maxReplicationLagSeconds;
+        return lagging ? { detail: `${report.detail} (over ${g.maxReplicationLagSeconds} s)`, degraded: true } : report.detail;
+      },
+    },
+    { id: 'redis', run: () => probeRedis(config.redisUrl, t) },
+  ];
+  config.ha.wildduck.forEach((w, i) => {
+    const name = `wildduck-${i + 1}`;
+    const whost = w.host ?? host;
+    state.define(name, `WildDuck instance ${i + 1}`, 'its clients reconnect to another instance', true);
+    probes.push({
+      id: name,
+      run: () => probeImap(whost, w.imap, user, pass, t),
+      failover: { instance: name, backends: ['imap', 'pop3'] },
+    });
+  });
+  config.ha.haraka.forEach((h, i) => {
+    const name = `haraka-${i + 1}`;
+    state.define(name, `Haraka instance ${i + 1}`, 'senders retry through another instance', true);
+    probes.push({ id: name, run: () => probeSmtp(h.host ?? host, h.smtp, t), failover: { instance: name, backends: ['smtp'] } });
+  });
+  for (const c of state.components.values()) metrics.setStatus(c.id, c.status);
+
+  async function runProbe(probe: Probe): Promise<void> {
+    const started = Date.now();
+    try {
+      const outcome = await probe.run();
+      const detail = typeof outcome === 'string' ? outcome : outcome.detail;
+      const degraded = typeof outcome === 'string' ? false : outcome.degraded;
+      state.record(probe.id, { ok: true, degraded, detail, latencyMs: Date.now() - started });
+      metrics.probeSeconds.observe({ component: probe.id, result: 'ok' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      state.record(probe.id, { ok: false, detail: (err as Error).message, latencyMs: Date.now() - started });
+      metrics.probeSeconds.observe({ component: probe.id, result: 'fail' }, (Date.now() - started) / 1000);
+    }
+    const c = state.components.get(probe.id);
+    if (c) metrics.setStatus(c.id, c.status);
+    if (probe.failover && c) await failover.observe(probe.failover.instance, probe.failover.backends, c.failures, c.detail);
+  }
+
+  let canaryUserReady = false;
+  async function ensureCanaryUser(): Promise<void> {
+    if (canaryUserReady) return;
+    const redisUrl = await pinnedRedisUrl(config.redisUrl, t);
+    const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl, serverSelectionTimeoutMs: t });
+    try {
+      await ensureUser(store, { username: user, password: pass, address: canaryAddress, name: 'Kura guard canary' });
+      canaryUserReady = true;
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** While a canary is in flight, the status page shows "delayed" as soon as it is overdue, not only when it gives up. */
+  let canarySentAt: number | undefined;
+  async function canaryRound(): Promise<void> {
+    try {
+      await ensureCanaryUser();
+      const result = await runCanary(
+        { host, smtpPort: config.ports.smtp, imapPort: config.ports.imap, address: canaryAddress, user, pass, hostname: config.hostname },
+        {
+          timeoutMs: Math.max(g.canaryAlertMs * 2, 10_000),
+          stepTimeoutMs: t,
+          onSent: (_id, at) => {
+            canarySentAt = at;
+          },
+        },
+      );
+      metrics.canaryLatency.observe(result.latencyMs / 1000);
+      metrics.canaryLast.set(result.latencyMs / 1000);
+      const slow = result.latencyMs > g.canaryAlertMs;
+      state.record('delivery', {
+        ok: !slow,
+        detail: `canary delivered in ${result.latencyMs} ms${slow ? ` (over the ${g.canaryAlertMs} ms threshold)` : ''}`,
+        latencyMs: result.latencyMs,
+      });
+    } catch (err) {
+      metrics.canaryFailures.inc();
+      state.record('delivery', { ok: false, detail: `canary failed: ${(err as Error).message}` });
+    } finally {
+      canarySentAt = undefined;
+      const c = state.components.get('delivery');
+      if (c) metrics.setStatus(c.id, c.status);
+    }
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  let probing = false;
+  async function probeOnce(): Promise<void> {
+    if (probing) return;
+    probing = true;
+    try {
+      await Promise.all(probes.map(runProbe));
+      if (canarySentAt !== undefined && Date.now() - canarySentAt > g.canaryAlertMs) {
+        state.force('delivery', 'down', `canary accepted ${Math.round((Date.now() - canarySentAt) / 1000)} s ago and not delivered yet`);
+      }
+    } finally {
+      probing = false;
+    }
+  }
+  let canaryRunning = false;
+  const canaryTick = () => {
+    if (canaryRunning) return;
+    canaryRunning = true;
+    void canaryRound().finally(() => {
+      canaryRunning = false;
+    });
+  };
+
+  void probeOnce();
+  canaryTick();
+  timers.push(setInterval(() => void probeOnce(), g.probeIntervalMs));
+  timers.push(setInterval(canaryTick, g.canaryIntervalMs));
+
+  return {
+    state,
+    metrics,
+    failover,
+    probeOnce,
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      await dataTier.close();
+    },
+  };
+}

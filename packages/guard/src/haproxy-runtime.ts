@@ -1,0 +1,44 @@
+import { LineConnection } from './net-lines.js';
+
+export interface ServerState {
+  backend: string;
+  server: string;
+  /** HAProxy's status column: UP, DOWN, DRAIN, MAINT, "UP 1/2"… */
+  status: string;
+}
+
+/** HAProxy's runtime API (one command per connection). */
+export class HaproxyRuntime {
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly timeoutMs = 3_000,
+  ) {}
+
+  async command(line: string): Promise<string> {
+    const conn = await LineConnection.connect(this.host, this.port, this.timeoutMs);
+    try {
+      conn.send(`${line}\n`);
+      return await conn.readToEnd(this.timeoutMs);
+    } finally {
+      conn.close();
+    }
+  }
+
+  /** Every server of every backend with its state (from `show stat`). */
+  async servers(): Promise<ServerState[]> {
+    const csv = await this.command('show stat');
+    const [header, ...rows] = csv.split('\n').filter((l) => l.trim());
+    const columns = (header ?? '').replace(/^# /, '').split(',');
+    const at = (name: string) => columns.indexOf(name);
+    return rows
+      .map((row) => row.split(','))
+      .filter((cells) => cells[at('svname')] !== 'FRONTEND' && cells[at('svname')] !== 'BACKEND')
+      .map((cells) => ({ backend: cells[at('pxname')] ?? '', server: cells[at('svname')] ?? '', status: cells[at('status')] ?? '' }));
+  }
+
+  async setState(backend: string, server: string, state: 'ready' | 'drain' | 'maint'): Promise<void> {
+    const answer = (await this.command(`set server ${backend}/${server} state ${state}`)).trim();
+    if (answer) throw new Error(`HAProxy refused "set server ${backend}/${server} state ${state}": ${answer}`);
+  }
+}

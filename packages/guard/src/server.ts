@@ -1,0 +1,37 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Guard } from './guard.js';
+import { renderStatusFragment, renderStatusPage } from './status-page.js';
+
+/** The guard's HTTP face: the status page, /status.json, /health and /metrics. */
+export async function startGuardServer(
+  guard: Guard,
+  options: { host: string; port: number; title: string; refreshMs: number; log: Logger },
+): Promise<FastifyInstance> {
+  // Typed as Fastify's base logger so the instance type does not depend on pino's generics.
+  const app = Fastify({ loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const { state, metrics, failover } = guard;
+
+  app.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderStatusPage(state, options.title, options.refreshMs)),
+  );
+  app.get('/status/fragment', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderStatusFragment(state)),
+  );
+  app.get('/status.json', async () => ({
+    overall: state.overall(),
+    components: [...state.components.values()].map(({ failures: _f, successes: _s, ...c }) => c),
+    incidents: state.incidents,
+    failoverActions: failover.actions,
+  }));
+  // 200 while every component is up; 503 names what is not, so any uptime checker can alert on it.
+  app.get('/health', async (_req, reply) => {
+    const overall = state.overall();
+    const notUp = [...state.components.values()].filter((c) => c.status !== 'up').map((c) => ({ id: c.id, status: c.status, detail: c.detail }));
+    return reply.code(overall === 'up' ? 200 : 503).send({ status: overall, notUp });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  await app.listen({ host: options.host, port: options.port });
+  return app;
+}

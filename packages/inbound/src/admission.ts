@@ -1,0 +1,31 @@
+import { recordTraffic } from '@kura/store';
+import { codes, dsn } from './codes.js';
+import type { HarakaConnection, Next } from './haraka.js';
+import { messageVerdicts } from './metrics.js';
+import { getStore, inboundConfig } from './store-handle.js';
+
+/** EHLO: advertise the size limit that MAIL FROM and DATA enforce. */
+export function advertiseSize(next: Next, connection: HarakaConnection & { capabilities: string[] }) {
+  connection.capabilities.push(`SIZE ${inboundConfig().smtp.maxMessageBytes}`);
+  next();
+}
+
+/** MAIL FROM with SIZE=: refuse a message that can never be accepted before it is sent (RFC 1870: 552). */
+export function checkDeclaredSize(plugin: unknown, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
+  const declared = Number(params[1]?.SIZE ?? params[1]?.size ?? 0);
+  const max = inboundConfig().smtp.maxMessageBytes;
+  if (declared > max) {
+    connection.transaction?.results.add(plugin, { fail: `size:declared:${declared}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'size' });
+    return next(codes.DENY, dsn.create(552, `Message size ${declared} exceeds the limit of ${max} bytes`, 3, 4));
+  }
+  next();
+}
+
+/** Counts every recipient attempt per client IP, sender and recipient for `kura top`. Never delays mail. */
+export function recordAttempt(connection: HarakaConnection, recipient: string): void {
+  const sender = connection.transaction?.mail_from.address ?? '';
+  void getStore()
+    .then((store) => recordTraffic(store.redis, { ip: connection.remote.ip, sender, recipient }))
+    .catch(() => undefined);
+}

@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import { activeAutoReply, claimAutoReply, enqueueOutbound, type Store, takeOutboundBudget, userAddresses } from '@kura/store';
+import { ObjectId } from 'mongodb';
+import { autoReplyVerdict } from './autoreply-rules.js';
+import type { HarakaConnection, HarakaTransaction } from './haraka.js';
+import { LOOP_HEADER } from './loops.js';
+import { autoReplies } from './metrics.js';
+import { inboundConfig } from './store-handle.js';
+
+const require = createRequire(import.meta.url);
+const MailComposer: new (
+  mail: Record<string, unknown>,
+) => { compile(): { build(): Promise<Buffer> } } = require('nodemailer/lib/mail-composer');
+
+/**
+ * After a message is stored: the recipient's vacation reply, if the rules of
+ * RFC 3834 allow one, at most one per sender per interval and within the
+ * user's hourly budget. It leaves through the outbound queue, never inline.
+ */
+export async function maybeAutoReply(
+  plugin: unknown,
+  connection: HarakaConnection,
+  txn: HarakaTransaction,
+  store: Store,
+  recipient: string,
+  userId: string,
+) {
+  const user = new ObjectId(userId);
+  const reply = await activeAutoReply(store, user);
+  if (!reply) return;
+  const { outbound, hostname } = inboundConfig();
+  const sender = txn.mail_from.address;
+  const verdict = autoReplyVerdict({
+    envelopeFrom: sender,
+    header: (name) => txn.header.get(name),
+    ownAddresses: await userAddresses(store, user),
+  });
+  if (!verdict.send) {
+    connection.loginfo(plugin, `no auto-reply for ${recipient}: ${verdict.reason}`);
+    autoReplies.inc({ result: 'suppressed-rfc3834' });
+    return;
+  }
+  if (!(await claimAutoReply(store.redis, user, sender, outbound.autoReplyIntervalSeconds))) {
+    connection.loginfo(plugin, `no auto-reply for ${recipient}: ${sender} already had one within the interval`);
+    autoReplies.inc({ result: 'suppressed-interval' });
+    return;
+  }
+  if (!(await takeOutboundBudget(store.redis, user, outbound.perUserPerHour))) {
+    connection.logwarn(plugin, `no auto-reply for ${recipient}: hourly outbound budget of ${outbound.perUserPerHour} used up`);
+    autoReplies.inc({ result: 'suppressed-budget' });
+    return;
+  }
+  const messageId = txn.header.get('message-id').trim();
+  const subject = txn.header.get('subject').trim();
+  const raw = await new MailComposer({
+    from: { name: reply.name || recipient, address: recipient },
+    to: sender,
+    subject: reply.subject || `Auto: ${subject}`,
+    text: reply.text ?? '',
+    ...(reply.html ? { html: reply.html } : {}),
+    inReplyTo: messageId || undefined,
+    references: messageId || undefined,
+    headers: { 'Auto-Submitted': 'auto-replied', [LOOP_HEADER]: hostname, Precedence: 'bulk' },
+  })
+    .compile()
+    .build();
+  // Null envelope sender: nothing can bounce back to the user and start a loop (RFC 3834 section 3.3).
+  await enqueueOutbound(store, { user, kind: 'autoreply', envelope: { from: '', to: [sender] }, raw });
+  connection.loginfo(plugin, `auto-reply from ${recipient} to ${sender} queued`);
+  autoReplies.inc({ result: 'queued' });
+}

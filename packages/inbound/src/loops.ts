@@ -1,0 +1,93 @@
+import { countRepeat } from '@kura/store';
+import { codes, dsn } from './codes.js';
+import { messageFingerprint } from './fingerprint.js';
+import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import { messageVerdicts, scanVerdicts } from './metrics.js';
+import { ACCEPTED } from './recipients.js';
+import { scanMessage } from './scanner.js';
+import { getStore, inboundConfig } from './store-handle.js';
+
+/** The message's fingerprint, computed once after DATA and reused by delivery. */
+export const FINGERPRINT = 'kura.fingerprint';
+
+/** Set when the scanner judged the message junk: it goes to the Junk mailbox. */
+export const JUNK = 'kura.junk';
+
+/** Kura marks every message it emits itself (auto-replies, forwards) with this header. */
+export const LOOP_HEADER = 'X-Kura-Loop';
+
+/**
+ * After DATA, before anything is stored: the size limit (552 5.3.4), hop count
+ * and Kura's own loop marker (554 5.4.6), and the repeat brake: the same
+ * content for the same recipient more than `repeatThreshold` times within the
+ * window is temp-failed, so a loop between two systems cannot fill a mailbox.
+ */
+export async function checkMessage(plugin: unknown, next: Next, connection: HarakaConnection) {
+  const txn = connection.transaction;
+  if (!txn) return next();
+  const { smtp, hostname } = inboundConfig();
+
+  if (txn.data_bytes > smtp.maxMessageBytes) {
+    txn.results.add(plugin, { fail: `size:${txn.data_bytes}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'size' });
+    return next(codes.DENY, dsn.create(552, `Message size exceeds the limit of ${smtp.maxMessageBytes} bytes`, 3, 4));
+  }
+  const hops = txn.header.get_all('Received').length;
+  if (hops > smtp.maxHops) {
+    txn.results.add(plugin, { fail: `loop:hops:${hops}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'hops' });
+    return next(codes.DENY, dsn.create(554, `Too many hops (${hops} Received headers): mail loop`, 4, 6));
+  }
+  if (txn.header.get_all(LOOP_HEADER).some((value) => value.trim().toLowerCase() === hostname.toLowerCase())) {
+    txn.results.add(plugin, { fail: 'loop:own-header' });
+    messageVerdicts.inc({ result: 'rejected', reason: 'own-loop-header' });
+    return next(codes.DENY, dsn.create(554, `Mail loop detected: this message was sent by ${hostname} itself`, 4, 6));
+  }
+
+  const scan = await applyScanner(txn);
+  if (scan === 'tempfail') {
+    txn.results.add(plugin, { fail: 'scanner:unavailable' });
+    messageVerdicts.inc({ result: 'tempfailed', reason: 'scanner-unavailable' });
+    return next(codes.DENYSOFT, dsn.create(451, 'Content scanner unavailable, try again later', 7, 1));
+  }
+
+  const repeated = await repeatedRecipients(txn);
+  if (repeated.length > 0) {
+    txn.results.add(plugin, { fail: `loop:repeat:${repeated.join(',')}` });
+    messageVerdicts.inc({ result: 'tempfailed', reason: 'repeat' });
+    return next(
+      codes.DENYSOFT,
+      dsn.create(451, `Same message received too often for ${repeated.join(', ')}; possible mail loop, try later`, 4, 6),
+    );
+  }
+  next();
+}
+
+/** Runs the optional scanner; marks junk for delivery and records the verdict in a header. */
+async function applyScanner(txn: HarakaTransaction): Promise<'tempfail' | undefined> {
+  const { scanner } = inboundConfig().smtp;
+  if (!scanner.command) return undefined;
+  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  const { verdict, detail } = await scanMessage(raw, { ...scanner, command: scanner.command });
+  scanVerdicts.inc({ verdict });
+  if (verdict === 'skipped' && scanner.onScannerUnavailable === 'tempfail') return 'tempfail';
+  txn.notes[JUNK] = verdict === 'junk';
+  txn.add_leading_header('X-Kura-Scan', verdict === 'skipped' ? `skipped (${detail})` : verdict);
+  return undefined;
+}
+
+async function repeatedRecipients(txn: HarakaTransaction): Promise<string[]> {
+  const { smtp } = inboundConfig();
+  const recipients = Object.keys((txn.notes[ACCEPTED] ?? {}) as Record<string, string>);
+  if (recipients.length === 0) return [];
+  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  const fingerprint = messageFingerprint(txn, raw);
+  txn.notes[FINGERPRINT] = fingerprint;
+  const store = await getStore();
+  const over: string[] = [];
+  for (const recipient of recipients) {
+    const count = await countRepeat(store.redis, `${fingerprint}:${recipient.toLowerCase()}`, smtp.repeatWindowSeconds);
+    if (count > smtp.repeatThreshold) over.push(recipient);
+  }
+  return over;
+}

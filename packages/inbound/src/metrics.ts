@@ -1,0 +1,91 @@
+import http from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Lane } from './lanes.js';
+
+/**
+ * The inbound MX's Prometheus metrics: every verdict by reason, delivery
+ * latency per lane, bytes in flight. Served on GET /metrics when the process
+ * is given KURA_METRICS_PORT.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'kura_inbound_process_' });
+
+export const recipientVerdicts = new Counter({
+  name: 'kura_inbound_recipients_total',
+  help: 'RCPT TO verdicts',
+  labelNames: ['result', 'reason'] as const,
+  registers: [registry],
+});
+
+export const messageVerdicts = new Counter({
+  name: 'kura_inbound_messages_total',
+  help: 'Messages by final verdict: accepted, tempfailed or rejected, with the reason',
+  labelNames: ['result', 'reason'] as const,
+  registers: [registry],
+});
+
+export const deliverySeconds = new Histogram({
+  name: 'kura_inbound_delivery_seconds',
+  help: 'Time from end of DATA to the store acknowledging every copy, per lane',
+  labelNames: ['lane'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+const lanes: Lane[] = [];
+
+/** Lanes whose bytes in flight and queue length are reported at each scrape. */
+export function trackLane(lane: Lane): void {
+  lanes.push(lane);
+}
+
+new Gauge({
+  name: 'kura_inbound_lane_bytes_in_flight',
+  help: 'Bytes of messages being stored, per lane',
+  labelNames: ['lane'] as const,
+  registers: [registry],
+  collect() {
+    for (const lane of lanes) this.set({ lane: lane.options.name }, lane.inFlightBytes);
+  },
+});
+
+new Gauge({
+  name: 'kura_inbound_lane_queued',
+  help: 'Messages waiting for room in their lane',
+  labelNames: ['lane'] as const,
+  registers: [registry],
+  collect() {
+    for (const lane of lanes) this.set({ lane: lane.options.name }, lane.queued);
+  },
+});
+
+export const scanVerdicts = new Counter({
+  name: 'kura_inbound_scans_total',
+  help: 'Content scanner verdicts: clean, junk, or skipped (slow, busy or broken scanner)',
+  labelNames: ['verdict'] as const,
+  registers: [registry],
+});
+
+export const autoReplies = new Counter({
+  name: 'kura_inbound_autoreplies_total',
+  help: 'Auto-reply decisions: queued, or suppressed with the reason',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export function startMetricsServer(port: number, host = '127.0.0.1'): http.Server {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void registry.metrics().then((body) => {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(body);
+    });
+  });
+  server.on('error', (err) => process.stderr.write(`metrics endpoint on ${host}:${port}: ${err.message}\n`));
+  server.listen({ host, port });
+  server.unref();
+  return server;
+}

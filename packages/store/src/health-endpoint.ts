@@ -1,0 +1,81 @@
+import http from 'node:http';
+import net from 'node:net';
+
+/** One named check of a deep health endpoint; throws when the part is unusable. */
+export type HealthCheck = { name: string; run: () => Promise<unknown> };
+
+export interface HealthEndpointOptions {
+  host: string;
+  port: number;
+  checks: HealthCheck[];
+  timeoutMs?: number;
+}
+
+/**
+ * A deep health endpoint inside a frontend process (HAProxy checks it):
+ * `GET /health` answers 200 only when every check passes within the timeout,
+ * 503 with the failing checks otherwise. Plain node:http on purpose: it runs
+ * inside WildDuck's and Haraka's processes, which must not load a framework.
+ */
+export function startHealthEndpoint(options: HealthEndpointOptions): http.Server {
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/health') {
+      res.writeHead(404).end();
+      return;
+    }
+    void runChecks(options.checks, timeoutMs).then((results) => {
+      const ok = results.every((r) => r.ok);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', connection: 'close' });
+      res.end(`${JSON.stringify({ ok, checks: results })}\n`);
+    });
+  });
+  server.on('error', (err) => process.stderr.write(`health endpoint on ${options.host}:${options.port}: ${err.message}\n`));
+  server.listen({ host: options.host, port: options.port });
+  server.unref();
+  return server;
+}
+
+async function runChecks(checks: HealthCheck[], timeoutMs: number) {
+  return Promise.all(
+    checks.map(async ({ name, run }) => {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          run(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        return { name, ok: true, ms: Date.now() - started };
+      } catch (err) {
+        return { name, ok: false, ms: Date.now() - started, error: (err as Error).message };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
+/** Connects, reads the first line and checks it against `expected` (a real protocol greeting). */
+export function expectGreeting(host: string, port: number, expected: RegExp, timeoutMs = 2_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let buffer = '';
+    const done = (err: Error | null, line = '') => {
+      socket.destroy();
+      if (err) reject(err);
+      else if (!expected.test(line)) reject(new Error(`unexpected greeting on ${host}:${port}: ${line.slice(0, 80)}`));
+      else resolve(line);
+    };
+    socket.setTimeout(timeoutMs, () => done(new Error(`no greeting from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      const end = buffer.indexOf('\n');
+      if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+    });
+    socket.on('error', (err) => done(err));
+    socket.on('end', () => done(new Error(`${host}:${port} closed without a greeting`)));
+  });
+}

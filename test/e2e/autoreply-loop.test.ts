@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import { ensureUser, openStore, setAutoReply } from '@kura/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainMessage } from '../support/messages.js';
+import { type SunkMessage, startSink } from '../support/sink.js';
+import { sendMail } from '../support/smtp-client.js';
+import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+
+const LIST = 'staff@lists.example.org';
+
+/** Waits until `read` returns the same value for `quietMs`, or fails after `timeoutMs`. */
+async function settled<T>(read: () => Promise<T>, quietMs: number, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = JSON.stringify(await read());
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = JSON.stringify(await read());
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return JSON.parse(now) as T;
+    }
+  }
+  throw new Error(`still changing after ${timeoutMs} ms: ${last}`);
+}
+
+describe('auto-replies cannot loop', () => {
+  let t: TestStack;
+  let dataDir: string;
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  const redistributed: SunkMessage[] = [];
+
+  beforeAll(async () => {
+    // The sink is "the Internet", including a badly behaved mailing list: it sends every message
+    // it gets for the list back to its one subscriber, stripping the auto-reply markers.
+    let kuraPort = 0;
+    sink = await startSink((message) => {
+      if (!message.to.includes(LIST) || !kuraPort) return;
+      const stripped = Buffer.from(
+        message.raw.toString('latin1').replace(/^(Auto-Submitted|X-Kura-Loop|Precedence):.*\r\n/gim, ''),
+        'latin1',
+      );
+      redistributed.push(message);
+      void sendMail(kuraPort, { from: LIST, to: [demoAddress(t.config)] }, stripped);
+    });
+    dataDir = tempDataDir('autoreply');
+    const config = await testConfig(dataDir, { outbound: { relay: `127.0.0.1:${sink.port}`, perUserPerHour: 3 } });
+    t = await startTestStack(config);
+    kuraPort = config.ports.smtp;
+
+    const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
+    try {
+      const { id: demo } = await ensureUser(store, {
+        username: config.demo.username,
+        password: config.demo.password,
+        address: demoAddress(config),
+      });
+      await setAutoReply(store, demo, { status: true, subject: 'Away', text: 'I am away until Monday.' });
+      const { id: busy } = await ensureUser(store, { username: 'busy', password: 'busy-password', address: 'busy@kura.test' });
+      await setAutoReply(store, busy, { status: true, subject: 'Away', text: 'Away.' });
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    await sink?.close();
+    if (!process.env.KEEPDATA) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a list that redistributes everything to a subscriber on vacation gets one auto-reply, and the mailbox stops growing', async () => {
+    const first = await sendMail(
+      t.config.ports.smtp,
+      { from: LIST, to: [demoAddress(t.config)] },
+      plainMessage(demoAddress(t.config), 'list post'),
+    );
+    expect(first.data?.code).toBe(250);
+
+    const inboxSize = await settled(async () => (await inboxSources(t.config)).length, 4_000, 45_000);
+    const autoReplies = sink.received.filter((m) => m.from === '' && m.to.includes(LIST));
+    expect(autoReplies).toHaveLength(1);
+    expect(autoReplies[0]?.raw.toString()).toMatch(/^Auto-Submitted: auto-replied/im);
+    expect(autoReplies[0]?.raw.toString()).toMatch(/^X-Kura-Loop: /im);
+    // The post and the list's copy of the auto-reply; nothing after that.
+    expect(inboxSize).toBe(2);
+  }, 60_000);
+
+  it('never answers list mail, automatic mail or the null sender', async () => {
+    const before = sink.received.length;
+    const cases: Array<[string, string]> = [
+      ['alice@example.org', 'List-Id: <staff.lists.example.org>'],
+      ['bob@example.org', 'Auto-Submitted: auto-generated'],
+      ['carol@example.org', 'Precedence: bulk'],
+      ['', ''],
+    ];
+    for (const [from, header] of cases) {
+      const message = Buffer.concat([
+        Buffer.from(header ? `${header}\r\n` : ''),
+        plainMessage(demoAddress(t.config), `no reply to ${from || 'null'}`),
+      ]);
+      expect((await sendMail(t.config.ports.smtp, { from, to: [demoAddress(t.config)] }, message)).data?.code).toBe(250);
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(sink.received.length).toBe(before);
+  }, 30_000);
+
+  it('sends at most the per-user hourly budget of auto-replies', async () => {
+    for (let i = 0; i < 5; i++) {
+      const from = `person${i}@example.org`;
+      expect(
+        (await sendMail(t.config.ports.smtp, { from, to: ['busy@kura.test'] }, plainMessage('busy@kura.test', `budget ${i}`))).data?.code,
+      ).toBe(250);
+    }
+    const replies = await settled(
+      async () => sink.received.filter((m) => /^person\d@example\.org$/.test(m.to[0] ?? '')).length,
+      3_000,
+      30_000,
+    );
+    expect(replies).toBe(3);
+  }, 60_000);
+});

@@ -1,0 +1,175 @@
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multipartMessage, plainMessage } from '../support/messages.js';
+import { SmtpClient, sendMail } from '../support/smtp-client.js';
+import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+
+const kuraBin = path.resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
+
+/** Inbound checks that need small limits: one stack, configured tight on purpose. */
+describe('inbound: size, loops, lanes and admission limits', () => {
+  let t: TestStack;
+  let dataDir: string;
+  let to: string;
+
+  beforeAll(async () => {
+    dataDir = tempDataDir('inbound');
+    const config = await testConfig(dataDir, {
+      smtp: {
+        maxMessageBytes: 8 * 1024 * 1024,
+        largeMessageBytes: 1024 * 1024,
+        largeLane: { concurrency: 1, bytesInFlight: 16 * 1024 * 1024 },
+        repeatThreshold: 3,
+        limits: { recipientsPerSender: '5/1m', concurrentConnectionsPerIp: 6 },
+      },
+    });
+    t = await startTestStack(config);
+    to = demoAddress(t.config);
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('advertises SIZE and refuses oversize mail with 552 5.3.4, declared or sent', async () => {
+    const { client } = await SmtpClient.connect(t.config.ports.smtp);
+    try {
+      expect((await client.command('EHLO test.example')).text).toContain(`SIZE ${8 * 1024 * 1024}`);
+      expect(await client.command(`MAIL FROM:<big@example.org> SIZE=${9 * 1024 * 1024}`)).toMatchObject({ code: 552, enhanced: '5.3.4' });
+      expect((await client.command('MAIL FROM:<big@example.org>')).code).toBe(250);
+      expect((await client.command(`RCPT TO:<${to}>`)).code).toBe(250);
+      expect(await client.data(multipartMessage(to, 'too big', 7 * 1024 * 1024))).toMatchObject({ code: 552, enhanced: '5.3.4' });
+      // The connection is still usable afterwards.
+      expect((await client.command('MAIL FROM:<big@example.org>')).code).toBe(250);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('rejects a message with too many hops and one carrying our own loop header (554 5.4.6)', async () => {
+    const hops = Array.from(
+      { length: t.config.smtp.maxHops + 1 },
+      (_, i) => `Received: from hop${i}.example.org by hop${i + 1}.example.org; ${new Date().toUTCString()}`,
+    );
+    const looping = Buffer.concat([Buffer.from(`${hops.join('\r\n')}\r\n`), plainMessage(to, 'hops')]);
+    const hopsReply = (await sendMail(t.config.ports.smtp, { from: 'loop@example.org', to: [to] }, looping)).data;
+    expect(hopsReply).toMatchObject({ code: 554, enhanced: '5.4.6' });
+
+    const own = Buffer.concat([Buffer.from(`X-Kura-Loop: ${t.config.hostname}\r\n`), plainMessage(to, 'own loop')]);
+    expect((await sendMail(t.config.ports.smtp, { from: 'loop@example.org', to: [to] }, own)).data).toMatchObject({
+      code: 554,
+      enhanced: '5.4.6',
+    });
+  });
+
+  it('temp-fails the same content for the same recipient after the repeat threshold', async () => {
+    const message = plainMessage(to, `repeat ${crypto.randomUUID()}`);
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++)
+      codes.push((await sendMail(t.config.ports.smtp, { from: `repeat${i}@example.org`, to: [to] }, message)).data?.code ?? 0);
+    expect(codes).toEqual([250, 250, 250, 451, 451]);
+  });
+
+  it('limits recipients per envelope sender with a 4xx that names the limit', async () => {
+    const sender = `flood-${crypto.randomUUID()}@example.org`;
+    const { client } = await SmtpClient.connect(t.config.ports.smtp);
+    try {
+      await client.command('EHLO test.example');
+      await client.command(`MAIL FROM:<${sender}>`);
+      const replies = [];
+      for (let i = 0; i < 7; i++) replies.push(await client.command(`RCPT TO:<${to}>`));
+      expect(replies.slice(0, 5).map((r) => r.code)).toEqual([250, 250, 250, 250, 250]);
+      const limited = replies.slice(5);
+      for (const reply of limited) {
+        expect(reply.code).toBeGreaterThanOrEqual(400);
+        expect(reply.code).toBeLessThan(500);
+        expect(reply.text).toMatch(/rate limit/i);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses connections over the per-IP concurrency limit with 421', async () => {
+    const clients: SmtpClient[] = [];
+    try {
+      const greetings = [];
+      for (let i = 0; i < 8; i++) {
+        const { client, greeting } = await SmtpClient.connect(t.config.ports.smtp);
+        clients.push(client);
+        greetings.push(greeting);
+      }
+      expect(greetings.slice(0, 6).every((g) => g.code === 220)).toBe(true);
+      expect(greetings.slice(6).map((g) => g.code)).toEqual([421, 421]);
+      expect(greetings[7]?.text).toMatch(/concurrent/i);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('stores small mail while large mail queues in its own lane', async () => {
+    const acked: Array<{ kind: 'large' | 'small'; at: number }> = [];
+    const send = async (kind: 'large' | 'small', message: Buffer) => {
+      const reply = await sendMail(t.config.ports.smtp, { from: `${kind}-lane@example.org`, to: [to] }, message);
+      expect(reply.data?.code).toBe(250);
+      acked.push({ kind, at: Date.now() });
+    };
+    const large = Array.from({ length: 4 }, (_, i) => send('large', multipartMessage(to, `lane large ${i}`, 3 * 1024 * 1024)));
+    await new Promise((r) => setTimeout(r, 300));
+    const small = [];
+    for (let i = 0; i < 5; i++) small.push(await send('small', plainMessage(to, `lane small ${i}`)));
+    await Promise.all([...large, ...small]);
+    const lastLarge = Math.max(...acked.filter((a) => a.kind === 'large').map((a) => a.at));
+    const lastSmall = Math.max(...acked.filter((a) => a.kind === 'small').map((a) => a.at));
+    expect(lastSmall).toBeLessThan(lastLarge);
+    const subjects = (await inboxSources(t.config)).map((m) => /Subject: (.*)\r\n/.exec(m.source.toString())?.[1] ?? '');
+    expect(subjects.filter((s) => s.startsWith('lane '))).toHaveLength(9);
+  }, 120_000);
+
+  it('kura top names the busiest IP, sender and recipient', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      kuraBin,
+      'top',
+      '--once',
+      '--config',
+      path.join(dataDir, 'kura.config.json'),
+    ]);
+    const report = JSON.parse(stdout.trim().split('\n').pop() as string);
+    expect(report.ip[0]).toMatchObject({ name: '127.0.0.1' });
+    expect(report.ip[0].count).toBeGreaterThan(10);
+    expect(report.recipient[0]).toMatchObject({ name: to });
+    expect(report.sender.map((s: { name: string }) => s.name)).toContain('large-lane@example.org');
+  });
+
+  it('exposes verdicts, lane latency and bytes in flight as Prometheus metrics', async () => {
+    const body = await (await fetch(`http://127.0.0.1:${t.config.ports.smtpMetrics}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(body)?.[1] ?? Number.NaN);
+    expect(value(/^kura_inbound_messages_total\{result="rejected",reason="size"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^kura_inbound_messages_total\{result="rejected",reason="hops"\} (\d+)/m)).toBe(1);
+    expect(value(/^kura_inbound_messages_total\{result="tempfailed",reason="repeat"\} (\d+)/m)).toBe(2);
+    expect(value(/^kura_inbound_delivery_seconds_count\{lane="large"\} (\d+)/m)).toBe(4);
+    expect(value(/^kura_inbound_delivery_seconds_count\{lane="small"\} (\d+)/m)).toBeGreaterThanOrEqual(5);
+    expect(value(/^kura_inbound_lane_bytes_in_flight\{lane="large"\} (\d+)/m)).toBe(0);
+    expect(value(/^kura_inbound_recipients_total\{result="accepted",reason="known"\} (\d+)/m)).toBeGreaterThan(10);
+  });
+
+  it('kura top explains a bad flag without a stack trace', async () => {
+    const error = await promisify(execFile)(process.execPath, [
+      kuraBin,
+      'top',
+      '--once',
+      '--minutes',
+      'ten',
+      '--config',
+      path.join(dataDir, 'kura.config.json'),
+    ]).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('--minutes must be a positive whole number');
+    expect(error.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainMessage } from '../support/messages.js';
+import { sendMail } from '../support/smtp-client.js';
+import { demoAddress, startTestStack, type TestStack, tempDataDir, testConfig, withImap } from '../support/stack.js';
+
+/** A real scanner process: junk when the body says so, hangs when asked to. */
+const SCANNER = `#!/bin/sh
+body=$(cat)
+case "$body" in
+  *SLOWSCAN*) sleep 30 ;;
+  *CRASHSCAN*) exit 3 ;;
+  *BUYNOW*) exit 1 ;;
+esac
+exit 0
+`;
+
+async function headerOf(t: TestStack, mailbox: string, subject: string): Promise<string | undefined> {
+  return withImap(t.config, async (client) => {
+    const box = await client.mailboxOpen(mailbox);
+    if (box.exists === 0) return undefined;
+    for await (const msg of client.fetch('1:*', { envelope: true, headers: ['x-kura-scan'] })) {
+      if (msg.envelope?.subject === subject) return msg.headers?.toString().trim() ?? '';
+    }
+    return undefined;
+  });
+}
+
+describe('content scanner with a time budget', () => {
+  let t: TestStack;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = tempDataDir('scan');
+    const script = path.join(dataDir, 'scanner.sh');
+    fs.writeFileSync(script, SCANNER, { mode: 0o755 });
+    t = await startTestStack(
+      await testConfig(dataDir, { smtp: { scanner: { command: ['sh', script], timeoutMs: 1_500, maxConcurrent: 2 } } }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const send = async (subject: string, body: string) => {
+    const to = demoAddress(t.config);
+    const result = await sendMail(t.config.ports.smtp, { from: 'scan@example.org', to: [to] }, plainMessage(to, subject, `${body}\r\n`));
+    return result.data?.code;
+  };
+
+  it('delivers clean mail to INBOX and junk to the Junk mailbox, saying so in a header', async () => {
+    expect(await send('clean one', 'hello')).toBe(250);
+    expect(await send('junk one', 'BUYNOW cheap pills')).toBe(250);
+    expect(await headerOf(t, 'INBOX', 'clean one')).toBe('X-Kura-Scan: clean');
+    expect(await headerOf(t, 'Junk', 'junk one')).toBe('X-Kura-Scan: junk');
+    expect(await headerOf(t, 'INBOX', 'junk one')).toBeUndefined();
+  });
+
+  it('a hanging or crashing scanner costs its budget, not the message: delivered with "skipped"', async () => {
+    expect(await send('slow scan', 'SLOWSCAN please')).toBe(250);
+    expect(await send('crash scan', 'CRASHSCAN please')).toBe(250);
+    expect(await headerOf(t, 'INBOX', 'slow scan')).toMatch(/^X-Kura-Scan: skipped \(no verdict within 1500 ms\)/);
+    expect(await headerOf(t, 'INBOX', 'crash scan')).toMatch(/^X-Kura-Scan: skipped \(scanner exited with 3\)/);
+  });
+
+  it('sheds load instead of queueing when the scanner is saturated', async () => {
+    const subjects = ['shed 1', 'shed 2', 'shed 3', 'shed 4'];
+    const codes = await Promise.all(subjects.map((s) => send(s, 'SLOWSCAN again')));
+    expect(codes).toEqual([250, 250, 250, 250]);
+    const headers = await Promise.all(subjects.map((s) => headerOf(t, 'INBOX', s)));
+    expect(headers.filter((h) => h?.includes('scanner busy')).length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
+
+describe('content scanner with the temp-fail policy', () => {
+  let t: TestStack;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = tempDataDir('scan-tempfail');
+    const script = path.join(dataDir, 'scanner.sh');
+    fs.writeFileSync(script, SCANNER, { mode: 0o755 });
+    const scanner = { command: ['sh', script], timeoutMs: 1_000, onScannerUnavailable: 'tempfail' as const };
+    t = await startTestStack(await testConfig(dataDir, { smtp: { scanner } }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 451 4.7.1 when no verdict arrives in time, and still delivers scanned mail', async () => {
+    const to = demoAddress(t.config);
+    const slow = await sendMail(t.config.ports.smtp, { from: 'scan@example.org', to: [to] }, plainMessage(to, 'slow', 'SLOWSCAN\r\n'));
+    expect(slow.data).toMatchObject({ code: 451, enhanced: '4.7.1' });
+    const clean = await sendMail(t.config.ports.smtp, { from: 'scan@example.org', to: [to] }, plainMessage(to, 'fine', 'hello\r\n'));
+    expect(clean.data?.code).toBe(250);
+  });
+});

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { haServices, type RunningStack, startStack } from '@kura/cli';
+import { type KuraConfig, loadConfig } from '@kura/config';
+import { freePorts } from './stack.js';
+
+/** A config for the high-availability stack on free ports, with a fast guard (probes every second). */
+export async function haTestConfig(dataDir: string, guard: Record<string, unknown> = {}): Promise<KuraConfig> {
+  if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
+    throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
+  }
+  const p = (await freePorts(24)) as number[];
+  const next = () => p.shift() as number;
+  return loadConfig({
+    cwd: dataDir,
+    overrides: {
+      dataDir,
+      logLevel: 'warn',
+      mongodb: { database: 'kura-test' },
+      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next() },
+      ha: {
+        wildduck: [
+          { imap: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), pop3: next(), api: next(), health: next() },
+        ],
+        haraka: [
+          { smtp: next(), health: next() },
+          { smtp: next(), health: next() },
+        ],
+        redisReplica: next(),
+        sentinels: [next(), next(), next()],
+        haproxy: { stats: next(), runtime: next() },
+      },
+      guard: {
+        port: next(),
+        probeIntervalMs: 1_000,
+        probeTimeoutMs: 2_000,
+        canaryIntervalMs: 2_000,
+        canaryAlertMs: 10_000,
+        ...guard,
+      },
+    },
+  });
+}
+
+export interface HaTestStack {
+  config: KuraConfig;
+  stack: RunningStack;
+  guardUrl: string;
+  /** kill -9 one service of the stack, as a crash would. */
+  kill(name: string): Promise<void>;
+  /** Starts a killed service again (waits until it answers). */
+  revive(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHaTestStack(config: KuraConfig): Promise<HaTestStack> {
+  const stack = await startStack(config, { ha: true });
+  const specs = new Map(haServices(stack.config).map((s) => [s.name, s]));
+  return {
+    config: stack.config,
+    stack,
+    guardUrl: `http://${config.host}:${config.guard.port}/`,
+    kill: (name) => stack.supervisor.stopService(name, 'SIGKILL'),
+    async revive(name) {
+      const spec = specs.get(name);
+      if (!spec) throw new Error(`no service ${name} in the HA stack`);
+      await stack.supervisor.start(spec);
+    },
+    stop: () => stack.stop(),
+  };
+}
+
+export interface GuardStatus {
+  overall: string;
+  components: Array<{ id: string; status: string; detail: string; since: number }>;
+  incidents: Array<{ id: number; component: string; title: string; startedAt: number; resolvedAt?: number }>;
+  failoverActions: unknown[];
+}
+
+export async function guardStatus(stack: HaTestStack): Promise<GuardStatus> {
+  const res = await fetch(new URL('status.json', stack.guardUrl), { signal: AbortSignal.timeout(3_000) });
+  return (await res.json()) as GuardStatus;
+}
+
+/** Polls the guard until `predicate` holds; returns how long that took. */
+export async function waitForGuard(stack: HaTestStack, predicate: (s: GuardStatus) => boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  let last: GuardStatus | undefined;
+  while (Date.now() - started < timeoutMs) {
+    last = await guardStatus(stack).catch(() => undefined);
+    if (last && predicate(last)) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`guard status did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(last?.components)}`);
+}
+
+export const componentStatus = (s: GuardStatus, id: string) => s.components.find((c) => c.id === id)?.status;
+
+/** Last lines of one service's log, for failure messages. */
+export function logTail(config: KuraConfig, service: string, lines = 30): string {
+  try {
+    return fs
+      .readFileSync(path.join(config.paths.logs, `${service}.log`), 'utf8')
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

@@ -4,8 +4,8 @@ import { SnapshotError } from '@kura/snapshot';
 import { Command } from 'commander';
 import { top } from './commands/top.js';
 import { up } from './commands/up.js';
-import { snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
 import { CliError } from './errors.js';
+import { snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
 import { SetupError } from './stack/services.js';
 
 const program = new Command().name('kura').description('Kura: redundant mail store with IMAP/POP3 access').showHelpAfterError();

@@ -10,6 +10,9 @@ import { fsError, SnapshotError } from './errors.js';
 import { type CollectionEntry, CollectionWriter, FORMAT_VERSION, MANIFEST, type Manifest, TMP_PREFIX, wildDuckVersions } from './format.js';
 import type { Progress, ProgressListener } from './progress.js';
 
+/** Progress is reported after every chunk, and at least every this many bytes. */
+const REPORT_EVERY_BYTES = 4 * 1024 * 1024;
+
 export interface CreateOptions {
   database: Database;
   /** Destination directory; created when missing. */
@@ -89,6 +92,7 @@ export async function createSnapshot(options: CreateOptions): Promise<CreateResu
     };
     const entries: CollectionEntry[] = [];
     let doneBytes = 0;
+    let lastReport = 0;
     for (const name of collections) {
       progress.collection = name;
       const current = new CollectionWriter(tmp, name, options.chunkBytes, async () => {
@@ -104,6 +108,10 @@ export async function createSnapshot(options: CreateOptions): Promise<CreateResu
           progress.documents++;
           if (name === 'messages') progress.messages++;
           progress.bytes = doneBytes + current.bytes;
+          if (progress.bytes - lastReport >= REPORT_EVERY_BYTES) {
+            lastReport = progress.bytes;
+            options.onProgress?.({ ...progress });
+          }
         }
       } finally {
         await cursor.close().catch(() => {});

@@ -77,6 +77,7 @@ export async function verifySnapshot(snapshot: SnapshotInfo, options: VerifyOpti
     startedAt: Date.now(),
   };
   let chunks = 0;
+  let lastReport = 0;
   for (const collection of manifest.collections) {
     progress.collection = collection.name;
     const content = new ContentHash();
@@ -91,6 +92,10 @@ export async function verifySnapshot(snapshot: SnapshotInfo, options: VerifyOpti
           progress.documents++;
           progress.bytes += raw.length;
           if (collection.name === 'messages') progress.messages++;
+          if (progress.bytes - lastReport >= 4 * 1024 * 1024) {
+            lastReport = progress.bytes;
+            options.onProgress?.({ ...progress });
+          }
         }
       } catch (err) {
         damaged = true;

@@ -340,7 +340,7 @@ function writeReport(r: Record<string, unknown>): void {
     '',
     'BSON throughput counts the documents as the snapshot holds them (messages with their parsed MIME tree,',
     'attachment chunks, everything else); mail throughput counts the messages as received. Peak RSS is that of',
-    'the benchmark process, which also generated the mail: it stays flat with store size because every step streams.',
+    'the benchmark process, which also holds the template mail it clones (tens of MB) in memory.',
     '',
   ].join('\n');
   const file = path.join(root, 'docs', 'BENCHMARKS.md');

@@ -47,7 +47,7 @@ describe('durable delivery', () => {
     const pending = Array.from({ length: MESSAGES }, (_, i) => ({ subject: `stream ${i}`, message: plainMessage(to, `stream ${i}`) }));
     const acknowledged = new Set<string>();
     const replies = { ok: 0, tempFailed: 0, permanent: [] as string[] };
-    const deadline = Date.now() + 150_000;
+    const deadline = Date.now() + 200_000;
     let killed = false;
 
     // Each sender behaves like a well-behaved MTA: 250 → done, 4xx → retry later, 5xx → bounce (a failure here).
@@ -94,5 +94,5 @@ describe('durable delivery', () => {
     const lost = [...acknowledged].filter((s) => !copies.has(s));
     expect({ lost, duplicated }).toEqual({ lost: [], duplicated: [] });
     expect(subjects).toHaveLength(MESSAGES);
-  }, 240_000);
+  }, 300_000);
 });

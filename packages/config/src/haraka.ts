@@ -4,6 +4,9 @@ import type { KuraConfig } from './resolve.js';
 /** Files of a Haraka config directory (relative path → content), generated from Kura's config. */
 export type HarakaFiles = Record<string, string>;
 
+/** Longest DATA line Haraka passes on unchanged; Kura's plugin refuses messages with longer ones. */
+export const MAX_DATA_LINE_BYTES = 2 * 1024 * 1024;
+
 export interface HarakaOptions {
   smtpPort?: number;
   /** Absolute path of Kura's inbound plugin module. */
@@ -22,15 +25,17 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
     // Haraka reads every section of connection.ini from one file: all of them are written.
     'config/connection.ini': ini({
       main: {},
-      haproxy: { 'hosts[]': '' },
+      haproxy: { 'hosts[]': config.ha.haproxy.proxyProtocolFrom ?? '' },
       headers: { max_lines: 1000, max_received: 100 },
       // Size is enforced by Kura's plugin, which answers 552 5.3.4 as RFC 1870 asks (Haraka's own check says 550).
-      max: { bytes: 0, mime_parts: 1000, line_length: 512, data_line_length: 992 },
+      // Haraka would wrap longer DATA lines (changing the message); Kura refuses them instead (554 5.6.0).
+      max: { bytes: 0, mime_parts: 1000, line_length: 512, data_line_length: MAX_DATA_LINE_BYTES },
       message: { helo: `${config.hostname} (Kura)`, close: 'closing connection' },
       uuid: { banner_chars: 6, deny_chars: 0 },
     }),
     'config/smtpgreeting': `${config.hostname} ESMTP Kura\n`,
-    'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'default' } }),
+    // logfmt: one key=value line per event, the transaction's queue id in every line.
+    'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'logfmt' } }),
     // Admission limits first, then Kura's plugin (recipients, loops, lanes, durable delivery).
     'config/plugins': limits ? 'limit\nkura\n' : 'kura\n',
     // Haraka's own plugin timeout must not pre-empt Kura's delivery timeout.

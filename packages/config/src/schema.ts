@@ -63,6 +63,12 @@ export const kuraConfigSchema = z
           .int()
           .positive()
           .default(24 * 3600 * 1000),
+        /** A longer header line is refused (554 5.6.0) instead of being stored cut short. RFC 5322 asks for 998. */
+        maxHeaderLineBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024),
         /** More Received headers than this is a loop (554 5.4.6). */
         maxHops: z.number().int().positive().default(30),
         /** Messages above this size are stored through the large-message lane. */

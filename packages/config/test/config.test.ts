@@ -16,7 +16,7 @@ describe('loadConfig', () => {
   it('has documented defaults on loopback high ports and a local data tier', () => {
     const config = loadConfig({ cwd: dirWith(), env: {} });
     expect(config.host).toBe('127.0.0.1');
-    expect(config.ports).toEqual({ smtp: 2525, imap: 9143, pop3: 9110, api: 9080, mongodb: 27018, redis: 6380 });
+    expect(config.ports).toMatchObject({ smtp: 2525, imap: 9143, pop3: 9110, api: 9080, mongodb: 27018, redis: 6380, smtpMetrics: 9025 });
     expect(config.local).toEqual({ mongodb: true, redis: true });
     expect(config.mongodbUri).toBe('mongodb://127.0.0.1:27018/kura');
     expect(config.redisUrl).toBe('redis://127.0.0.1:6380/3');

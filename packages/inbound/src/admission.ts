@@ -6,14 +6,20 @@ import { getStore, inboundConfig } from './store-handle.js';
 
 /** EHLO: advertise the size limit that MAIL FROM and DATA enforce. */
 export function advertiseSize(next: Next, connection: HarakaConnection & { capabilities: string[] }) {
-  connection.capabilities.push(`SIZE ${inboundConfig().smtp.maxMessageBytes}`);
+  // Haraka lists its own (disabled, "SIZE 0") limit; Kura's is the one that applies.
+  const others = connection.capabilities.filter((c) => !/^SIZE\b/i.test(c));
+  connection.capabilities.splice(0, connection.capabilities.length, ...others, `SIZE ${inboundConfig().smtp.maxMessageBytes}`);
   next();
 }
+
+/** The SIZE= the client declared at MAIL FROM (0 when it declared none). */
+export const DECLARED_SIZE = 'kura.declaredSize';
 
 /** MAIL FROM with SIZE=: refuse a message that can never be accepted before it is sent (RFC 1870: 552). */
 export function checkDeclaredSize(plugin: unknown, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
   const declared = Number(params[1]?.SIZE ?? params[1]?.size ?? 0);
   const max = inboundConfig().smtp.maxMessageBytes;
+  if (connection.transaction) connection.transaction.notes[DECLARED_SIZE] = declared;
   if (declared > max) {
     connection.transaction?.results.add(plugin, { fail: `size:declared:${declared}` });
     messageVerdicts.inc({ result: 'rejected', reason: 'size' });

@@ -56,7 +56,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });
     deliverySeconds.observe({ lane: lane.options.name }, (Date.now() - started) / 1000);
     messageVerdicts.inc({ result: 'accepted', reason: 'stored' });
-    return next(codes.OK, `Message stored (${txn.uuid})`);
+    return next(codes.OK, 'Message stored');
   } catch (err) {
     connection.logerror(plugin, `delivery failed, answering 451: ${(err as Error).message}`);
     txn.results.add(plugin, { fail: 'store', err: (err as Error).message });

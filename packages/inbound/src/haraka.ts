@@ -22,7 +22,7 @@ export interface HarakaTransaction {
   data_bytes: number;
   results: HarakaResults;
   notes: Record<string, unknown>;
-  header: { get(name: string): string; get_all(name: string): string[] };
+  header: { get(name: string): string; get_all(name: string): string[]; header_list: string[] };
   add_header(name: string, value: string): void;
   add_leading_header(name: string, value: string): void;
 }

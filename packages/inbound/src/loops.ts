@@ -1,3 +1,4 @@
+import { MAX_DATA_LINE_BYTES } from '@kura/config';
 import { countRepeat } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import { messageFingerprint } from './fingerprint.js';
@@ -44,14 +45,29 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
     return next(codes.DENY, dsn.create(554, `Mail loop detected: this message was sent by ${hostname} itself`, 4, 6));
   }
 
-  const scan = await applyScanner(txn);
+  if (txn.notes.data_line_length_exceeded) {
+    txn.results.add(plugin, { fail: 'line-too-long' });
+    messageVerdicts.inc({ result: 'rejected', reason: 'line-too-long' });
+    return next(codes.DENY, dsn.create(554, `A line is longer than ${MAX_DATA_LINE_BYTES} bytes`, 6, 0));
+  }
+  // From Haraka's parsed header: the message stream itself refuses headers over 1 MB.
+  const longest = longestHeaderLine(txn.header.header_list);
+  if (longest > smtp.maxHeaderLineBytes) {
+    txn.results.add(plugin, { fail: `header-line:${longest}` });
+    messageVerdicts.inc({ result: 'rejected', reason: 'header-line-too-long' });
+    // Refused rather than stored cut short: the sender learns it, nothing is silently lost.
+    return next(codes.DENY, dsn.create(554, `A header line is ${longest} bytes long; the limit is ${smtp.maxHeaderLineBytes}`, 6, 0));
+  }
+
+  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  const scan = await applyScanner(txn, raw);
   if (scan === 'tempfail') {
     txn.results.add(plugin, { fail: 'scanner:unavailable' });
     messageVerdicts.inc({ result: 'tempfailed', reason: 'scanner-unavailable' });
     return next(codes.DENYSOFT, dsn.create(451, 'Content scanner unavailable, try again later', 7, 1));
   }
 
-  const repeated = await repeatedRecipients(txn);
+  const repeated = await repeatedRecipients(txn, raw);
   if (repeated.length > 0) {
     txn.results.add(plugin, { fail: `loop:repeat:${repeated.join(',')}` });
     messageVerdicts.inc({ result: 'tempfailed', reason: 'repeat' });
@@ -64,10 +80,9 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
 }
 
 /** Runs the optional scanner; marks junk for delivery and records the verdict in a header. */
-async function applyScanner(txn: HarakaTransaction): Promise<'tempfail' | undefined> {
+async function applyScanner(txn: HarakaTransaction, raw: Buffer): Promise<'tempfail' | undefined> {
   const { scanner } = inboundConfig().smtp;
   if (!scanner.command) return undefined;
-  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
   const { verdict, detail } = await scanMessage(raw, { ...scanner, command: scanner.command });
   scanVerdicts.inc({ verdict });
   if (verdict === 'skipped' && scanner.onScannerUnavailable === 'tempfail') return 'tempfail';
@@ -76,11 +91,10 @@ async function applyScanner(txn: HarakaTransaction): Promise<'tempfail' | undefi
   return undefined;
 }
 
-async function repeatedRecipients(txn: HarakaTransaction): Promise<string[]> {
+async function repeatedRecipients(txn: HarakaTransaction, raw: Buffer): Promise<string[]> {
   const { smtp } = inboundConfig();
   const recipients = Object.keys((txn.notes[ACCEPTED] ?? {}) as Record<string, string>);
   if (recipients.length === 0) return [];
-  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
   const fingerprint = messageFingerprint(txn, raw);
   txn.notes[FINGERPRINT] = fingerprint;
   const store = await getStore();
@@ -90,4 +104,11 @@ async function repeatedRecipients(txn: HarakaTransaction): Promise<string[]> {
     if (count > smtp.repeatThreshold) over.push(recipient);
   }
   return over;
+}
+
+/** Length of the longest physical line of the header (folded headers count line by line). */
+export function longestHeaderLine(headers: string[]): number {
+  let longest = 0;
+  for (const header of headers) for (const line of header.split(/\r?\n/)) longest = Math.max(longest, line.length);
+  return longest;
 }

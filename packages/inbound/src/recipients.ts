@@ -1,4 +1,5 @@
 import { lookupRecipient } from '@kura/store';
+import { DECLARED_SIZE } from './admission.js';
 import { codes, dsn } from './codes.js';
 import type { HarakaAddress, HarakaConnection, Next } from './haraka.js';
 import { recipientVerdicts } from './metrics.js';
@@ -18,6 +19,17 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
     const found = await lookupRecipient(store, address);
     switch (found.status) {
       case 'deliver': {
+        const declared = Number(txn.notes[DECLARED_SIZE] ?? 0);
+        if (found.quota > 0 && declared > found.quota) {
+          txn.results.add(plugin, { fail: `rcpt:too-big-for-quota:${address}` });
+          recipientVerdicts.inc({ result: 'rejected', reason: 'larger-than-quota' });
+          return next(codes.DENY, dsn.create(552, `Message of ${declared} bytes can never fit the mailbox quota of ${address}`, 2, 2));
+        }
+        if (found.quota > 0 && found.storageUsed + declared > found.quota) {
+          txn.results.add(plugin, { fail: `rcpt:over-quota:${address}` });
+          recipientVerdicts.inc({ result: 'tempfailed', reason: 'over-quota' });
+          return next(codes.DENYSOFT, dsn.mbox_full(`Mailbox full, try again later: ${address}`, 452));
+        }
         txn.notes[ACCEPTED] ??= {};
         const accepted = txn.notes[ACCEPTED] as Record<string, string>;
         accepted[address] = found.userId.toHexString();

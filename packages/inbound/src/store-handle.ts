@@ -30,7 +30,7 @@ export function getStore(): Promise<Store> {
       redisUrl,
       onConnectionError: (tier, err) => logError(`${tier} connection: ${err.message}`),
     }).then(async (store) => {
-      await ensureStoreIndexes(store);
+      await ensureStoreIndexes(store, inboundConfig().smtp.duplicateWindowMs);
       return store;
     });
     // A failed open is retried by the next transaction rather than cached forever.

@@ -3,7 +3,13 @@ import { redisConnectionOptions } from '@kura/config';
 import { Redis, type RedisOptions } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import { installFerretDbCompat } from './ferretdb-compat.js';
-import { createHandlers, handlerConnections, type WildDuckMessageHandler, type WildDuckUserHandler } from './wildduck.js';
+import {
+  createHandlers,
+  handlerConnections,
+  type WildDuckMessageHandler,
+  type WildDuckSettingsHandler,
+  type WildDuckUserHandler,
+} from './wildduck.js';
 
 export interface StoreOptions {
   mongodbUri: string;
@@ -21,6 +27,8 @@ export interface Store {
   redis: Redis;
   messages: WildDuckMessageHandler;
   users: WildDuckUserHandler;
+  /** WildDuck's settings (defaults such as the quota of users without one of their own). */
+  settings: WildDuckSettingsHandler;
   close(): Promise<void>;
 }
 
@@ -52,7 +60,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw err;
   }
   const db = client.db();
-  const { messages, users } = createHandlers(db, redis);
+  const { messages, users, settings } = createHandlers(db, redis);
   const extraConnections = handlerConnections(messages);
   for (const connection of extraConnections) connection.on('error', (err: Error) => options.onConnectionError?.('redis', err));
   return {
@@ -61,9 +69,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     redis,
     messages,
     users,
+    settings,
     async close() {
-      for (const connection of extraConnections) connection.disconnect();
-      redis.disconnect();
+      // QUIT lets commands WildDuck's handlers still have in flight (event publishing after
+      // creating a user, for one) finish instead of failing them as "Connection is closed".
+      await Promise.all([...extraConnections, redis].map((connection) => connection.quit().catch(() => connection.disconnect())));
       await client.close();
     },
   };

@@ -1,5 +1,6 @@
 import type { ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
+import { ensureDeliveryLogIndexes, previousDelivery, recordPending, recordStored } from './delivery-log.js';
 import { TemporaryStoreError, withTimeout } from './errors.js';
 
 export interface DeliveryRequest {
@@ -38,66 +39,55 @@ export interface DeliveryReceipt {
  * majority/journaled write concern; any failure or timeout is temporary.
  */
 export async function deliverToInbox(store: Store, request: DeliveryRequest): Promise<DeliveryReceipt> {
-  if (request.deliveryKey) {
-    const earlier = await withTimeout(findEarlierDelivery(store, request), request.timeoutMs, 'checking for an earlier delivery').catch(
-      (err: unknown) => {
-        throw err instanceof TemporaryStoreError
-          ? err
-          : new TemporaryStoreError(`checking for an earlier delivery failed: ${(err as Error).message}`, 'unavailable', { cause: err });
-      },
+  const key = request.deliveryKey;
+  if (key) {
+    const window = request.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
+    const earlier = await temporary(
+      previousDelivery(store, request.userId, key, window),
+      request.timeoutMs,
+      'checking for an earlier delivery',
     );
-    if (earlier) return earlier;
+    if (earlier) return { ...earlier, duplicate: true };
+    await temporary(recordPending(store, request.userId, key), request.timeoutMs, 'recording the delivery');
   }
-  const adding = store.messages.addAsync({
-    user: request.userId,
-    ...(request.junk ? { specialUse: '\\Junk', inboxDefault: true } : { path: 'INBOX' }),
-    flags: [],
-    raw: request.raw,
-    meta: {
-      source: 'MX',
-      from: request.envelopeFrom,
-      to: [request.recipient],
-      origin: request.remoteAddress,
-      queueId: request.queueId,
-      time: new Date(),
-      ...(request.deliveryKey ? { deliveryKey: request.deliveryKey } : {}),
-    },
-  });
+  const { data } = await temporary(
+    store.messages.addAsync({
+      user: request.userId,
+      ...(request.junk ? { specialUse: '\\Junk', inboxDefault: true } : { path: 'INBOX' }),
+      flags: [],
+      raw: request.raw,
+      meta: {
+        source: 'MX',
+        from: request.envelopeFrom,
+        to: [request.recipient],
+        origin: request.remoteAddress,
+        queueId: request.queueId,
+        time: new Date(),
+        ...(key ? { deliveryKey: key } : {}),
+      },
+    }),
+    request.timeoutMs,
+    'storing the message',
+  );
+  const receipt = { messageId: String(data.id), mailboxId: String(data.mailbox), uid: data.uid, size: data.size };
+  // The message is stored; if this bookkeeping fails, a retry finds it through the pending record.
+  if (key) await recordStored(store, request.userId, key, receipt).catch(() => undefined);
+  return { ...receipt, duplicate: false };
+}
+
+/** Any failure or timeout of a store operation, as a temporary error (the sender retries). */
+async function temporary<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   try {
-    const { data } = await withTimeout(adding, request.timeoutMs, 'storing the message');
-    return { messageId: String(data.id), mailboxId: String(data.mailbox), uid: data.uid, size: data.size, duplicate: false };
+    return await withTimeout(work, timeoutMs, what);
   } catch (err) {
     if (err instanceof TemporaryStoreError) throw err;
-    throw new TemporaryStoreError(`storing the message failed: ${(err as Error).message}`, 'write-failed', { cause: err });
+    throw new TemporaryStoreError(`${what} failed: ${(err as Error).message}`, 'write-failed', { cause: err });
   }
-}
-
-interface StoredMessage {
-  _id: ObjectId;
-  mailbox: ObjectId;
-  uid: number;
-  size: number;
-}
-
-/**
- * The message an earlier attempt stored for the same key, if any. The key sits
- * in the message document itself, so "stored" and "recorded" cannot disagree.
- */
-async function findEarlierDelivery(store: Store, request: DeliveryRequest): Promise<DeliveryReceipt | null> {
-  const since = new Date(Date.now() - (request.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS));
-  const earlier = await store.db
-    .collection<StoredMessage>('messages')
-    .findOne(
-      { user: request.userId, 'meta.deliveryKey': request.deliveryKey, idate: { $gte: since } },
-      { projection: { _id: 1, mailbox: 1, uid: 1, size: 1 } },
-    );
-  if (!earlier) return null;
-  return { messageId: String(earlier._id), mailboxId: String(earlier.mailbox), uid: earlier.uid, size: earlier.size, duplicate: true };
 }
 
 export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000;
 
 /** Indexes Kura's own queries need, next to WildDuck's. Safe to run on every start. */
-export async function ensureStoreIndexes(store: Store): Promise<void> {
-  await store.db.collection('messages').createIndex({ user: 1, 'meta.deliveryKey': 1 }, { name: 'kura_delivery_key' });
+export async function ensureStoreIndexes(store: Store, duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS): Promise<void> {
+  await ensureDeliveryLogIndexes(store, duplicateWindowMs);
 }

@@ -3,7 +3,7 @@ import type { Store } from './connect.js';
 
 /** What the store knows about one envelope recipient, as the RCPT phase needs it. */
 export type RecipientLookup =
-  | { status: 'deliver'; userId: ObjectId; username: string }
+  | { status: 'deliver'; userId: ObjectId; username: string; quota: number; storageUsed: number }
   | { status: 'unknown' }
   | { status: 'disabled'; username: string }
   | { status: 'over-quota'; username: string; quota: number; storageUsed: number };
@@ -32,8 +32,9 @@ export async function lookupRecipient(store: Store, address: string): Promise<Re
   if (!user) return { status: 'unknown' };
   if (user.disabled || user.suspended) return { status: 'disabled', username: user.username };
 
-  const quota = user.quota ?? 0;
+  // Users without a quota of their own get WildDuck's default (setting const:max:storage).
+  const quota = user.quota || Number(await store.settings.get('const:max:storage')) || 0;
   const storageUsed = user.storageUsed ?? 0;
   if (quota > 0 && storageUsed >= quota) return { status: 'over-quota', username: user.username, quota, storageUsed };
-  return { status: 'deliver', userId: user._id, username: user.username };
+  return { status: 'deliver', userId: user._id, username: user.username, quota, storageUsed };
 }

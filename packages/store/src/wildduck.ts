@@ -39,9 +39,14 @@ export interface AddressRecord {
   targets?: Array<{ type: string; value: unknown; user?: import('mongodb').ObjectId }>;
 }
 
+export interface WildDuckSettingsHandler {
+  get(key: string, options?: Record<string, unknown>): Promise<unknown>;
+}
+
 interface WildDuckModules {
   MessageHandler: new (options: Record<string, unknown>) => WildDuckMessageHandler;
   UserHandler: new (options: Record<string, unknown>) => WildDuckUserHandler;
+  SettingsHandler: new (options: Record<string, unknown>) => WildDuckSettingsHandler;
 }
 
 let modules: WildDuckModules | undefined;
@@ -56,12 +61,14 @@ function load(): WildDuckModules {
   modules = {
     MessageHandler: require(path.join(root, 'lib/message-handler.js')),
     UserHandler: require(path.join(root, 'lib/user-handler.js')),
+    SettingsHandler: require(path.join(root, 'lib/settings-handler.js')).SettingsHandler,
   };
   return modules;
 }
 
 export function createHandlers(database: Db, redis: Redis) {
-  const { MessageHandler, UserHandler } = load();
+  const { MessageHandler, UserHandler, SettingsHandler } = load();
+  const settings = new SettingsHandler({ db: database });
   const messages = new MessageHandler({
     database,
     users: database,
@@ -70,7 +77,7 @@ export function createHandlers(database: Db, redis: Redis) {
     attachments: { type: 'gridstore', bucket: 'attachments', decodeBase64: true },
   });
   const users = new UserHandler({ database, users: database, gridfs: database, redis, messageHandler: messages });
-  return { messages, users };
+  return { messages, users, settings };
 }
 
 /** Connections WildDuck's handlers opened on their own (not closed by closing ours). */

@@ -133,7 +133,8 @@ case "$cmd" in
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
   compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
   bench)  setup; exec node "$ROOT/bench/src/main.ts" "$@" ;;
+  node)   setup; cd "$ROOT"; exec node "$@" ;;
   kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
   setup)  setup ;;
-  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, bench, kura, setup" ;;
+  *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, bench, kura, node, setup" ;;
 esac

@@ -18,6 +18,8 @@ export interface KuraConfig extends KuraConfigFile {
     harakaDir: string;
     resolvedConfig: string;
     endpoints: string;
+    /** Snapshot destination directory (snapshot.dir, or <dataDir>/snapshots). */
+    snapshots: string;
   };
 }
 
@@ -45,6 +47,7 @@ export function resolveConfig(file: KuraConfigFile, baseDir: string): KuraConfig
       harakaDir: path.join(run, 'haraka'),
       resolvedConfig: path.join(run, 'kura.resolved.json'),
       endpoints: path.join(dataDir, 'endpoints.json'),
+      snapshots: file.snapshot.dir ? path.resolve(baseDir, file.snapshot.dir) : path.join(dataDir, 'snapshots'),
     },
   };
 }

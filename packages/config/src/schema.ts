@@ -149,6 +149,28 @@ export const kuraConfigSchema = z
       })
       .strict()
       .prefault({}),
+    snapshot: z
+      .object({
+        /** Where snapshots are written (relative to the config file); default <dataDir>/snapshots. */
+        dir: z.string().min(1).optional(),
+        /** How many to keep: the newest of each of the last N days / ISO weeks / months that have one (UTC). */
+        retention: z
+          .object({
+            daily: z.number().int().min(0).default(7),
+            weekly: z.number().int().min(0).default(4),
+            monthly: z.number().int().min(0).default(12),
+          })
+          .strict()
+          .prefault({}),
+        /** Upper bound (approximate, compressed bytes) of one chunk file. */
+        chunkBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(64 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     ha: haSchema,
     guard: guardSchema,

@@ -1,9 +1,11 @@
 export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, takeOutboundBudget, userAddresses } from './autoreply.js';
 export { connectRedis, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
+export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';
 export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
+export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
 export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';

@@ -1,5 +1,5 @@
 import type { KuraConfig } from '@kura/config';
-import { ensureUser, openStore, pingStore } from '@kura/store';
+import { ensureDemoAccount } from './demo-account.js';
 import { describeEndpoints, type Endpoints, writeEndpoints } from './endpoints.js';
 import { haServices, haStackConfig, prepareHaFiles } from './ha.js';
 import { prepareDataDir } from './prepare.js';
@@ -46,24 +46,12 @@ export async function startStack(requested: KuraConfig, options: StackOptions = 
       await supervisor.start(service);
       say(`${service.name} answers (${Date.now() - started} ms)`);
     }
-    // At start-up the configured primary is the primary: a plain connection avoids Sentinel for this one-shot session.
-    await ensureDemoAccount(options.ha ? requested : config);
+    await ensureDemoAccount(config, options.ha ? (config.ha.wildduck[0]?.api ?? config.ports.api) : config.ports.api);
     const endpoints = describeEndpoints(config, supervisor.pids);
     writeEndpoints(config.paths.endpoints, endpoints);
     return { config, endpoints, supervisor, stop: () => supervisor.stopAll() };
   } catch (err) {
     await supervisor.stopAll();
     throw err;
-  }
-}
-
-async function ensureDemoAccount(config: KuraConfig): Promise<void> {
-  const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
-  try {
-    await pingStore(store);
-    const { demo } = config;
-    await ensureUser(store, { username: demo.username, password: demo.password, address: `${demo.username}@${demo.domain}` });
-  } finally {
-    await store.close();
   }
 }

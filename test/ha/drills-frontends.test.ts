@@ -94,7 +94,9 @@ describe('frontend failover drills (kura up --ha)', () => {
     expect(requests.filter((url) => !url.startsWith(ha.guardUrl))).toEqual([]);
 
     // The incident went out to the webhook and by mail, opened and resolved.
-    const events = webhook.bodies.filter((b) => (b.incident as { component: string }).component === 'wildduck-1').map((b) => b.event);
+    const events = webhook.bodies
+      .filter((b) => (b.incident as { component: string } | undefined)?.component === 'wildduck-1')
+      .map((b) => b.event);
     expect(events).toEqual(['incident.opened', 'incident.resolved']);
     expect(mail.messages.some((m) => /Subject: \[kura OPEN\] WildDuck instance 1/.test(m))).toBe(true);
     expect(mail.messages.some((m) => /Subject: \[kura RESOLVED\] WildDuck instance 1/.test(m))).toBe(true);
@@ -200,7 +202,7 @@ describe('frontend failover drills (kura up --ha)', () => {
       '--execute',
       '--json',
       '--hold',
-      '2',
+      '8',
       '--kill',
       `kill -9 ${pid}`,
       '--restore',
@@ -211,6 +213,8 @@ describe('frontend failover drills (kura up --ha)', () => {
     expect(result.messagesLost).toBe(0);
     expect(result.permanentFailures).toBe(0);
     expect(result.messagesAcknowledged).toBeGreaterThan(10);
+    // The guard's status page (found through the config) showed the dead instance while the drill held it down.
+    expect(result.details.guardNoticedMs).toBeGreaterThan(0);
     await ha.revive('haraka-2');
   }, 120_000);
 });

@@ -43,6 +43,12 @@ export class FailoverController {
   }
 
   private async act(action: 'drain' | 'ready', instance: string, backends: string[], reason: string): Promise<void> {
+    if (action === 'drain') {
+      // HAProxy's own health check already took it out (a dead process): nothing for the guard to do.
+      const servers = await this.runtime.servers().catch(() => []);
+      const mine = servers.filter((s) => s.server === instance && backends.includes(s.backend));
+      if (mine.length > 0 && mine.every((s) => !s.status.startsWith('UP'))) return;
+    }
     const record: FailoverAction = { at: Date.now(), action, instance, backends, reason, result: 'done' };
     try {
       if (action === 'drain') {

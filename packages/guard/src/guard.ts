@@ -44,9 +44,10 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   const statusUrl = `http://${config.host}:${g.port}/`;
   const alerter = new Alerter(g.alerts, statusUrl, log);
   const runtime = new HaproxyRuntime(config.ha.haproxy.host ?? host, config.ha.haproxy.runtime);
-  const failover = new FailoverController(runtime, g.failover, log, (a) =>
-    metrics.failoverActions.inc({ action: a.action, result: a.result }),
-  );
+  const failover = new FailoverController(runtime, g.failover, log, (a) => {
+    metrics.failoverActions.inc({ action: a.action, result: a.result });
+    void alerter.sendAction(a);
+  });
   const dataTier = new DataTierProbe(config.mongodbUri, g.probeTimeoutMs);
   const user = g.canary.username;
   const pass = g.canary.password;

@@ -36,6 +36,7 @@ export function registerHaCommands(program: Command): void {
     .option('--kill <command>', 'shell command that kills the component (default: systemctl kill --signal=KILL …)')
     .option('--restore <command>', 'shell command that brings it back (default: systemctl start …)')
     .option('--hold <seconds>', 'how long the component stays down before it is restored', '15')
+    .option('--guard <url>', "the guard's status page, to report when it noticed (default: from kura.config.json)")
     .option('--json', 'print the result as JSON')
     .action(drill);
 }
@@ -53,6 +54,7 @@ interface DrillOptions {
   kill?: string;
   restore?: string;
   hold: string;
+  guard?: string;
   json?: boolean;
 }
 
@@ -78,12 +80,26 @@ async function drill(name: string, options: DrillOptions): Promise<void> {
     return;
   }
   process.stdout.write(`${plan.join('\n')}\n\n`);
+  const guardUrl = options.guard ?? `http://${config.host}:${config.guard.port}/`;
+  let killedAt = 0;
+  let noticedMs: number | undefined;
   const result = await runDrill(drillName, config, {
-    kill: () => shell(kill),
+    kill: async () => {
+      await shell(kill);
+      killedAt = Date.now();
+    },
     restore: () => shell(restore),
-    duringOutage: () => new Promise((r) => setTimeout(r, hold * 1000)),
+    duringOutage: async () => {
+      // Hold the outage; meanwhile note when the status page first showed it.
+      const until = Date.now() + hold * 1000;
+      while (Date.now() < until) {
+        if (noticedMs === undefined && (await guardSeesTrouble(guardUrl))) noticedMs = Date.now() - killedAt;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
     log: (line) => process.stdout.write(`  … ${line}\n`),
   });
+  result.details.guardNoticedMs = noticedMs ?? null;
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     process.stdout.write(
@@ -94,6 +110,7 @@ async function drill(name: string, options: DrillOptions): Promise<void> {
         `messages duplicated:    ${result.messagesDuplicated}`,
         `5xx answers (bounces):  ${result.permanentFailures}`,
         `failures after recovery: ${result.failuresAfterRecovery}`,
+        `status page showed it:  ${noticedMs === undefined ? `not within the hold (${guardUrl})` : `${noticedMs} ms after the kill`}`,
         `details: ${JSON.stringify(result.details)}`,
         '',
       ].join('\n'),
@@ -132,4 +149,15 @@ async function runService(name: string, options: { config?: string }): Promise<v
       resolve();
     }),
   );
+}
+
+/** True when the guard's status page reports anything but "all up" (false when it cannot be reached). */
+async function guardSeesTrouble(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('status.json', url), { signal: AbortSignal.timeout(2_000) });
+    const status = (await res.json()) as { overall?: string };
+    return status.overall !== undefined && status.overall !== 'up';
+  } catch {
+    return false;
+  }
 }

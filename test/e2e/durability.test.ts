@@ -1,8 +1,7 @@
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, startTestStack, type TestStack, tempDataDir, testConfig, withImap } from '../support/stack.js';
+import { demoAddress, type TestStack, useTestStack, withImap } from '../support/stack.js';
 
 const MESSAGES = 500;
 const SENDERS = 4;
@@ -19,17 +18,11 @@ async function inboxSubjects(t: TestStack): Promise<string[]> {
 }
 
 describe('durable delivery', () => {
+  const stack = useTestStack('durable');
   let t: TestStack;
-  let dataDir: string;
 
-  beforeAll(async () => {
-    dataDir = tempDataDir('durable');
-    t = await startTestStack(await testConfig(dataDir));
-  }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    t = stack();
   });
 
   it('a retried message (same Message-ID, same envelope) is stored once', async () => {

@@ -1,39 +1,31 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { multipartMessage, plainMessage } from '../support/messages.js';
 import { SmtpClient, sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { demoAddress, inboxSources, type TestStack, useTestStack } from '../support/stack.js';
 
 const kuraBin = path.resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
 
 /** Inbound checks that need small limits: one stack, configured tight on purpose. */
 describe('inbound: size, loops, lanes and admission limits', () => {
+  const stack = useTestStack('inbound', {
+    smtp: {
+      maxMessageBytes: 8 * 1024 * 1024,
+      largeMessageBytes: 1024 * 1024,
+      largeLane: { concurrency: 1, bytesInFlight: 16 * 1024 * 1024 },
+      repeatThreshold: 3,
+      limits: { recipientsPerSender: '5/1m', concurrentConnectionsPerIp: 6 },
+    },
+  });
   let t: TestStack;
-  let dataDir: string;
   let to: string;
 
-  beforeAll(async () => {
-    dataDir = tempDataDir('inbound');
-    const config = await testConfig(dataDir, {
-      smtp: {
-        maxMessageBytes: 8 * 1024 * 1024,
-        largeMessageBytes: 1024 * 1024,
-        largeLane: { concurrency: 1, bytesInFlight: 16 * 1024 * 1024 },
-        repeatThreshold: 3,
-        limits: { recipientsPerSender: '5/1m', concurrentConnectionsPerIp: 6 },
-      },
-    });
-    t = await startTestStack(config);
+  beforeAll(() => {
+    t = stack();
     to = demoAddress(t.config);
-  }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('advertises SIZE and refuses oversize mail with 552 5.3.4, declared or sent', async () => {
@@ -137,7 +129,7 @@ describe('inbound: size, loops, lanes and admission limits', () => {
       'top',
       '--once',
       '--config',
-      path.join(dataDir, 'kura.config.json'),
+      path.join(t.config.dataDir, 'kura.config.json'),
     ]);
     const report = JSON.parse(stdout.trim().split('\n').pop() as string);
     expect(report.ip[0]).toMatchObject({ name: '127.0.0.1' });
@@ -166,7 +158,7 @@ describe('inbound: size, loops, lanes and admission limits', () => {
       '--minutes',
       'ten',
       '--config',
-      path.join(dataDir, 'kura.config.json'),
+      path.join(t.config.dataDir, 'kura.config.json'),
     ]).catch((e) => e);
     expect(error.code).toBe(1);
     expect(error.stderr).toContain('--minutes must be a positive whole number');

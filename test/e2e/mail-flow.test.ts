@@ -1,29 +1,17 @@
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { multipartMessage, plainMessage, utf8Message } from '../support/messages.js';
 import { Pop3Client } from '../support/pop3-client.js';
 import { sendMail } from '../support/smtp-client.js';
-import {
-  demoAddress,
-  demoAuth,
-  inboxSources,
-  splitTrace,
-  startTestStack,
-  type TestStack,
-  tempDataDir,
-  testConfig,
-  withImap,
-} from '../support/stack.js';
+import { demoAddress, demoAuth, inboxSources, splitTrace, type TestStack, useTestStack, withImap } from '../support/stack.js';
 
 /** SMTP in, IMAP and POP3 out, on the real local stack. */
 describe('mail flows SMTP → store → IMAP/POP3', () => {
+  const stack = useTestStack('flow');
   let t: TestStack;
-  let dataDir: string;
   const sent: Buffer[] = [];
 
   beforeAll(async () => {
-    dataDir = tempDataDir('flow');
-    t = await startTestStack(await testConfig(dataDir));
+    t = stack();
     const to = demoAddress(t.config);
     const messages = [
       { message: plainMessage(to, 'plain text'), params: undefined },
@@ -36,11 +24,6 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
       sent.push(message);
     }
   }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
 
   it('lists the default mailboxes and selects INBOX', async () => {
     await withImap(t.config, async (client) => {

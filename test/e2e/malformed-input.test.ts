@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { SmtpClient, sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, splitTrace, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { demoAddress, inboxSources, splitTrace, type TestStack, useTestStack } from '../support/stack.js';
 
 /** Sends raw bytes after DATA exactly as given (no dot-stuffing, no terminator added). */
 async function rawData(port: number, to: string, bytes: Buffer) {
@@ -22,19 +21,13 @@ async function rawData(port: number, to: string, bytes: Buffer) {
 }
 
 describe('malformed input gets a clear answer and the server keeps serving', () => {
+  const stack = useTestStack('malformed');
   let t: TestStack;
-  let dataDir: string;
   let to: string;
 
-  beforeAll(async () => {
-    dataDir = tempDataDir('malformed');
-    t = await startTestStack(await testConfig(dataDir));
+  beforeAll(() => {
+    t = stack();
     to = demoAddress(t.config);
-  }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    if (!process.env.KEEPDATA) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const stored = async (marker: string) => (await inboxSources(t.config)).filter((m) => m.source.includes(Buffer.from(marker)));

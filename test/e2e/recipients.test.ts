@@ -1,8 +1,7 @@
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { SmtpClient, sendMail } from '../support/smtp-client.js';
-import { startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { type TestStack, useTestStack } from '../support/stack.js';
 
 /** WildDuck's own API is how accounts are managed; the tests use it as an operator would. */
 async function api(t: TestStack, method: string, path: string, body?: unknown) {
@@ -17,12 +16,11 @@ async function api(t: TestStack, method: string, path: string, body?: unknown) {
 }
 
 describe('recipients are checked against the store at RCPT', () => {
+  const stack = useTestStack('rcpt');
   let t: TestStack;
-  let dataDir: string;
 
   beforeAll(async () => {
-    dataDir = tempDataDir('rcpt');
-    t = await startTestStack(await testConfig(dataDir));
+    t = stack();
     const user = async (username: string, extra: Record<string, unknown> = {}) =>
       (await api(t, 'POST', '/users', { username, password: `${username}-password`, address: `${username}@kura.test`, ...extra }))
         .id as string;
@@ -43,11 +41,6 @@ describe('recipients are checked against the store at RCPT', () => {
     expect(filled.data?.code).toBe(250);
     expect(full).toBeTruthy();
   }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
 
   const rcpt = async (address: string, mailParams = '') => {
     const { client } = await SmtpClient.connect(t.config.ports.smtp);

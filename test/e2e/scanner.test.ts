@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, startTestStack, type TestStack, tempDataDir, testConfig, withImap } from '../support/stack.js';
+import { demoAddress, type TestStack, useTestStack, withImap } from '../support/stack.js';
 
 /** A real scanner process: junk when the body says so, hangs when asked to. */
 const SCANNER = `#!/bin/sh
@@ -15,6 +15,12 @@ case "$body" in
 esac
 exit 0
 `;
+
+function writeScanner(dataDir: string): string {
+  const script = path.join(dataDir, 'scanner.sh');
+  fs.writeFileSync(script, SCANNER, { mode: 0o755 });
+  return script;
+}
 
 async function headerOf(t: TestStack, mailbox: string, subject: string): Promise<string | undefined> {
   return withImap(t.config, async (client) => {
@@ -28,21 +34,13 @@ async function headerOf(t: TestStack, mailbox: string, subject: string): Promise
 }
 
 describe('content scanner with a time budget', () => {
+  const stack = useTestStack('scan', (dataDir) => ({
+    smtp: { scanner: { command: ['sh', writeScanner(dataDir)], timeoutMs: 1_500, maxConcurrent: 2 } },
+  }));
   let t: TestStack;
-  let dataDir: string;
 
-  beforeAll(async () => {
-    dataDir = tempDataDir('scan');
-    const script = path.join(dataDir, 'scanner.sh');
-    fs.writeFileSync(script, SCANNER, { mode: 0o755 });
-    t = await startTestStack(
-      await testConfig(dataDir, { smtp: { scanner: { command: ['sh', script], timeoutMs: 1_500, maxConcurrent: 2 } } }),
-    );
-  }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    t = stack();
   });
 
   const send = async (subject: string, body: string) => {
@@ -76,20 +74,13 @@ describe('content scanner with a time budget', () => {
 });
 
 describe('content scanner with the temp-fail policy', () => {
+  const stack = useTestStack('scan-tempfail', (dataDir) => ({
+    smtp: { scanner: { command: ['sh', writeScanner(dataDir)], timeoutMs: 1_000, onScannerUnavailable: 'tempfail' } },
+  }));
   let t: TestStack;
-  let dataDir: string;
 
-  beforeAll(async () => {
-    dataDir = tempDataDir('scan-tempfail');
-    const script = path.join(dataDir, 'scanner.sh');
-    fs.writeFileSync(script, SCANNER, { mode: 0o755 });
-    const scanner = { command: ['sh', script], timeoutMs: 1_000, onScannerUnavailable: 'tempfail' as const };
-    t = await startTestStack(await testConfig(dataDir, { smtp: { scanner } }));
-  }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    t = stack();
   });
 
   it('answers 451 4.7.1 when no verdict arrives in time, and still delivers scanned mail', async () => {

@@ -1,21 +1,14 @@
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { SmtpClient, sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { demoAddress, inboxSources, type TestStack, useTestStack } from '../support/stack.js';
 
 describe('SMTP rejects bad input clearly and keeps serving', () => {
+  const stack = useTestStack('smtp');
   let t: TestStack;
-  let dataDir: string;
 
-  beforeAll(async () => {
-    dataDir = tempDataDir('smtp');
-    t = await startTestStack(await testConfig(dataDir));
-  }, 120_000);
-
-  afterAll(async () => {
-    await t?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    t = stack();
   });
 
   it('answers 550 5.1.1 for an unknown recipient and still takes the known one', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { type RunningStack, startStack } from '@kura/cli';
 import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Asks the kernel for `count` distinct free loopback ports. */
 export async function freePorts(count: number): Promise<number[]> {
@@ -58,6 +59,30 @@ export interface TestStack {
 export async function startTestStack(config: KuraConfig): Promise<TestStack> {
   const stack = await startStack(config);
   return { config, stack, stop: () => stack.stop() };
+}
+
+/**
+ * One stack for the calling test file: started before its tests (on free
+ * ports, in its own temp dir), stopped and removed after them, even when a
+ * test fails. `overrides` may depend on the data dir (e.g. a scanner script
+ * written there). KEEPDATA=1 keeps the data dir for a post-mortem.
+ */
+export function useTestStack(label: string, overrides: KuraConfigInput | ((dataDir: string) => KuraConfigInput) = {}): () => TestStack {
+  let running: TestStack | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    dataDir = tempDataDir(label);
+    const extra = typeof overrides === 'function' ? overrides(dataDir) : overrides;
+    running = await startTestStack(await testConfig(dataDir, extra));
+  }, 180_000);
+  afterAll(async () => {
+    await running?.stop();
+    if (dataDir && !process.env.KEEPDATA) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!running) throw new Error(`the ${label} test stack did not start`);
+    return running;
+  };
 }
 
 export function demoAuth(config: KuraConfig) {

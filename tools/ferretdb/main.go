@@ -56,8 +56,18 @@ func run(listen, dataDir, logLevel string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	// FerretDB itself listens on a private Unix socket; clients reach it
+	// through the serializing proxy on --listen (see serialize.go).
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	socket := filepath.Join(os.TempDir(), fmt.Sprintf("ferretdb-kura-%d.sock", os.Getpid()))
+	_ = os.Remove(socket)
+	defer os.Remove(socket)
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
@@ -69,9 +79,13 @@ func run(listen, dataDir, logLevel string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	logger.Info("ferretdb-kura listening", "uri", f.MongoDBURI(), "data", abs)
+	proxy := &serializer{backendNetwork: "unix", backendAddress: socket, logger: logger}
+	proxyDone := make(chan error, 1)
+	go func() { proxyDone <- proxy.serve(ctx, ln) }()
+
+	logger.Info("ferretdb-kura listening", "listen", listen, "data", abs)
 	if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return nil
+	return <-proxyDone
 }

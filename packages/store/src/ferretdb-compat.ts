@@ -83,13 +83,17 @@ async function pipelineFindOneAndUpdate(
   return { value: options.returnDocument === 'after' ? updated : existing, ok: 1 };
 }
 
-/** MongoDB's projection semantics for plain inclusion or exclusion projections (dotted paths included). */
+/**
+ * MongoDB's projection semantics for plain inclusion or exclusion projections
+ * (dotted paths included). `{ _id: 1 }` alone is an inclusion; `{ _id: 0 }`
+ * alone an exclusion. BSON values (ObjectId, Binary, Date …) are kept as they are.
+ */
 export function applyProjection(doc: Document, projection: Projection): Document {
   const entries = Object.entries(projection);
-  const including = entries.some(([key, value]) => key !== '_id' && isTruthy(value));
+  const including = entries.some(([key, value]) => isTruthy(value) && (key !== '_id' || entries.length === 1));
   if (!including) {
-    const out = structuredClone(doc);
-    for (const [key, value] of entries) if (!isTruthy(value)) deletePath(out, key);
+    let out: Document = { ...doc };
+    for (const [key, value] of entries) if (!isTruthy(value)) out = withoutPath(out, key.split('.'));
     return out;
   }
   const out: Document = {};
@@ -107,6 +111,12 @@ function isTruthy(value: unknown): boolean {
   return value !== 0 && value !== false;
 }
 
+function isPlainDocument(value: unknown): value is Document {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 function copyPath(from: Document, to: Document, path: string[]): void {
   const [head, ...rest] = path as [string, ...string[]];
   if (!(head in from)) return;
@@ -115,17 +125,17 @@ function copyPath(from: Document, to: Document, path: string[]): void {
     return;
   }
   const next = from[head];
-  if (next === null || typeof next !== 'object' || Array.isArray(next)) return;
+  if (!isPlainDocument(next)) return;
   to[head] ??= {};
-  copyPath(next as Document, to[head] as Document, rest);
+  copyPath(next, to[head] as Document, rest);
 }
 
-function deletePath(doc: Document, key: string): void {
-  const path = key.split('.');
-  let target: Document | undefined = doc;
-  for (const part of path.slice(0, -1)) {
-    const next: unknown = target?.[part];
-    target = next !== null && typeof next === 'object' ? (next as Document) : undefined;
-  }
-  if (target) delete target[path[path.length - 1] as string];
+/** A copy of `doc` without the field at `path`, copying only the documents along the path. */
+function withoutPath(doc: Document, path: string[]): Document {
+  const [head, ...rest] = path as [string, ...string[]];
+  if (!(head in doc)) return doc;
+  const out: Document = { ...doc };
+  if (rest.length === 0) delete out[head];
+  else if (isPlainDocument(doc[head])) out[head] = withoutPath(doc[head], rest);
+  return out;
 }

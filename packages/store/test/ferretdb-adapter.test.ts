@@ -35,6 +35,21 @@ describe('projection applied client-side', () => {
     expect(applyProjection(doc, { storageUsed: true })).toEqual({ _id: 1, storageUsed: 10 });
     expect(applyProjection(doc, { 'meta.a': 1, _id: 0 })).toEqual({ meta: { a: 1 } });
   });
+  it('treats { _id: 1 } alone as an inclusion and keeps BSON values intact', () => {
+    const id = new ObjectId();
+    const projected = applyProjection({ _id: id, subject: 'x', ids: ['a'] }, { _id: 1 });
+    expect(projected).toEqual({ _id: id });
+    expect(projected._id).toBeInstanceOf(ObjectId);
+  });
+  it('keeps BSON values intact when excluding, and leaves the source untouched', () => {
+    const id = new ObjectId();
+    const source = { _id: id, meta: { a: 1, b: 2 } };
+    const projected = applyProjection(source, { 'meta.b': 0 });
+    expect(projected._id).toBeInstanceOf(ObjectId);
+    expect(projected).toEqual({ _id: id, meta: { a: 1 } });
+    expect(source.meta).toEqual({ a: 1, b: 2 });
+    expect(applyProjection(source, { _id: 0 })).toEqual({ meta: { a: 1, b: 2 } });
+  });
   it('excludes fields in exclusion mode', () => {
     expect(applyProjection(doc, { quota: 0, 'meta.b': 0 })).toEqual({ _id: 1, storageUsed: 10, meta: { a: 1 } });
   });

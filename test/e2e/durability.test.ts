@@ -8,12 +8,18 @@ const SENDERS = 4;
 
 /** Subjects of every INBOX message (one FETCH), to count copies. */
 async function inboxSubjects(t: TestStack): Promise<string[]> {
+  return (await inboxIndex(t)).map((m) => m.subject);
+}
+
+/** UID and subject of every INBOX message, in one FETCH. */
+async function inboxIndex(t: TestStack): Promise<Array<{ uid: number; subject: string }>> {
   return withImap(t.config, async (client) => {
     const box = await client.mailboxOpen('INBOX');
     if (box.exists === 0) return [];
-    const subjects: string[] = [];
-    for await (const msg of client.fetch('1:*', { envelope: true })) subjects.push(msg.envelope?.subject ?? '');
-    return subjects;
+    const index: Array<{ uid: number; subject: string }> = [];
+    for await (const msg of client.fetch('1:*', { envelope: true, uid: true }))
+      index.push({ uid: msg.uid, subject: msg.envelope?.subject ?? '' });
+    return index;
   });
 }
 
@@ -87,5 +93,8 @@ describe('durable delivery', () => {
     const lost = [...acknowledged].filter((s) => !copies.has(s));
     expect({ lost, duplicated }).toEqual({ lost: [], duplicated: [] });
     expect(subjects).toHaveLength(MESSAGES);
+    // Concurrent deliveries into one mailbox must still get distinct IMAP UIDs.
+    const uids = (await inboxIndex(t)).map((m) => m.uid);
+    expect(new Set(uids).size).toBe(uids.length);
   }, 300_000);
 });

@@ -502,23 +502,31 @@ function loadFailure(logFile, files) {
   return { file, error };
 }
 
+// A group stopped at its time limit may leave a half-written last line.
 function readEvents(file) {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
+    .flatMap((line) => {
+      try {
+        return line ? [JSON.parse(line)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
+
+// When one test has several outcomes, the worst one counts.
+const STATUS_RANK = { notRun: 0, pending: 1, pass: 2, fail: 3 };
 
 // One status per test: a test reported as passed and later as failed (e.g.
 // "done() called multiple times") counts as failed.
 function testStatuses(events, suiteDir = '') {
   const key = (e) => `${suiteDir ? path.relative(suiteDir, e.file ?? '') : e.file}\u0000${e.title}`;
   const statuses = new Map();
-  const rank = { notRun: 0, pending: 1, pass: 2, fail: 3 };
   const set = (e, status) => {
     const k = key(e);
-    if (!statuses.has(k) || rank[status] > rank[statuses.get(k).status]) {
+    if (!statuses.has(k) || STATUS_RANK[status] > STATUS_RANK[statuses.get(k).status]) {
       statuses.set(k, { file: k.split('\u0000')[0], title: e.title, status, error: e.error });
     }
   };
@@ -553,11 +561,10 @@ function summarize(events, suiteDir) {
 // if it failed anywhere, else passed if it passed anywhere.
 function distinctTotals(groups) {
   const merged = new Map();
-  const rank = { notRun: 0, pending: 1, pass: 2, fail: 3 };
   for (const group of groups) {
     for (const t of group.statuses) {
       const k = `${t.file}\u0000${t.title}`;
-      if (!merged.has(k) || rank[t.status] > rank[merged.get(k)]) merged.set(k, t.status);
+      if (!merged.has(k) || STATUS_RANK[t.status] > STATUS_RANK[merged.get(k)]) merged.set(k, t.status);
     }
   }
   const values = [...merged.values()];

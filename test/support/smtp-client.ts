@@ -71,7 +71,8 @@ export class SmtpClient {
   async data(message: Buffer): Promise<SmtpReply> {
     const go = await this.command('DATA');
     if (go.code !== 354) return go;
-    const reply = this.reply();
+    // Like a real MTA, wait long for the reply to end-of-data (RFC 5321 suggests 10 minutes).
+    const reply = this.reply(180_000);
     const text = message.toString('latin1');
     const stuffed = text.replace(/(^|\r\n)\./g, '$1..');
     this.socket.write(Buffer.from(stuffed, 'latin1'));
@@ -107,7 +108,12 @@ export interface Envelope {
 
 /** One whole SMTP transaction; returns every reply so tests can assert on each step. */
 export async function sendMail(port: number, envelope: Envelope, message: Buffer) {
-  const { client } = await SmtpClient.connect(port);
+  const { client, greeting } = await SmtpClient.connect(port);
+  if (greeting.code !== 220) {
+    // Refused at connect (421, e.g. a concurrency limit): that reply is the outcome.
+    await client.close();
+    return { ehlo: greeting, mail: greeting, rcpts: envelope.to.map(() => greeting), data: undefined };
+  }
   try {
     const ehlo = await client.command('EHLO test.example');
     const mail = await client.command(`MAIL FROM:<${envelope.from}>${envelope.mailParams ? ` ${envelope.mailParams}` : ''}`);

@@ -79,7 +79,7 @@ ensure_node() {
 
 ensure_ferretdb() {
   local src="$ROOT/tools/ferretdb" stamp
-  stamp="$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)"
+  stamp="$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)"
   FERRETDB_BIN="$TOOLS/ferretdb-$FERRETDB_VERSION-$stamp"
   [ -x "$FERRETDB_BIN" ] && return 0
   command -v go >/dev/null || fail "Go is needed to build the FerretDB $FERRETDB_VERSION launcher" "install Go >= 1.24, or set MONGODB_URI to use an external MongoDB"

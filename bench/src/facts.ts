@@ -9,7 +9,9 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 function run(command: string, args: string[]): string {
   try {
-    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 }).toString().trim();
+    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -17,7 +19,9 @@ function run(command: string, args: string[]): string {
 
 function packageVersion(name: string): string {
   try {
-    const file = require.resolve(`${name}/package.json`, { paths: [path.join(ROOT, 'packages', 'store'), path.join(ROOT, 'packages', 'inbound'), ROOT] });
+    const file = require.resolve(`${name}/package.json`, {
+      paths: [path.join(ROOT, 'packages', 'store'), path.join(ROOT, 'packages', 'inbound'), ROOT],
+    });
     return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';

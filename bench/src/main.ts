@@ -9,30 +9,36 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineFacts, versions } from './facts.ts';
+import { kuraOnlyFigures } from './kura-only.ts';
 import { MODES, type Mode } from './modes.ts';
 import { INSPECT_OPTIONS } from './profile.ts';
 import { profileScenarios } from './profile-pass.ts';
 import { figures, largestGaps, markdown, prependSection, type RunReport } from './report.ts';
 import { type Prepared, prepare, type Sample, scenarios, userNames } from './scenarios.ts';
+import { snapshotSamples } from './snapshot-samples.ts';
 import { type KuraTarget, startKuraStack } from './stacks/kura.ts';
 import { startReferenceStack } from './stacks/reference.ts';
 import type { BenchTarget } from './stacks/target.ts';
-import { kuraOnlyFigures } from './kura-only.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+const DEFAULT_RESULTS = path.join(ROOT, 'bench', 'results');
 
 const { values } = parseArgs({
   options: {
     full: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
-    'results-dir': { type: 'string', default: path.join(ROOT, 'bench', 'results') },
+    'results-dir': { type: 'string', default: DEFAULT_RESULTS },
     docs: { type: 'string', default: path.join(ROOT, 'docs', 'BENCHMARKS.md') },
     'no-docs': { type: 'boolean', default: false },
+    /** Profile even in smoke mode (to check the profile pass itself). */
+    profile: { type: 'boolean', default: false },
   },
 });
 
-const mode: Mode = MODES[values.smoke ? 'smoke' : values.full ? 'full' : 'quick'];
+const chosenMode: Mode = MODES[values.smoke ? 'smoke' : values.full ? 'full' : 'quick'];
+const mode: Mode = { ...chosenMode, profile: chosenMode.profile || values.profile };
 const startedAt = new Date();
 const clock = () => `${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s`;
 const say = (line: string) => process.stderr.write(`[bench ${clock()}] ${line}\n`);
@@ -60,10 +66,12 @@ async function main(): Promise<void> {
     runs: mode.runs,
     machine,
     versions: versions(),
+    endpoints: {},
     method: [],
     figures: [],
     largestGaps: [],
     profiles: [],
+    dataTier: undefined,
     notMeasured: kuraOnlyFigures(ROOT),
     samples: [],
   };
@@ -74,9 +82,18 @@ async function main(): Promise<void> {
     targets.push(reference);
     const kura: KuraTarget = await startKuraStack({ say, nodeOptions: mode.profile ? INSPECT_OPTIONS : undefined });
     targets.push(kura);
+    report.endpoints = { kura: kura.ports, reference: reference.ports };
     kuraPrepared = await prepare(kura, mode, say);
     const referencePrepared = await prepare(reference, mode, say);
     report.method = method(mode);
+    if (!values.only || 'snapshot'.includes(values.only)) {
+      // Before the inbound scenarios, while the store holds the read mailbox and little else.
+      const got = await snapshotSamples(kura, mode.runs, say).catch((err: Error) => {
+        say(`snapshot figures failed: ${err.message}`);
+        return [];
+      });
+      samples.push(...got.map((s) => ({ ...s, key: 'snapshot' })));
+    }
     const chosen = scenarios(mode).filter((s) => !values.only || s.name.includes(values.only));
     for (const scenario of chosen) {
       for (let run = 1; run <= mode.runs; run++) {
@@ -110,8 +127,12 @@ async function main(): Promise<void> {
     report.largestGaps = gaps.map((g) => ({ scenario: g.scenario, metric: g.metric, kuraBehindBy: g.kuraBehindBy }));
     if (mode.profile) {
       const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-      const profileDir = path.join(values['results-dir'], `${stamp}-profiles`);
-      report.profiles = await profileScenarios({ kura, prepared: kuraPrepared, mode, figures: report.figures, dir: profileDir, say });
+      // .cpuprofile files run to megabytes: kept under .kura/ (not versioned) unless results go elsewhere.
+      const profileRoot = values['results-dir'] === DEFAULT_RESULTS ? path.join(ROOT, '.kura', 'bench') : values['results-dir'];
+      const profileDir = path.join(profileRoot, `${stamp}-profiles`);
+      const profiled = await profileScenarios({ kura, prepared: kuraPrepared, mode, figures: report.figures, dir: profileDir, say });
+      report.profiles = profiled.profiles;
+      report.dataTier = profiled.dataTier;
     }
   } finally {
     await stopAll();
@@ -142,9 +163,11 @@ function method(m: Mode): string[] {
       m.inbound,
     )
       .map(([s, n]) => `${n} messages with ${s} sender${s === '1' ? '' : 's'}`)
-      .join(', ')}; time to visible = start of MAIL FROM until an IDLE/NOOP watcher sees the message over IMAP. Throughput counts messages visible per second from the first MAIL FROM to the last message visible.`,
+      .join(
+        ', ',
+      )}; time to visible = start of MAIL FROM until an IDLE/NOOP watcher sees the message over IMAP. Throughput counts messages visible per second from the first MAIL FROM to the last message visible.`,
     `Flood: one sender sends ${m.flood.floodBytes / 1024 ** 2} MB messages back to back while ${m.flood.smallCount} 5 KB messages go out every ${m.flood.smallIntervalMs} ms on two other connections.`,
-    `Read mailboxes are filled before timing starts, with the same messages on both stacks (5 KB–1 MB mix): Kura through the store's deliverToInbox (WildDuck's message handler, what the MX uses), the reference by writing Maildir files and letting doveadm index them. IMAP mailbox: ${m.mailbox} messages${m.mailbox < 10_000 ? ' (quick mode; --full uses 10,000)' : ''}; POP3 maildrop: ${m.maildrop} messages${m.maildrop < 1_000 ? ' (quick mode; --full uses 1,000)' : ''}. FETCH runs in batches of 250 and stops after ${m.readBudgetMs / 1000} s (POP3: ${m.pop3BudgetMs / 1000} s); rates then cover what was done and the table says so.`,
+    `Read mailboxes are filled before timing starts, with the same messages on both stacks (5 KB–1 MB mix): Kura through the store's deliverToInbox (WildDuck's message handler, what the MX uses), the reference by writing Maildir files and letting doveadm index them. IMAP mailbox: ${m.mailbox} messages${m.mailbox < 10_000 ? ' (quick mode; --full uses 10,000)' : ''}; POP3 maildrop: ${m.maildrop} messages${m.maildrop < 1_000 ? ' (quick mode; --full uses 1,000)' : ''}. FETCH runs in batches of 50 and stops after ${m.readBudgetMs / 1000} s (POP3: ${m.pop3BudgetMs / 1000} s); rates then cover what was done and the table says so.`,
     `IDLE memory: ${m.idleConnections} connections (${m.idleConnections < 1_000 ? 'quick mode; --full uses 1,000' : 'full'}), 10 per user, logged in with INBOX selected and in IDLE; proportional set size (PSS) of all server processes before and during, divided by the connections.`,
   ];
 }

@@ -16,6 +16,8 @@ export interface Mode {
   pop3BudgetMs: number;
   /** Upper bound for waiting on deliveries to become visible, per run. */
   visibleTimeoutMs: number;
+  /** Stop waiting once nothing new became visible for this long (accepted mail that never shows up). */
+  stallMs: number;
   profile: boolean;
 }
 
@@ -23,16 +25,17 @@ export const MODES: Record<Mode['name'], Mode> = {
   quick: {
     name: 'quick',
     runs: 3,
-    inbound: { 1: 12, 8: 32, 32: 64 },
+    inbound: { 1: 12, 8: 24, 32: 48 },
     largeMaxBytes: 20 * 1024 * 1024,
-    flood: { floodBytes: 20 * 1024 * 1024, smallCount: 20, smallIntervalMs: 150 },
+    flood: { floodBytes: 20 * 1024 * 1024, smallCount: 10, smallIntervalMs: 150 },
     loginMs: 3_000,
     mailbox: 200,
-    readBudgetMs: 15_000,
-    idleConnections: 100,
+    readBudgetMs: 10_000,
+    idleConnections: 40,
     maildrop: 200,
-    pop3BudgetMs: 15_000,
+    pop3BudgetMs: 10_000,
     visibleTimeoutMs: 60_000,
+    stallMs: 8_000,
     profile: true,
   },
   full: {
@@ -48,6 +51,7 @@ export const MODES: Record<Mode['name'], Mode> = {
     maildrop: 1_000,
     pop3BudgetMs: 300_000,
     visibleTimeoutMs: 300_000,
+    stallMs: 30_000,
     profile: true,
   },
   /** For the test suite: proves the harness runs end to end, measures nothing worth reading. */
@@ -64,6 +68,7 @@ export const MODES: Record<Mode['name'], Mode> = {
     maildrop: 10,
     pop3BudgetMs: 5_000,
     visibleTimeoutMs: 20_000,
+    stallMs: 5_000,
     profile: false,
   },
 };

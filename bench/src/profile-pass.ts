@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { openDatabase } from '@kura/store';
 import type { Mode } from './modes.ts';
-import { cpuSeconds, inspectorUrl, RemoteProfiler, type ProfileSummary, summarizeProfile } from './profile.ts';
+import { cpuSeconds, inspectorUrl, type ProfileSummary, RemoteProfiler, summarizeProfile } from './profile.ts';
 import type { Figure } from './report.ts';
 import { type Prepared, scenarios } from './scenarios.ts';
 import type { KuraTarget } from './stacks/kura.ts';
@@ -57,5 +58,32 @@ export async function profileScenarios(o: Options) {
     }
     out.push({ scenario: figure.scenario, metric: figure.metric, summaries, cpuSecondsByService });
   }
-  return out;
+  return { profiles: out, dataTier: await dataTierPlan(o.kura).catch((err: Error) => ({ error: err.message })) };
+}
+
+/**
+ * The data tier's own account of the query WildDuck runs for FETCH and RETR
+ * (messages of one mailbox by UID range): whether the filter reaches the
+ * storage engine, the engine's plan, and how much the scan has to read.
+ */
+async function dataTierPlan(kura: KuraTarget) {
+  const database = await openDatabase(kura.mongodbUri);
+  try {
+    const messages = database.db.collection('messages');
+    const one = await messages.findOne({}, { projection: { mailbox: 1 } });
+    if (!one) return { error: 'no messages stored' };
+    const filter = { mailbox: one.mailbox, uid: { $gte: 1, $lte: 50 } };
+    const explained = await database.db.command({ explain: { find: 'messages', filter }, verbosity: 'queryPlanner' });
+    const stats = await database.db.command({ collStats: 'messages' });
+    return {
+      topology: database.topology,
+      query: 'messages.find({ mailbox, uid: { $gte: 1, $lte: 50 } })',
+      filterPushdown: explained.filterPushdown as boolean | undefined,
+      plan: JSON.stringify(explained.queryPlanner ?? {}).slice(0, 300),
+      messagesInStore: stats.count as number,
+      messageBytesInStore: stats.size as number,
+    };
+  } finally {
+    await database.close();
+  }
 }

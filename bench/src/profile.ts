@@ -75,9 +75,11 @@ export interface ProfileSummary {
   process: string;
   file: string;
   sampledMs: number;
-  /** Share of samples by package or runtime part ("(idle)", "node:internal", "@zone-eu/wildduck", …). */
+  /** Share of samples in which the process was running JavaScript, native code or GC (not idle). */
+  busyShare: number;
+  /** Share of the busy samples by package or runtime part ("(idle)", "node:internal", "@zone-eu/wildduck", …). */
   topPackages: Array<{ name: string; share: number }>;
-  /** Share of samples by function (self time). */
+  /** Share of the busy samples by function (self time). */
   topFunctions: Array<{ name: string; share: number }>;
 }
 
@@ -95,9 +97,13 @@ export function summarizeProfile(process: string, profile: CpuProfile, file: str
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
+  let all = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
     if (hits === 0) continue;
+    all += hits;
+    // Waiting for the data tier or the network is not where this process spends CPU.
+    if (node.callFrame.functionName === '(idle)' || node.callFrame.functionName === '(program)') continue;
     total += hits;
     const { functionName, url, lineNumber } = node.callFrame;
     const pkg = owner(url, functionName);
@@ -114,6 +120,7 @@ export function summarizeProfile(process: string, profile: CpuProfile, file: str
     process,
     file,
     sampledMs: Math.round((profile.endTime - profile.startTime) / 1000),
+    busyShare: Math.round((total / Math.max(1, all)) * 1000) / 1000,
     topPackages: ranked(byPackage),
     topFunctions: ranked(byFunction),
   };

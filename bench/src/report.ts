@@ -54,12 +54,12 @@ export function figures(samples: Array<Sample & { key: string }>): Figure[] {
   });
 }
 
-/** Figures where Kura is furthest behind, worst first. */
+/** The figure where Kura is furthest behind in each scenario, worst scenarios first. */
 export function largestGaps(all: Figure[], count: number): Figure[] {
-  return all
-    .filter((f) => Number.isFinite(f.kuraBehindBy) && f.kuraBehindBy > 0)
-    .sort((a, b) => b.kuraBehindBy - a.kuraBehindBy)
-    .slice(0, count);
+  const ranked = all.filter((f) => Number.isFinite(f.kuraBehindBy) && f.kuraBehindBy > 0).sort((a, b) => b.kuraBehindBy - a.kuraBehindBy);
+  const worstPerScenario: Figure[] = [];
+  for (const f of ranked) if (!worstPerScenario.some((w) => w.scenario === f.scenario)) worstPerScenario.push(f);
+  return worstPerScenario.slice(0, count);
 }
 
 function num(value: number): string {
@@ -83,10 +83,14 @@ export interface RunReport {
   runs: number;
   machine: MachineFacts;
   versions: Record<string, string>;
+  /** Where each stack listened during the run (all closed again afterwards). */
+  endpoints: Record<string, { smtp: number; imap: number; pop3: number }>;
   method: string[];
   figures: Figure[];
   largestGaps: Array<{ scenario: string; metric: string; kuraBehindBy: number }>;
   profiles: Array<{ scenario: string; metric: string; summaries: ProfileSummary[]; cpuSecondsByService: Record<string, number> }>;
+  /** The data tier's plan for WildDuck's message query (FerretDB: whether the filter is pushed down). */
+  dataTier: Record<string, unknown> | undefined;
   notMeasured: string[];
   samples: Sample[];
 }
@@ -111,7 +115,11 @@ export function markdown(report: RunReport): string {
   for (const line of report.method) lines.push(`- ${line}`);
   lines.push('');
   const byScenario = new Map<string, Figure[]>();
-  for (const f of report.figures) byScenario.set(f.scenario, [...(byScenario.get(f.scenario) ?? []), f]);
+  const kuraOnly = report.figures.filter((f) => f.reference.runs.length === 0);
+  for (const f of report.figures) {
+    if (kuraOnly.includes(f)) continue;
+    byScenario.set(f.scenario, [...(byScenario.get(f.scenario) ?? []), f]);
+  }
   for (const [scenario, list] of byScenario) {
     lines.push(`### ${scenario}`);
     lines.push('');
@@ -128,9 +136,10 @@ export function markdown(report: RunReport): string {
   }
   lines.push('### Kura only');
   lines.push('');
-  lines.push('| figure | result |');
-  lines.push('| --- | --- |');
-  for (const item of report.notMeasured) lines.push(`| ${item.split(': ')[0]} | ${item.split(': ').slice(1).join(': ')} |`);
+  lines.push('| figure | Kura | notes |');
+  lines.push('| --- | ---: | --- |');
+  for (const f of kuraOnly) lines.push(`| ${f.metric} (${f.unit}) | ${cell(f.kura)} | ${f.notes.join('; ')} |`);
+  for (const item of report.notMeasured) lines.push(`| ${item.split(': ')[0]} | — | ${item.split(': ').slice(1).join(': ')} |`);
   lines.push('');
   lines.push('### Largest gaps');
   lines.push('');
@@ -154,36 +163,49 @@ export function markdown(report: RunReport): string {
           .slice(0, 3)
           .map((x) => `\`${x.name}\` ${(x.share * 100).toFixed(0)}%`)
           .join(', ');
-        lines.push(`  - ${s.process} (${s.sampledMs} ms sampled): ${pkgs}; hottest functions ${fns}.`);
+        lines.push(
+          `  - ${s.process}: busy ${(s.busyShare * 100).toFixed(0)}% of ${s.sampledMs} ms sampled; of the busy time: ${pkgs}; hottest functions ${fns}.`,
+        );
       }
+    }
+    const d = report.dataTier;
+    if (d && !('error' in d)) {
+      lines.push(
+        `- Data tier (${String(d.topology)}): \`${String(d.query)}\` — filter pushed down to the storage engine: ${String(d.filterPushdown ?? 'n/a')}; plan ${String(d.plan)}; the collection held ${String(d.messagesInStore)} messages, ${((Number(d.messageBytesInStore) || 0) / 1024 ** 2).toFixed(0)} MB, at the end.`,
+      );
     }
     lines.push('');
   }
   return lines.join('\n');
 }
 
-const INTRO = `# Benchmarks
+const TITLE = '# Benchmarks\n';
 
-Kura measured side by side with the stack most campuses run today, Postfix
+const INTRO = `Kura measured side by side with the stack most campuses run today, Postfix
 delivering over LMTP to Dovecot (Maildir, IMAP, POP3), on the same machine in
 the same run, over loopback. \`npm run bench\` (quick, under ten minutes) or
-\`npm run bench -- --full\` adds a section on top; older runs stay below. Raw
-figures with every run are in \`bench/results/\`.
-
-<!-- bench runs: newest first -->
+\`npm run bench -- --full\` adds a section below this paragraph; older runs stay
+underneath. Raw figures with every run are in \`bench/results/\`.
 `;
 
 const MARKER = '<!-- bench runs: newest first -->';
 
-/** Puts a run's section on top of the runs in docs/BENCHMARKS.md, keeping everything else in the file. */
+/**
+ * Puts a run's section on top of the earlier runs in docs/BENCHMARKS.md and
+ * keeps everything else in the file (other sections, such as Snapshots, stay
+ * where they are, below the runs).
+ */
 export function prependSection(file: string, section: string): void {
-  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : INTRO;
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : TITLE;
+  const body = `${section.trimEnd()}\n`;
   let updated: string;
   if (existing.includes(MARKER)) {
-    updated = existing.replace(MARKER, `${MARKER}\n\n${section.trimEnd()}\n`);
+    updated = existing.replace(MARKER, `${MARKER}\n\n${body}`);
   } else {
-    // Someone else created the file: keep their text first, then our runs.
-    updated = `${existing.trimEnd()}\n\n${MARKER}\n\n${section.trimEnd()}\n`;
+    const block = `${INTRO}\n${MARKER}\n\n${body}\n`;
+    const firstSection = existing.search(/^## /m);
+    updated =
+      firstSection >= 0 ? existing.slice(0, firstSection) + block + existing.slice(firstSection) : `${existing.trimEnd()}\n\n${block}`;
   }
   fs.writeFileSync(file, updated);
 }

@@ -56,9 +56,13 @@ export async function prepare(target: BenchTarget, mode: Mode, say: (line: strin
   let t = Date.now();
   await target.fill(get('reader'), fillMessages(get('reader'), mode.mailbox, 1000));
   say(`${target.name}: filled the IMAP mailbox with ${mode.mailbox} messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  t = Date.now();
-  await target.fill(get('maildrop'), fillMessages(get('maildrop'), mode.maildrop, 5000));
-  say(`${target.name}: filled the POP3 maildrop with ${mode.maildrop} messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  // When the sizes match, POP3 reads the IMAP mailbox: filling Kura is the slow part of the set-up.
+  const maildrop = mode.maildrop === mode.mailbox ? get('reader') : get('maildrop');
+  if (maildrop !== get('reader')) {
+    t = Date.now();
+    await target.fill(maildrop, fillMessages(maildrop, mode.maildrop, 5000));
+    say(`${target.name}: filled the POP3 maildrop with ${mode.maildrop} messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
   return {
     target,
     users: {
@@ -66,7 +70,7 @@ export async function prepare(target: BenchTarget, mode: Mode, say: (line: strin
       flood: get('flood'),
       login: get('login'),
       reader: get('reader'),
-      maildrop: get('maildrop'),
+      maildrop,
       idle: names.filter((n) => n.startsWith('idle')).map(get),
     },
   };
@@ -118,6 +122,7 @@ function inboundScenario(senders: number): Scenario {
         senders,
         seed: senders * 1000 + run,
         timeoutMs: mode.visibleTimeoutMs,
+        stallMs: mode.stallMs,
       };
       const r = await runLoad<InboundResult>(job, mode.visibleTimeoutMs + 300_000);
       const lost = r.accepted - r.visible;
@@ -130,15 +135,22 @@ function inboundScenario(senders: number): Scenario {
         sample(p, run, name, 'throughput', 'MB/s', 'higher', r.megabytesPerSecond, note),
         sample(p, run, name, 'time to visible p50', 'ms', 'lower', r.latencyP50Ms, note),
         sample(p, run, name, 'time to visible p99', 'ms', 'lower', r.latencyP99Ms, note),
+        sample(p, run, name, 'accepted messages visible over IMAP', '%', 'higher', (r.visible / Math.max(1, r.accepted)) * 100),
       ];
     },
   };
 }
 
-const flood: Scenario = {
-  name: 'flood fairness: 20 MB flood + 5 KB messages',
+const floodScenario = (mode: Mode): Scenario => ({
+  name: `flood fairness: ${mode.flood.floodBytes / 1024 ** 2} MB flood + 5 KB messages`,
   async run(p, mode, run) {
-    const r = await runLoad<{ smallMessages: number; smallVisible: number; smallP50Ms: number; smallP99Ms: number; floodMessagesAccepted: number }>(
+    const r = await runLoad<{
+      smallMessages: number;
+      smallVisible: number;
+      smallP50Ms: number;
+      smallP99Ms: number;
+      floodMessagesAccepted: number;
+    }>(
       {
         kind: 'flood',
         endpoint: endpoint(p.target),
@@ -149,6 +161,7 @@ const flood: Scenario = {
         smallIntervalMs: mode.flood.smallIntervalMs,
         seed: 77 + run,
         timeoutMs: mode.visibleTimeoutMs,
+        stallMs: mode.stallMs,
       },
       mode.visibleTimeoutMs + 300_000,
     );
@@ -156,10 +169,18 @@ const flood: Scenario = {
     return [
       sample(p, run, this.name, '5 KB time to visible p99', 'ms', 'lower', r.smallP99Ms, note),
       sample(p, run, this.name, '5 KB time to visible p50', 'ms', 'lower', r.smallP50Ms, note),
-      sample(p, run, this.name, '20 MB messages accepted meanwhile', 'messages', 'higher', r.floodMessagesAccepted),
+      sample(
+        p,
+        run,
+        this.name,
+        `${mode.flood.floodBytes / 1024 ** 2} MB messages accepted meanwhile`,
+        'messages',
+        'higher',
+        r.floodMessagesAccepted,
+      ),
     ];
   },
-};
+});
 
 const login: Scenario = {
   name: 'IMAP login',
@@ -168,7 +189,9 @@ const login: Scenario = {
       { kind: 'login', endpoint: endpoint(p.target), user: p.users.login, concurrency: 4, durationMs: mode.loginMs },
       mode.loginMs + 60_000,
     );
-    return [sample(p, run, this.name, 'logins (connect, LOGIN, LOGOUT; 4 at a time)', 'logins/s', 'higher', r.loginsPerSecond, r.errors[0])];
+    return [
+      sample(p, run, this.name, 'logins (connect, LOGIN, LOGOUT; 4 at a time)', 'logins/s', 'higher', r.loginsPerSecond, r.errors[0]),
+    ];
   },
 };
 
@@ -189,7 +212,7 @@ const read: Scenario = {
         kind: 'read',
         endpoint: endpoint(p.target),
         user: p.users.reader,
-        batch: 250,
+        batch: 50,
         budgetMs: mode.readBudgetMs,
         headerNeedle: HEADER_NEEDLE,
         bodyNeedle: BODY_NEEDLE,
@@ -202,14 +225,52 @@ const read: Scenario = {
       s.hits === expected ? undefined : s.hits < 0 ? `failed: ${s.status}` : `${s.hits} hits, expected ${expected}`;
     const expectedHeader = Array.from({ length: mode.mailbox }, (_, i) => i).filter((i) => i % 50 === 7).length;
     const expectedBody = Array.from({ length: mode.mailbox }, (_, i) => i).filter((i) => i % 40 === 3).length;
-    const scenario = `IMAP, ${r.exists}-message mailbox`;
+    const scenario = `IMAP, ${mode.mailbox}-message mailbox`;
+    const shown = r.exists === mode.mailbox ? undefined : `the server shows ${r.exists} of ${mode.mailbox} messages`;
     return [
-      sample(p, run, scenario, 'SELECT', 'ms', 'lower', r.selectMs),
-      sample(p, run, scenario, 'SELECT + FETCH (ENVELOPE FLAGS BODYSTRUCTURE), all', 'ms', 'lower', r.headers.selectPlusFetchMs, partial(r.headers)),
-      sample(p, run, scenario, 'FETCH (ENVELOPE FLAGS BODYSTRUCTURE) rate', 'messages/s', 'higher', r.headers.messagesPerSecond, partial(r.headers)),
+      sample(p, run, scenario, 'SELECT', 'ms', 'lower', r.selectMs, shown),
+      sample(
+        p,
+        run,
+        scenario,
+        'SELECT + FETCH (ENVELOPE FLAGS BODYSTRUCTURE), all',
+        'ms',
+        'lower',
+        r.headers.selectPlusFetchMs,
+        partial(r.headers),
+      ),
+      sample(
+        p,
+        run,
+        scenario,
+        'FETCH (ENVELOPE FLAGS BODYSTRUCTURE) rate',
+        'messages/s',
+        'higher',
+        r.headers.messagesPerSecond,
+        partial(r.headers),
+      ),
       sample(p, run, scenario, 'full-body FETCH (BODY.PEEK[])', 'MB/s', 'higher', r.bodies.megabytesPerSecond, partial(r.bodies)),
-      sample(p, run, scenario, 'SEARCH HEADER Subject', 'ms', 'lower', r.searchHeader.ms, hits(r.searchHeader, expectedHeader)),
-      sample(p, run, scenario, 'SEARCH BODY', 'ms', 'lower', r.searchBody.ms, hits(r.searchBody, expectedBody)),
+      // A SEARCH the server refused has no speed: n/a, with the server's answer as the note.
+      sample(
+        p,
+        run,
+        scenario,
+        'SEARCH HEADER Subject',
+        'ms',
+        'lower',
+        r.searchHeader.hits < 0 ? Number.NaN : r.searchHeader.ms,
+        hits(r.searchHeader, expectedHeader),
+      ),
+      sample(
+        p,
+        run,
+        scenario,
+        'SEARCH BODY',
+        'ms',
+        'lower',
+        r.searchBody.hits < 0 ? Number.NaN : r.searchBody.ms,
+        hits(r.searchBody, expectedBody),
+      ),
     ];
   },
 };
@@ -226,10 +287,23 @@ const idle: Scenario = {
       const during = memoryOf(p.target.serverPids());
       load.send('release');
       await load.next(60_000);
-      const scenario = `IMAP, ${ready} idle connections (IDLE)`;
+      const scenario = `IMAP, ${mode.idleConnections} idle connections (IDLE)`;
+      const deltaMb = (during.pssBytes - before.pssBytes) / 1024 ** 2;
+      // A few MB either way is what a garbage-collected heap does on its own.
+      const noise = Math.abs(deltaMb) < 4 ? `total change ${deltaMb.toFixed(1)} MB: within the noise of the servers' heaps` : undefined;
+      if (ready !== mode.idleConnections) throw new Error(`only ${ready} of ${mode.idleConnections} connections reached IDLE`);
       return [
-        sample(p, run, scenario, 'memory per connection (PSS)', 'KB', 'lower', (during.pssBytes - before.pssBytes) / ready / 1024),
-        sample(p, run, scenario, 'memory per connection (RSS sum)', 'KB', 'lower', (during.rssBytes - before.rssBytes) / ready / 1024),
+        sample(p, run, scenario, 'memory per connection (PSS)', 'KB', 'lower', (during.pssBytes - before.pssBytes) / ready / 1024, noise),
+        sample(
+          p,
+          run,
+          scenario,
+          'memory per connection (RSS sum)',
+          'KB',
+          'lower',
+          (during.rssBytes - before.rssBytes) / ready / 1024,
+          noise,
+        ),
         sample(p, run, scenario, 'server processes while idle', 'processes', 'lower', during.processes),
       ];
     } finally {
@@ -248,14 +322,24 @@ const pop3: Scenario = {
       mode.pop3BudgetMs + 300_000,
     );
     const note = r.complete ? undefined : `only ${r.retrieved}/${r.maildrop} messages within the ${mode.pop3BudgetMs / 1000} s budget`;
-    const scenario = `POP3, ${r.maildrop}-message maildrop`;
+    const scenario = `POP3, ${mode.maildrop}-message maildrop`;
     return [
-      sample(p, run, scenario, 'STAT', 'ms', 'lower', r.statMs),
+      sample(
+        p,
+        run,
+        scenario,
+        'STAT',
+        'ms',
+        'lower',
+        r.statMs,
+        r.maildrop === mode.maildrop ? undefined : `STAT shows ${r.maildrop} messages`,
+      ),
       sample(p, run, scenario, 'RETR every message', 'MB/s', 'higher', r.megabytesPerSecond, note),
     ];
   },
 };
 
 export function scenarios(mode: Mode): Scenario[] {
-  return [...Object.keys(mode.inbound).map((n) => inboundScenario(Number(n))), flood, login, read, idle, pop3];
+  // Reads first, while the store holds only the read mailbox: the inbound and flood scenarios add hundreds of MB.
+  return [login, read, idle, pop3, ...Object.keys(mode.inbound).map((n) => inboundScenario(Number(n))), floodScenario(mode)];
 }

@@ -49,7 +49,7 @@ export class ImapConnection {
   }
 
   static async connect(port: number, host = '127.0.0.1'): Promise<ImapConnection> {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host, port, noDelay: true });
     const connection = new ImapConnection(socket);
     await new Promise<void>((resolve, reject) => {
       connection.greeting = (line) => (line.startsWith('* OK') ? resolve() : reject(new Error(`IMAP greeting: ${line}`)));
@@ -79,20 +79,20 @@ export class ImapConnection {
     });
   }
 
-  /** Enters IDLE; resolves once the server confirmed with a continuation. */
-  async idle(): Promise<Promise<ImapResponse>> {
+  /** Enters IDLE; resolves once the server confirmed with a continuation (wrapped: a bare promise would be awaited). */
+  async idle(): Promise<{ done: Promise<ImapResponse> }> {
     const ready = new Promise<void>((resolve) => {
       this.continuation = resolve;
     });
     const done = this.command('IDLE');
     await Promise.race([ready, done]);
-    return done;
+    return { done };
   }
 
-  /** Ends IDLE; `done` is what idle() returned. */
-  async endIdle(done: Promise<ImapResponse>): Promise<ImapResponse> {
+  /** Ends IDLE; `idling` is what idle() returned. */
+  async endIdle(idling: { done: Promise<ImapResponse> }): Promise<ImapResponse> {
     this.socket.write('DONE\r\n');
-    return done;
+    return idling.done;
   }
 
   async logout(): Promise<void> {

@@ -19,7 +19,7 @@ export class Pop3Connection {
   }
 
   static async login(port: number, user: string, password: string, host = '127.0.0.1'): Promise<Pop3Connection> {
-    const connection = new Pop3Connection(net.connect({ host, port }));
+    const connection = new Pop3Connection(net.connect({ host, port, noDelay: true }));
     const greeting = await connection.await(false);
     if (!greeting.status.startsWith('+OK')) throw new Error(`POP3 greeting: ${greeting.status}`);
     for (const line of [`USER ${user}`, `PASS ${password}`]) {

@@ -24,7 +24,7 @@ export class SmtpConnection {
   }
 
   static async open(port: number, host = '127.0.0.1'): Promise<SmtpConnection> {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host, port, noDelay: true });
     const connection = new SmtpConnection(socket);
     const greeting = connection.reply();
     await new Promise<void>((resolve, reject) => {

@@ -17,8 +17,10 @@ export interface InboundJob {
   sizes: number[];
   senders: number;
   seed: number;
-  /** Give up waiting for messages to become visible after this long. */
+  /** Give up waiting for messages to become visible after this long, */
   timeoutMs: number;
+  /** or once nothing new became visible for this long. */
+  stallMs: number;
 }
 
 export interface FloodJob {
@@ -31,6 +33,7 @@ export interface FloodJob {
   smallIntervalMs: number;
   seed: number;
   timeoutMs: number;
+  stallMs: number;
 }
 
 export interface LoginJob {

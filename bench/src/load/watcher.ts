@@ -23,7 +23,7 @@ export class VisibilityWatcher {
     this.pollMs = pollMs;
   }
 
-  static async start(port: number, host: string, user: BenchUser, pollMs = 250): Promise<VisibilityWatcher> {
+  static async start(port: number, host: string, user: BenchUser, pollMs = 100): Promise<VisibilityWatcher> {
     const connection = await ImapConnection.login(port, user.login, user.password, host);
     const selected = await connection.command('SELECT INBOX', { collect: true });
     const watcher = new VisibilityWatcher(connection, pollMs);
@@ -36,10 +36,21 @@ export class VisibilityWatcher {
     return watcher;
   }
 
-  /** Resolves once every id was seen, or after `timeoutMs`. */
-  async waitFor(ids: string[], timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once every id was seen, after `timeoutMs`, or when nothing new
+   * has become visible for `stallMs` (mail that was accepted but never shows
+   * up must not hold the bench for the whole timeout).
+   */
+  async waitFor(ids: string[], timeoutMs: number, stallMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    let seen = this.seenAt.size;
+    let progressAt = Date.now();
     while (Date.now() < deadline && ids.some((id) => !this.seenAt.has(id))) {
+      if (this.seenAt.size !== seen) {
+        seen = this.seenAt.size;
+        progressAt = Date.now();
+      }
+      if (Date.now() - progressAt > stallMs) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }

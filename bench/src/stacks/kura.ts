@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '@kura/cli';
@@ -9,7 +10,19 @@ import { processTree } from '../procs.ts';
 import type { BenchTarget, BenchUser, FillMessage } from './target.ts';
 
 const PASSWORD = 'bench-password';
-const FILL_CONCURRENCY = 8;
+
+/** WildDuck's handlers log through npmlog in this process too (user creation, fill); the bench's output is its own. */
+function quietWildDuckLog() {
+  const require = createRequire(import.meta.url);
+  const fromWildDuck = createRequire(require.resolve('@zone-eu/wildduck/package.json', { paths: [require.resolve('@kura/store')] }));
+  (fromWildDuck('npmlog') as { level: string }).level = 'silent';
+}
+/**
+ * One at a time: concurrent deliveries into one mailbox on the local data tier
+ * (FerretDB 1.24) were seen to hand out the same UID twice, which would leave
+ * the read mailbox short of messages.
+ */
+const FILL_CONCURRENCY = 1;
 
 export interface KuraStackOptions {
   say?: (line: string) => void;
@@ -26,6 +39,7 @@ export interface KuraStackOptions {
 export interface KuraTarget extends BenchTarget {
   dataDir: string;
   logs: string;
+  mongodbUri: string;
   /** Service name → pid (ferretdb, redis, wildduck, haraka). */
   services(): Record<string, number | undefined>;
 }
@@ -34,6 +48,7 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the bench with `npm run bench`, which builds the data tier first');
   }
+  quietWildDuckLog();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-bench-'));
   const names = Object.keys(loadConfig({ cwd: dataDir, env: {} }).ports);
   const free = await freePorts(names.length);
@@ -48,7 +63,13 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
       ports: Object.fromEntries(names.map((name, i) => [name, free[i]])) as Record<string, number>,
       mongodb: { database: 'kura-bench' },
       smtp: {
-        limits: { concurrentConnectionsPerIp: 0, connectionsPerIp: '0', recipientsPerIp: '0', recipientsPerSender: '0', messagesPerRecipient: '0' },
+        limits: {
+          concurrentConnectionsPerIp: 0,
+          connectionsPerIp: '0',
+          recipientsPerIp: '0',
+          recipientsPerSender: '0',
+          messagesPerRecipient: '0',
+        },
         repeatThreshold: 1_000_000,
       },
     },
@@ -73,6 +94,7 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
     ports: { smtp: config.ports.smtp, imap: config.ports.imap, pop3: config.ports.pop3 },
     dataDir,
     logs: config.paths.logs,
+    mongodbUri: config.mongodbUri,
     async user(name): Promise<BenchUser> {
       const address = `${name}@${config.demo.domain}`;
       const { id } = await ensureUser(store, { username: name, password: PASSWORD, address, quota: 1024 ** 4 });

@@ -18,7 +18,7 @@ describe('inbound: size, loops, lanes and admission limits', () => {
       largeMessageBytes: 1024 * 1024,
       largeLane: { concurrency: 1, bytesInFlight: 16 * 1024 * 1024 },
       repeatThreshold: 3,
-      limits: { recipientsPerSender: '5/1m', concurrentConnectionsPerIp: 6 },
+      limits: { recipientsPerSender: '5/1m', concurrentConnectionsPerIp: 12 },
     },
   });
   let t: TestStack;
@@ -92,14 +92,14 @@ describe('inbound: size, loops, lanes and admission limits', () => {
     const clients: SmtpClient[] = [];
     try {
       const greetings = [];
-      for (let i = 0; i < 8; i++) {
+      for (let i = 0; i < 14; i++) {
         const { client, greeting } = await SmtpClient.connect(t.config.ports.smtp);
         clients.push(client);
         greetings.push(greeting);
       }
-      expect(greetings.slice(0, 6).every((g) => g.code === 220)).toBe(true);
-      expect(greetings.slice(6).map((g) => g.code)).toEqual([421, 421]);
-      expect(greetings[7]?.text).toMatch(/concurrent/i);
+      expect(greetings.slice(0, 12).every((g) => g.code === 220)).toBe(true);
+      expect(greetings.slice(12).map((g) => g.code)).toEqual([421, 421]);
+      expect(greetings[13]?.text).toMatch(/concurrent/i);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
@@ -113,24 +113,23 @@ describe('inbound: size, loops, lanes and admission limits', () => {
       expect(reply.data?.code).toBe(250);
       acked.push({ kind, at: Date.now() });
     };
-    const large = Array.from({ length: 5 }, (_, i) => send('large', i, multipartMessage(to, `lane large ${i}`, 4 * 1024 * 1024)));
+    const large = Array.from({ length: 8 }, (_, i) => send('large', i, multipartMessage(to, `lane large ${i}`, 4 * 1024 * 1024)));
     // Small mail is sent once large mail is waiting in its lane (seen in the MX's own metrics).
     await waitUntil(
       async () => {
         const metrics = await (await fetch(`http://127.0.0.1:${t.config.ports.smtpMetrics}/metrics`)).text();
-        if (Number(/^kura_inbound_lane_queued\{lane="large"\} (\d+)/m.exec(metrics)?.[1] ?? 0) < 2) throw new Error('lane not busy yet');
+        if (Number(/^kura_inbound_lane_queued\{lane="large"\} (\d+)/m.exec(metrics)?.[1] ?? 0) < 3) throw new Error('lane not busy yet');
       },
       60_000,
       50,
     );
-    // One at a time: this stack allows 6 connections per IP, 5 of them carry large mail.
-    for (let i = 0; i < 5; i++) await send('small', i, plainMessage(to, `lane small ${i}`));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => send('small', i, plainMessage(to, `lane small ${i}`))));
     await Promise.all(large);
     const lastLarge = Math.max(...acked.filter((a) => a.kind === 'large').map((a) => a.at));
     const lastSmall = Math.max(...acked.filter((a) => a.kind === 'small').map((a) => a.at));
     expect(lastSmall).toBeLessThan(lastLarge);
     const subjects = (await inboxSources(t.config)).map((m) => /Subject: (.*)\r\n/.exec(m.source.toString())?.[1] ?? '');
-    expect(subjects.filter((s) => s.startsWith('lane '))).toHaveLength(10);
+    expect(subjects.filter((s) => s.startsWith('lane '))).toHaveLength(11);
   }, 120_000);
 
   it('kura top names the busiest IP, sender and recipient', async () => {
@@ -154,8 +153,8 @@ describe('inbound: size, loops, lanes and admission limits', () => {
     expect(value(/^kura_inbound_messages_total\{result="rejected",reason="size"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
     expect(value(/^kura_inbound_messages_total\{result="rejected",reason="hops"\} (\d+)/m)).toBe(1);
     expect(value(/^kura_inbound_messages_total\{result="tempfailed",reason="repeat"\} (\d+)/m)).toBe(2);
-    expect(value(/^kura_inbound_delivery_seconds_count\{lane="large"\} (\d+)/m)).toBe(5);
-    expect(value(/^kura_inbound_delivery_seconds_count\{lane="small"\} (\d+)/m)).toBeGreaterThanOrEqual(5);
+    expect(value(/^kura_inbound_delivery_seconds_count\{lane="large"\} (\d+)/m)).toBe(8);
+    expect(value(/^kura_inbound_delivery_seconds_count\{lane="small"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
     expect(value(/^kura_inbound_lane_bytes_in_flight\{lane="large"\} (\d+)/m)).toBe(0);
     expect(value(/^kura_inbound_recipients_total\{result="accepted",reason="known"\} (\d+)/m)).toBeGreaterThan(10);
   });

@@ -11,10 +11,9 @@
 import { execSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack } from '@kura/cli';
+import { freePorts, startStack } from '@kura/cli';
 import { loadConfig } from '@kura/config';
 import { createSnapshot, restoreFull, verifySnapshot } from '@kura/snapshot';
 import { ensureUser, ensureWildDuckIndexes, openDatabase, openStore } from '@kura/store';
@@ -31,22 +30,6 @@ const templateCount = Number(arg('templates', '150'));
 const keep = args.includes('--keep');
 const MB = 1024 * 1024;
 const root = path.resolve(import.meta.dirname, '..');
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const server = net.createServer();
-          server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 /** Samples this process's RSS while `work` runs: the snapshot code must keep memory flat. */
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakRssMb: number }> {

@@ -1,21 +1,6 @@
 import net from 'node:net';
 
-/** Asks the kernel for `count` distinct free loopback ports. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const server = net.createServer();
-          server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+export { freePorts } from '@kura/cli';
 
 /** Reads the first line a server sends on connect. */
 function firstLine(port: number, host = '127.0.0.1', timeoutMs = 2_000): Promise<string> {

@@ -1,28 +1,13 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type RunningStack, startStack } from '@kura/cli';
+import { freePorts, type RunningStack, startStack } from '@kura/cli';
+
+export { freePorts };
+
 import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll } from 'vitest';
-
-/** Asks the kernel for `count` distinct free loopback ports. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const server = net.createServer();
-          server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 export function tempDataDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `kura-${label}-`));

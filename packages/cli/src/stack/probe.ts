@@ -51,3 +51,20 @@ export async function waitUntil(check: () => Promise<unknown>, timeoutMs: number
   }
   throw lastError instanceof Error ? lastError : new Error('timed out');
 }
+
+/** Asks the kernel for `count` distinct free loopback ports (for tests and benchmarks). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const server = net.createServer();
+          server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}

@@ -12,3 +12,17 @@ export interface Progress {
 }
 
 export type ProgressListener = (progress: Progress) => void;
+
+/** A fresh report for reading a snapshot whose totals the manifest knows (verify, restore). */
+export function progressFor(phase: 'verify' | 'restore', totals: { bytes: number; messages: number }, startedAt = Date.now()): Progress {
+  return {
+    phase,
+    collection: '',
+    bytes: 0,
+    totalBytes: totals.bytes,
+    documents: 0,
+    messages: 0,
+    totalMessages: totals.messages,
+    startedAt,
+  };
+}

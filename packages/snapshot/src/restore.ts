@@ -4,7 +4,7 @@ import { deserialize } from './bson.js';
 import type { SnapshotInfo } from './catalog.js';
 import { SnapshotError } from './errors.js';
 import { type CollectionEntry, checkCompatible, readCollection } from './format.js';
-import type { Progress, ProgressListener } from './progress.js';
+import { type Progress, type ProgressListener, progressFor } from './progress.js';
 import { verifyChecksums } from './verify.js';
 
 /** WildDuck's IMAP notifier (MessageHandler.notifier): journal entries + a Redis publish. */
@@ -130,16 +130,7 @@ export async function restoreFull(
   if (!options.allowNonEmpty) await assertEmpty(db);
   const repair = options.repair !== false;
   const started = Date.now();
-  const progress: Progress = {
-    phase: 'restore',
-    collection: '',
-    bytes: 0,
-    totalBytes: manifest.totals.bytes,
-    documents: 0,
-    messages: 0,
-    totalMessages: manifest.totals.messages,
-    startedAt: started,
-  };
+  const progress: Progress = progressFor('restore', manifest.totals, started);
 
   const mailboxMax = new Map<string, { uid: number; modseq: number }>();
   const mailboxIds = new Set<string>();

@@ -6,7 +6,7 @@ import { serialize } from './bson.js';
 import type { SnapshotInfo } from './catalog.js';
 import { SnapshotError } from './errors.js';
 import { ContentHash, checkCompatible, readChunk } from './format.js';
-import type { Progress, ProgressListener } from './progress.js';
+import { type Progress, type ProgressListener, progressFor } from './progress.js';
 import { restoreFull } from './restore.js';
 
 export interface VerifyProblem {
@@ -66,16 +66,7 @@ export async function verifySnapshot(snapshot: SnapshotInfo, options: VerifyOpti
   const { manifest } = snapshot;
   checkCompatible(manifest, snapshot.dir);
   const problems: VerifyProblem[] = [];
-  const progress: Progress = {
-    phase: 'verify',
-    collection: '',
-    bytes: 0,
-    totalBytes: manifest.totals.bytes,
-    documents: 0,
-    messages: 0,
-    totalMessages: manifest.totals.messages,
-    startedAt: Date.now(),
-  };
+  const progress: Progress = progressFor('verify', manifest.totals);
   let chunks = 0;
   let lastReport = 0;
   for (const collection of manifest.collections) {

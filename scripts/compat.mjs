@@ -21,7 +21,6 @@
 // the logs of every process in .kura/compat/logs/.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -169,26 +168,10 @@ function tail(file, lines = 15) {
 
 // ---------------------------------------------------------------- data tier
 
-// Reuses kura.sh's cached build: same directory and the same source stamp.
+// The launcher is built (with Kura's patches) by scripts/kura.sh, which `npm run compat` runs first.
 function ferretdbBinary() {
   if (process.env.KURA_FERRETDB_BIN) return process.env.KURA_FERRETDB_BIN;
-  const sources = ['go.mod', 'go.sum', 'main.go'].map((file) => fs.readFileSync(path.join(FERRETDB_SRC, file)));
-  const stamp = createHash('sha256').update(Buffer.concat(sources)).digest('hex').slice(0, 16);
-  const binary = path.join(ROOT, '.kura/tools', `ferretdb-${ferretdbVersion()}-${stamp}`);
-  if (fs.existsSync(binary)) return binary;
-  log(`building the FerretDB launcher into ${path.relative(ROOT, binary)} (first run only)`);
-  fs.mkdirSync(path.dirname(binary), { recursive: true });
-  try {
-    execFileSync('go', ['build', '-trimpath', '-o', `${binary}.tmp`, '.'], {
-      cwd: FERRETDB_SRC,
-      env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-  } catch (err) {
-    throw new HarnessError(`building the FerretDB launcher failed (${err.message}); set KURA_FERRETDB_BIN or install Go`);
-  }
-  fs.renameSync(`${binary}.tmp`, binary);
-  return binary;
+  throw new HarnessError('KURA_FERRETDB_BIN is not set: run `npm run compat`, which builds the patched data tier first');
 }
 
 function ferretdbVersion() {

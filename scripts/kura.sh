@@ -77,14 +77,22 @@ ensure_node() {
   "$NODE_DIR/bin/node" --version >/dev/null || fail "the fetched Node.js does not run on this machine"
 }
 
+# One stamp for everything the launcher is built from (launcher, module files, patches):
+# `npm run compat` and the benchmark use the same binary name.
+ferretdb_stamp() {
+  local src="$ROOT/tools/ferretdb"
+  { cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src/prepare-source.sh"; cat "$src"/patches/*.patch 2>/dev/null || true; } | sha256sum | cut -c1-16
+}
+
 ensure_ferretdb() {
   local src="$ROOT/tools/ferretdb" stamp
-  stamp="$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)"
-  FERRETDB_BIN="$TOOLS/ferretdb-$FERRETDB_VERSION-$stamp"
+  FERRETDB_BIN="$TOOLS/ferretdb-$FERRETDB_VERSION-$(ferretdb_stamp)"
   [ -x "$FERRETDB_BIN" ] && return 0
   command -v go >/dev/null || fail "Go is needed to build the FerretDB $FERRETDB_VERSION launcher" "install Go >= 1.24, or set MONGODB_URI to use an external MongoDB"
-  say "building FerretDB $FERRETDB_VERSION launcher (first run only)"
+  say "building FerretDB $FERRETDB_VERSION launcher with Kura's patches (first run only)"
   mkdir -p "$TOOLS"
+  "$src/prepare-source.sh" "$ROOT/.kura/ferretdb-src" \
+    || fail "preparing the patched FerretDB source failed" "check that the Go module proxy is reachable and that tools/ferretdb/patches apply"
   (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$FERRETDB_BIN.tmp" .) \
     || fail "building the FerretDB launcher failed" "check that the Go module proxy is reachable (go env GOPROXY)"
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
@@ -92,7 +100,8 @@ ensure_ferretdb() {
 
 ensure_npm_dependencies() {
   local stamp_file="$ROOT/node_modules/.kura-installed" stamp
-  stamp="$( (cat "$ROOT/package-lock.json" "$ROOT"/package.json "$ROOT"/packages/*/package.json; echo "$NODE_VERSION") | sha256sum | cut -c1-16)"
+  # Kura's patches to npm packages (patches/, applied by patch-package on install) count too.
+  stamp="$( (cat "$ROOT/package-lock.json" "$ROOT"/package.json "$ROOT"/packages/*/package.json "$ROOT"/patches/*.patch 2>/dev/null; echo "$NODE_VERSION") | sha256sum | cut -c1-16)"
   [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && return 0
   # A fresh tree gets exactly the lock file (npm ci); an existing one is
   # updated in place, so a running stack or test never loses node_modules.

@@ -3,5 +3,6 @@ export { type HarakaFiles, type HarakaOptions, MAX_DATA_LINE_BYTES, renderHaraka
 export { ConfigError, DEFAULT_CONFIG_FILE, type LoadOptions, loadConfig, readResolvedConfig } from './load.js';
 export { parseSentinelUrl, redisConnectionOptions, type SentinelTarget, sentinelUrl } from './redis-url.js';
 export { type KuraConfig, resolveConfig } from './resolve.js';
+export { RSPAMD_DISABLED_MODULES, type RspamdFiles, renderRspamdConfig, rspamdPaths, rspamdUrl, runsLocalRspamd } from './rspamd.js';
 export { type KuraConfigFile, type KuraConfigInput, kuraConfigSchema } from './schema.js';
 export { renderWildDuckConfig, type WildDuckPorts } from './wildduck.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
+import { trustSchema } from './schema-trust.js';
 
 const port = z.number().int().min(1).max(65535);
 /** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
@@ -24,6 +25,8 @@ export const kuraConfigSchema = z
         redis: port.default(6380),
         /** Prometheus metrics of the inbound MX (GET /metrics). */
         smtpMetrics: port.default(9025),
+        /** The local rspamd's HTTP API (loopback; started only when rspamd is the scanner and no url is set). */
+        rspamd: port.default(9333),
       })
       .strict()
       .prefault({}),
@@ -174,6 +177,7 @@ export const kuraConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     ha: haSchema,
     guard: guardSchema,
+    trust: trustSchema,
   })
   .strict();
 

@@ -13,6 +13,7 @@ import { startMetricsServer } from './metrics.js';
 import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
 import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
+import { checkClient, judgeMessage, stripHeaders } from './trust.js';
 
 export function register(this: HarakaPlugin) {
   // Fail at start-up, not at the first message, when the config is missing.
@@ -22,6 +23,16 @@ export function register(this: HarakaPlugin) {
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
   if (metricsPort) startMetricsServer(metricsPort, inboundConfig().host);
   startInboundHealth();
+  // Optional: only asked when zones are configured.
+  if (inboundConfig().trust.blocklists.zones.length > 0) this.register_hook('connect', 'check_blocklists');
+}
+
+export function check_blocklists(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+  // A blocklist check that breaks lets the client in (next() without a verdict), never a reject.
+  checkClient(this, next, connection).catch((err: unknown) => {
+    connection.logerror(this, `blocklist check failed, letting the client in: ${(err as Error).message}`);
+    next();
+  });
 }
 
 export function hook_capabilities(this: HarakaPlugin, next: Next, connection: HarakaConnection & { capabilities: string[] }) {
@@ -38,7 +49,16 @@ export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConn
 }
 
 export function hook_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
-  guarded(this, next, connection, codes.DENYSOFT, () => checkMessage(this, next, connection));
+  // Forged Kura headers go first, before any check adds Kura's own; authentication and
+  // spam scanning run only for messages that passed the cheap size and loop checks.
+  const thenJudge: Next = (code, message) => {
+    if (code !== undefined && code !== codes.CONT) return next(code, message);
+    guarded(this, next, connection, codes.DENYSOFT, () => judgeMessage(this, next, connection));
+  };
+  guarded(this, next, connection, codes.DENYSOFT, async () => {
+    stripHeaders(this, connection);
+    await checkMessage(this, thenJudge, connection);
+  });
 }
 
 export function hook_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {

@@ -68,7 +68,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
   const { host, ports, ha } = config;
   const paths = haPaths(config);
   // The single-instance list supplies the data tier and the Redis primary.
-  const base = localServices(config).filter((s) => s.name === 'ferretdb' || s.name === 'redis');
+  const base = localServices(config).filter((s) => s.name === 'ferretdb' || s.name === 'redis' || s.name === 'rspamd');
   const services: ServiceSpec[] = [...base];
 
   if (config.local.redis) {

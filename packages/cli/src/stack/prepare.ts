@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type KuraConfig, renderHarakaConfig, renderWildDuckConfig } from '@kura/config';
 import { pluginModule } from '@kura/inbound';
+import { prepareRspamd } from './rspamd.js';
 import { SetupError } from './services.js';
 
 /**
@@ -24,6 +25,7 @@ export function prepareDataDir(config: KuraConfig): void {
   write(paths.wildduckConfig, renderWildDuckConfig(config));
   const haraka = renderHarakaConfig(config, { pluginModule });
   for (const [file, content] of Object.entries(haraka)) write(path.join(paths.harakaDir, file), content);
+  prepareRspamd(config);
 }
 
 function write(file: string, content: string): void {

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { wildduckProcess } from '@kura/access';
-import type { KuraConfig } from '@kura/config';
+import { type KuraConfig, runsLocalRspamd } from '@kura/config';
 import { harakaBin } from '@kura/inbound';
 import { pingDatabase } from '@kura/store';
 import { firstLine } from './probe.js';
+import { rspamdService } from './rspamd.js';
 
 /** One process of the local stack: how to start it and how to know it really answers. */
 export interface ServiceSpec {
@@ -16,6 +17,8 @@ export interface ServiceSpec {
   ports: Record<string, number>;
   /** Resolves once the service answers a real protocol greeting. */
   ready(): Promise<void>;
+  /** How long `ready` may take to succeed (default: the supervisor's). */
+  readyTimeoutMs?: number;
 }
 
 /** A greeting check: the first line must match `expected`. */
@@ -88,6 +91,9 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
       await expectGreeting(host, ports.pop3, /^\+OK/)();
     },
   });
+
+  // The scanner Haraka asks: up before the MX, so the first message is already scanned.
+  if (runsLocalRspamd(config)) services.push(rspamdService(config));
 
   services.push({
     name: 'haraka',

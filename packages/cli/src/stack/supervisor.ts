@@ -94,7 +94,7 @@ export class Supervisor {
     void entry.exited.then(() => {
       exitedEarly = true;
     });
-    const timeout = this.options.readyTimeoutMs ?? 60_000;
+    const timeout = spec.readyTimeoutMs ?? this.options.readyTimeoutMs ?? 60_000;
     try {
       await waitUntil(async () => {
         if (exitedEarly) throw new SetupError(`${spec.name} exited during start-up`);

@@ -18,8 +18,8 @@ export class SmtpClient {
     socket.on('data', (chunk: string) => this.onData(chunk));
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<{ client: SmtpClient; greeting: SmtpReply }> {
-    const socket = net.connect({ host, port });
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<{ client: SmtpClient; greeting: SmtpReply }> {
+    const socket = net.connect({ host, port, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);

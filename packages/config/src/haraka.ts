@@ -26,7 +26,9 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
     'config/connection.ini': ini({
       main: {},
       haproxy: { 'hosts[]': config.ha.haproxy.proxyProtocolFrom ?? '' },
-      headers: { max_lines: 1000, max_received: 100 },
+      // Kura's plugin removes only the Authentication-Results that claim its own authserv-id, in place;
+      // Haraka's default would rename every one and move it to the end of the header.
+      headers: { max_lines: 1000, max_received: 100, clean_auth_results: false },
       // Size is enforced by Kura's plugin, which answers 552 5.3.4 as RFC 1870 asks (Haraka's own check says 550).
       // Haraka would wrap longer DATA lines (changing the message); Kura refuses them instead (554 5.6.0).
       max: { bytes: 0, mime_parts: 1000, line_length: 512, data_line_length: MAX_DATA_LINE_BYTES },

@@ -111,7 +111,7 @@ describe('sender authentication and DNS blocklists against a loopback DNS server
       'latin1',
     );
     expect((await send('news@dkim.example', tampered)).data?.code).toBe(250);
-    expect(authResults(await stored(t, 'INBOX', 'dkim tampered'))).toMatch(/dkim=fail \(signature error\)|dkim=fail /);
+    expect(authResults(await stored(t, 'INBOX', 'dkim tampered'))).toMatch(/dkim=fail /);
   });
 
   it('DMARC p=reject is refused with 550 5.7.1; p=quarantine goes to Junk', async () => {

@@ -11,6 +11,8 @@ TOOLS="$ROOT/.kura/tools"
 NODE_VERSION="24.21.0"
 FERRETDB_VERSION="1.24.2"
 DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
+# The default spam scanner; the stack runs its own instance (packages/cli/src/stack/rspamd.ts).
+DEBIAN_PACKAGES+=(rspamd)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.
 DEBIAN_PACKAGES+=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
@@ -45,11 +47,11 @@ ensure_debian_packages() {
   stop_system_mail_daemons
 }
 
-# Systemd may still enable Postfix/Dovecot at boot; the bench never uses the system instances.
+# Systemd may still enable Postfix/Dovecot/rspamd at boot; Kura and the bench never use the system instances.
 stop_system_mail_daemons() {
   command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
   local unit
-  for unit in postfix dovecot; do
+  for unit in postfix dovecot rspamd; do
     systemctl list-unit-files "$unit.service" >/dev/null 2>&1 && systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
   done
 }

@@ -145,6 +145,20 @@ describe('HAProxy configurations pass haproxy -c', () => {
   });
 });
 
+describe('rspamd configurations pass rspamadm configtest', () => {
+  it("deploy/rspamd (Debian's rules with Kura's local.d and override.d)", () => {
+    const check = spawnSync(
+      'rspamadm',
+      [`--var=LOCAL_CONFDIR=${path.join(DEPLOY, 'rspamd')}`, 'configtest', '-c', '/etc/rspamd/rspamd.conf'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(check.stdout + check.stderr).toContain('syntax OK');
+    expect(check.status).toBe(0);
+  }, 60_000);
+});
+
 describe('Redis configurations start', () => {
   for (const file of ['redis-primary.conf', 'redis-replica.conf']) {
     it(file, async () => {

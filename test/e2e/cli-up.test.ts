@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { waitUntil } from '@kura/cli';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts, tempDataDir } from '../support/stack.js';
+import { freePorts, tempDataDir, testTrust } from '../support/stack.js';
 
 const bin = path.resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
 
@@ -44,10 +44,10 @@ describe('kura up', () => {
   it('prints endpoints and demo credentials, writes them as JSON, and Ctrl-C leaves no process behind', async () => {
     const dir = tempDataDir('cli');
     dirs.push(dir);
-    const [smtp, imap, pop3, api, mongodb, redis] = await freePorts(6);
+    const [smtp, imap, pop3, api, mongodb, redis, rspamd] = await freePorts(7);
     fs.writeFileSync(
       path.join(dir, 'kura.config.json'),
-      JSON.stringify({ dataDir: 'data', ports: { smtp, imap, pop3, api, mongodb, redis } }),
+      JSON.stringify({ dataDir: 'data', ports: { smtp, imap, pop3, api, mongodb, redis, rspamd }, trust: testTrust() }),
     );
 
     const run = runKura(['up'], dir);
@@ -66,7 +66,7 @@ describe('kura up', () => {
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
     const pids = Object.values(endpoints.pids) as number[];
-    expect(pids).toHaveLength(4);
+    expect(pids).toHaveLength(5);
     expect(pids.every(isAlive)).toBe(true);
     await waitUntil(async () => {
       if (!run.output().includes('Press Ctrl-C')) throw new Error('table not printed yet');

@@ -6,7 +6,9 @@ import { demoAddress, demoAuth, inboxSources, splitTrace, type TestStack, useTes
 
 /** SMTP in, IMAP and POP3 out, on the real local stack. */
 describe('mail flows SMTP → store → IMAP/POP3', () => {
-  const stack = useTestStack('flow');
+  // Storage fidelity only: the multi-script UTF-8 sample below scores as junk in rspamd 3.4
+  // (8-bit From, mixed charsets), which would move it to Junk. Scanning is proven in rspamd.test.ts.
+  const stack = useTestStack('flow', { trust: { rspamd: { enabled: false } } });
   let t: TestStack;
   const sent: Buffer[] = [];
 
@@ -34,19 +36,19 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     });
   });
 
-  it('returns every message byte for byte, with only trace headers added on top', async () => {
+  it('returns every message byte for byte, with only trace and verdict headers added on top', async () => {
     const stored = await inboxSources(t.config);
     expect(stored).toHaveLength(sent.length);
     stored.forEach((message, i) => {
       const original = sent[i] as Buffer;
       const { trace, rest } = splitTrace(message.source, original);
       expect(rest.equals(original)).toBe(true);
-      expect(trace).toMatch(/^Received: /);
+      expect(trace).toMatch(/^Received: /m);
       expect(
         trace
           .split(/\r\n(?![ \t])/)
           .filter(Boolean)
-          .every((h) => /^Received: /i.test(h)),
+          .every((h) => /^(Received|Authentication-Results|X-Kura-Scan): /i.test(h)),
       ).toBe(true);
       expect(message.size).toBe(message.source.length);
       expect([...message.flags]).toEqual([]);

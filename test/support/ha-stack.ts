@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli';
 import { type KuraConfig, loadConfig } from '@kura/config';
+import { testTrust } from './stack.js';
 
 /**
  * Free ports below Linux's ephemeral range (32768+): the HA stack binds 27 of
@@ -23,7 +24,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(27);
+  const p = await listenablePorts(28);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -31,7 +32,8 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
       dataDir,
       logLevel: 'warn',
       mongodb: { database: 'kura-test' },
-      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next() },
+      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next(), rspamd: next() },
+      trust: testTrust(),
       ha: {
         wildduck: [
           { imap: next(), pop3: next(), api: next(), health: next() },

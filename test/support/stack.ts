@@ -12,6 +12,17 @@ import { afterAll, beforeAll } from 'vitest';
 /** Shared by the test stacks' rspamd instances (see trust.rspamd.cacheDir). */
 const RSPAMD_CACHE = path.resolve(import.meta.dirname, '../../.kura/cache/rspamd');
 
+/** The trust settings of every test stack, under the test's own. */
+export function testTrust(own: KuraConfigInput['trust'] = {}): KuraConfigInput['trust'] {
+  return {
+    // Tests never ask the machine's resolvers: nothing answers on this port, so lookups fail at once (temperror).
+    dnsServers: ['127.0.0.1:1'],
+    ...own,
+    // One compiled-pattern cache for every test stack: only the first rspamd start of a machine is slow.
+    rspamd: { cacheDir: RSPAMD_CACHE, ...own?.rspamd },
+  };
+}
+
 export function tempDataDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `kura-${label}-`));
 }
@@ -28,13 +39,7 @@ export async function testConfig(dataDir: string, overrides: KuraConfigInput = {
   const fileLevel: KuraConfigInput = {
     logLevel: (process.env.KURA_TEST_LOG_LEVEL as KuraConfigInput['logLevel']) ?? 'warn',
     ...overrides,
-    trust: {
-      // Tests never ask the machine's resolvers: nothing answers on this port, so lookups fail at once (temperror).
-      dnsServers: ['127.0.0.1:1'],
-      ...overrides.trust,
-      // One compiled-pattern cache for every test stack: only the first rspamd start of a machine is slow.
-      rspamd: { cacheDir: RSPAMD_CACHE, ...overrides.trust?.rspamd },
-    },
+    trust: testTrust(overrides.trust),
     dataDir,
     ports: ports as KuraConfigInput['ports'],
     mongodb: { database: 'kura-test' },

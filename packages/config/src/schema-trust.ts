@@ -38,6 +38,12 @@ export const trustSchema = z
         junkScore: z.number().default(6),
         /** Refuse (550 5.7.1) at or above this score; null: never refuse, store in Junk instead. */
         rejectScore: z.number().nullable().default(15),
+        /** Larger messages are not sent to rspamd (marked skipped, never temp-failed): a flood of big attachments must not eat the scanner. */
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
         /** The local rspamd's compiled-pattern cache (slow to build the first time); default <dataDir>/rspamd/cache. */
         cacheDir: z.string().min(1).optional(),
       })

@@ -13,7 +13,7 @@ export interface RspamdReport {
 
 export type SpamVerdict =
   | { verdict: 'clean' | 'junk' | 'reject'; report: RspamdReport; detail: string }
-  | { verdict: 'skipped'; detail: string };
+  | { verdict: 'skipped'; detail: string; oversize?: boolean };
 
 /** The envelope facts rspamd scores alongside the content. */
 export interface ScanEnvelope {
@@ -33,6 +33,8 @@ const JUNK_ACTIONS = new Set(['reject', 'add header', 'rewrite subject']);
  * "skipped": the message goes on unscanned and the reason is recorded.
  */
 export async function scanWithRspamd(config: KuraConfig, raw: Buffer, envelope: ScanEnvelope): Promise<SpamVerdict> {
+  const { maxBytes } = config.trust.rspamd;
+  if (raw.length > maxBytes) return { verdict: 'skipped', detail: `larger than ${maxBytes} bytes`, oversize: true };
   const started = Date.now();
   const outcome = await scanWithinBudget(config.smtp.scanner, (signal) => check(config, raw, envelope, signal));
   if (outcome.verdict === 'skipped') return outcome;

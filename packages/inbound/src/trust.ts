@@ -60,7 +60,8 @@ export async function judgeMessage(plugin: unknown, next: Next, connection: Clie
     messageVerdicts.inc({ result: 'rejected', reason: 'spam' });
     return next(codes.DENY, dsn.create(550, 'Message refused as spam', 7, 1));
   }
-  if (scan?.verdict === 'skipped' && config.smtp.scanner.onScannerUnavailable === 'tempfail') {
+  // Only an unavailable scanner temp-fails; a message too large to scan never would pass later either.
+  if (scan?.verdict === 'skipped' && !scan.oversize && config.smtp.scanner.onScannerUnavailable === 'tempfail') {
     messageVerdicts.inc({ result: 'tempfailed', reason: 'scanner-unavailable' });
     return next(codes.DENYSOFT, dsn.create(451, 'Content scanner unavailable, try again later', 7, 1));
   }

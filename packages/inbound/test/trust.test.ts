@@ -60,7 +60,7 @@ describe('DMARC policy', () => {
 });
 
 describe('rspamd verdicts', () => {
-  const limits = { enabled: true, junkScore: 6, rejectScore: 15 as number | null };
+  const limits = { enabled: true, junkScore: 6, rejectScore: 15 as number | null, maxBytes: 10 * 1024 * 1024 };
   const report = (score: number, action = 'no action') => ({ score, requiredScore: 15, action, symbols: {} });
   it('Kura thresholds decide; rspamd spam actions mean junk', () => {
     expect(judge(report(1), limits).verdict).toBe('clean');

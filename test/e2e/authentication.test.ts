@@ -6,6 +6,7 @@ import { SmtpClient, sendMail } from '../support/smtp-client.js';
 import { demoAddress, type TestStack, useTestStack, withImap } from '../support/stack.js';
 
 const HOSTNAME = 'mx.kura.test';
+const AUTH_BUDGET_MS = 1_500;
 const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 });
 const publicKey = keys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 
@@ -74,7 +75,13 @@ afterAll(() => dns.stop());
 describe('sender authentication and DNS blocklists against a loopback DNS server', () => {
   const stack = useTestStack('auth', () => ({
     hostname: HOSTNAME,
-    trust: { dnsServers: [dns.address], dnsTimeoutMs: 1_000, blocklists: { zones: ['bl.kura.test'] }, rspamd: { enabled: false } },
+    trust: {
+      dnsServers: [dns.address],
+      dnsTimeoutMs: 1_000,
+      authentication: { timeoutMs: AUTH_BUDGET_MS },
+      blocklists: { zones: ['bl.kura.test'] },
+      rspamd: { enabled: false },
+    },
   }));
   let t: TestStack;
   let to: string;
@@ -167,5 +174,18 @@ describe('sender authentication and DNS blocklists against a loopback DNS server
     } finally {
       await dns.start();
     }
+  });
+
+  it('a DNS server that hangs costs the authentication budget, not the message', async () => {
+    dns.silent = true;
+    try {
+      const started = Date.now();
+      const reply = await send('alice@spf-pass.example', message('alice@spf-pass.example', 'dns hangs'));
+      expect(reply.data?.code).toBe(250);
+      expect(Date.now() - started).toBeLessThan(AUTH_BUDGET_MS + 5_000);
+    } finally {
+      dns.silent = false;
+    }
+    expect(authResults(await stored(t, 'INBOX', 'dns hangs'))).toContain(`dmarc=temperror (no verdict within ${AUTH_BUDGET_MS} ms)`);
   });
 });

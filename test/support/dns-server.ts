@@ -17,6 +17,8 @@ export interface Zone {
 export class TestDnsServer {
   private socket: dgram.Socket | undefined;
   readonly queries: string[] = [];
+  /** When set, queries are read and never answered: a DNS server that hangs. */
+  silent = false;
 
   constructor(
     readonly zone: Zone,
@@ -56,6 +58,7 @@ export class TestDnsServer {
     if (!question) return;
     const name = question.name.toLowerCase();
     this.queries.push(`${question.type} ${name}`);
+    if (this.silent) return;
     const txt = this.zone.TXT?.[name];
     const a = this.zone.A?.[name];
     const answers: dnsPacket.Answer[] = [];

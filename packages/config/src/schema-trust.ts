@@ -25,6 +25,8 @@ export const trustSchema = z
         enabled: z.boolean().default(true),
         /** What a DMARC failure under `p=reject` does: refuse (550 5.7.1) or store in Junk. `p=quarantine` always means Junk. */
         dmarcReject: z.enum(['reject', 'junk']).default('reject'),
+        /** All checks of one message together may take this long; then every verdict is temperror and the mail goes on. */
+        timeoutMs: z.number().int().positive().default(10_000),
       })
       .strict()
       .prefault({}),

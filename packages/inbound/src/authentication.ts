@@ -40,7 +40,13 @@ export async function authenticateMessage(
   txn: HarakaTransaction,
   raw: Buffer,
 ): Promise<AuthOutcome> {
-  const result = await authenticate(raw, {
+  const { timeoutMs, dmarcReject } = config.trust.authentication;
+  let timer: NodeJS.Timeout | undefined;
+  // A DNS server that answers slowly to every one of SPF's ten lookups must not hold the message: the budget decides.
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  const checks = authenticate(raw, {
     ip: connection.remote.ip,
     helo: connection.hello?.host ?? undefined,
     sender: txn.mail_from.address,
@@ -48,9 +54,16 @@ export async function authenticateMessage(
     resolver: dnsResolver(config),
     disableBimi: true,
   });
-  const verdicts = verdictsOf(result);
-  for (const method of ['spf', 'dkim', 'dmarc', 'arc'] as const) authResults.inc({ method, result: verdicts[method] });
-  return { verdicts, action: dmarcAction(verdicts, config.trust.authentication.dmarcReject), header: authResultsValue(result) };
+  checks.catch(() => undefined); // settles after the budget when it lost the race
+  const result = await Promise.race([checks, expired]).finally(() => clearTimeout(timer));
+  const outcome = result
+    ? { verdicts: verdictsOf(result), header: authResultsValue(result) }
+    : {
+        verdicts: { spf: 'temperror', dkim: 'temperror', dmarc: 'temperror', arc: 'temperror' },
+        header: `${config.hostname};\r\n spf=temperror;\r\n dkim=temperror;\r\n dmarc=temperror (no verdict within ${timeoutMs} ms)`,
+      };
+  for (const method of ['spf', 'dkim', 'dmarc', 'arc'] as const) authResults.inc({ method, result: outcome.verdicts[method] });
+  return { ...outcome, action: dmarcAction(outcome.verdicts, dmarcReject) };
 }
 
 export function verdictsOf(result: AuthenticateResult): AuthVerdicts {

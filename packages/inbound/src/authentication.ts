@@ -44,7 +44,7 @@ export async function authenticateMessage(
   let timer: NodeJS.Timeout | undefined;
   // A DNS server that answers slowly to every one of SPF's ten lookups must not hold the message: the budget decides.
   const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
   });
   const checks = authenticate(raw, {
     ip: connection.remote.ip,

@@ -54,14 +54,17 @@ export async function authenticateMessage(
     resolver: dnsResolver(config),
     disableBimi: true,
   });
-  checks.catch(() => undefined); // settles after the budget when it lost the race
-  const result = await Promise.race([checks, expired]).finally(() => clearTimeout(timer));
-  const outcome = result
-    ? { verdicts: verdictsOf(result), header: authResultsValue(result) }
-    : {
-        verdicts: { spf: 'temperror', dkim: 'temperror', dmarc: 'temperror', arc: 'temperror' },
-        header: `${config.hostname};\r\n spf=temperror;\r\n dkim=temperror;\r\n dmarc=temperror (no verdict within ${timeoutMs} ms)`,
-      };
+  // A message mailauth cannot judge at all is stored with temperror, not temp-failed forever.
+  const failed = checks.catch((err: Error) => err);
+  const result = await Promise.race([failed, expired]).finally(() => clearTimeout(timer));
+  const why = result instanceof Error ? `checks failed: ${result.message.replace(/[()\r\n]/g, ' ')}` : `no verdict within ${timeoutMs} ms`;
+  const outcome =
+    result && !(result instanceof Error)
+      ? { verdicts: verdictsOf(result), header: authResultsValue(result) }
+      : {
+          verdicts: { spf: 'temperror', dkim: 'temperror', dmarc: 'temperror', arc: 'temperror' },
+          header: `${config.hostname};\r\n spf=temperror;\r\n dkim=temperror;\r\n dmarc=temperror (${why})`,
+        };
   for (const method of ['spf', 'dkim', 'dmarc', 'arc'] as const) authResults.inc({ method, result: outcome.verdicts[method] });
   return { ...outcome, action: dmarcAction(outcome.verdicts, dmarcReject) };
 }

@@ -10,8 +10,15 @@ interface MutableHeader {
 }
 
 /**
+ * Kura's loop marker stays: it is what Kura writes on mail it emits itself, and
+ * seeing it come back is how a loop is caught (loops.ts). Forging it only gets
+ * the forger's own message refused.
+ */
+const KEPT = new Set(['x-kura-loop']);
+
+/**
  * Removes header fields a sender must not be able to set: every `X-Kura-*`
- * field (Kura's own verdicts, such as X-Kura-Scan) and every
+ * field but the loop marker (Kura's own verdicts, such as X-Kura-Scan) and every
  * `Authentication-Results` field that claims to come from `authservId`
  * (RFC 8601 §5). Only those lines go; every other header line and the body
  * keep their exact bytes, because Haraka writes the message out from this
@@ -24,7 +31,7 @@ export function stripForgedHeaders(txn: HarakaTransaction, authservId: string): 
   for (let i = header.header_list.length - 1; i >= 0; i--) {
     const line = header.header_list[i] as string;
     const name = line.slice(0, line.indexOf(':')).trim().toLowerCase();
-    if (name.startsWith('x-kura-') || (name === 'authentication-results' && claimsAuthservId(line, authservId))) {
+    if ((name.startsWith('x-kura-') && !KEPT.has(name)) || (name === 'authentication-results' && claimsAuthservId(line, authservId))) {
       header.header_list.splice(i, 1);
       removed.unshift(name);
       touched.add(name);

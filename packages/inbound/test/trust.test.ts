@@ -25,14 +25,17 @@ describe('stripForgedHeaders', () => {
       'X-Kura-Scan: clean\r\n',
       'Authentication-Results: MX.kura.test (v=1); spf=pass\r\n',
       'Authentication-Results: relay.example; dkim=pass\r\n',
-      'x-KURA-loop: mx.kura.test\r\n',
+      'x-KURA-scan-detail: forged\r\n',
+      'X-Kura-Loop: mx.kura.test\r\n',
       'Subject:  odd   spacing\r\n',
     ]);
     const removed = stripForgedHeaders({ header } as unknown as HarakaTransaction, 'mx.kura.test');
-    expect(removed).toEqual(['x-kura-scan', 'authentication-results', 'x-kura-loop']);
+    expect(removed).toEqual(['x-kura-scan', 'authentication-results', 'x-kura-scan-detail']);
     expect(header.header_list).toEqual([
       'Received: from a by b;\r\n\tSun, 1 Jan 2026 00:00:00 +0000\r\n',
       'Authentication-Results: relay.example; dkim=pass\r\n',
+      // Kura's loop marker stays so that mail Kura sent coming back is caught as a loop.
+      'X-Kura-Loop: mx.kura.test\r\n',
       'Subject:  odd   spacing\r\n',
     ]);
     expect(header.get_all('Authentication-Results').map((v) => v.trim())).toEqual(['relay.example; dkim=pass']);

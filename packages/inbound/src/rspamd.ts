@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { type KuraConfig, rspamdUrl } from '@kura/config';
 import { scanWithinBudget } from './scanner.js';
 import { scanSeconds, spamScores } from './trust-metrics.js';
@@ -44,22 +46,41 @@ export async function scanWithRspamd(config: KuraConfig, raw: Buffer, envelope: 
 }
 
 async function check(config: KuraConfig, raw: Buffer, envelope: ScanEnvelope, signal: AbortSignal): Promise<SpamVerdict> {
-  const headers = new Headers({ IP: envelope.ip, 'Queue-Id': envelope.queueId, From: envelope.from || '<>' });
-  if (envelope.helo) headers.set('Helo', envelope.helo);
-  for (const rcpt of envelope.recipients) headers.append('Rcpt', rcpt);
+  // One Rcpt line per recipient, as rspamd's protocol asks (fetch would join them into one).
+  const headers: http.OutgoingHttpHeaders = {
+    IP: envelope.ip,
+    'Queue-Id': envelope.queueId,
+    From: envelope.from || '<>',
+    Rcpt: envelope.recipients,
+  };
+  if (envelope.helo) headers.Helo = envelope.helo;
   let body: unknown;
   try {
-    const response = await fetch(`${rspamdUrl(config)}/checkv2`, { method: 'POST', body: raw, headers, signal });
-    if (!response.ok) return { verdict: 'skipped', detail: `rspamd answered HTTP ${response.status}` };
-    body = await response.json();
+    const response = await post(new URL('/checkv2', rspamdUrl(config)), raw, headers, signal);
+    if (response.status !== 200) return { verdict: 'skipped', detail: `rspamd answered HTTP ${response.status}` };
+    body = JSON.parse(response.body);
   } catch (err) {
     if (signal.aborted) return { verdict: 'skipped', detail: 'budget expired' };
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { verdict: 'skipped', detail: `rspamd unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
+    const { code, message } = err as NodeJS.ErrnoException;
+    return { verdict: 'skipped', detail: `rspamd unreachable: ${code ?? message}` };
   }
   const report = parseReport(body);
   if (!report) return { verdict: 'skipped', detail: 'rspamd sent no score' };
   return judge(report, config.trust.rspamd);
+}
+
+function post(url: URL, raw: Buffer, headers: http.OutgoingHttpHeaders, signal: AbortSignal): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': raw.length }, signal }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(raw);
+  });
 }
 
 export function parseReport(body: unknown): RspamdReport | undefined {

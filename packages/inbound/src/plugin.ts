@@ -3,6 +3,7 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
+import { hookTimeouts, type KuraHook } from '@kura/config';
 import { advertiseSize, checkDeclaredSize, recordAttempt } from './admission.js';
 import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
@@ -22,26 +23,51 @@ export function register(this: HarakaPlugin) {
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
   if (metricsPort) startMetricsServer(metricsPort, inboundConfig().host);
   startInboundHealth();
+  registerHooks(this);
 }
 
-export function hook_capabilities(this: HarakaPlugin, next: Next, connection: HarakaConnection & { capabilities: string[] }) {
+/**
+ * Each hook gets its own Haraka timer, a margin after Kura's own deadline for
+ * that phase (hookTimeouts), so the reply a client gets is Kura's documented
+ * one (e.g. `451 4.3.0` after a lane wait) and never Haraka's generic "plugin
+ * timeout". Haraka gives every `hook_*` method the plugin's single timeout,
+ * so the hooks are named `on_<phase>` and registered here instead.
+ */
+function registerHooks(plugin: HarakaPlugin) {
+  const timeouts = hookTimeouts(inboundConfig());
+  const hooks: Record<KuraHook, string> = {
+    capabilities: 'on_capabilities',
+    mail: 'on_mail',
+    rcpt: 'on_rcpt',
+    data_post: 'on_data_post',
+    queue: 'on_queue',
+  };
+  const fallback = plugin.timeout;
+  for (const [hook, method] of Object.entries(hooks) as Array<[KuraHook, string]>) {
+    plugin.timeout = timeouts[hook].harakaSeconds;
+    plugin.register_hook(hook, method);
+  }
+  plugin.timeout = fallback;
+}
+
+export function on_capabilities(this: HarakaPlugin, next: Next, connection: HarakaConnection & { capabilities: string[] }) {
   advertiseSize(next, connection);
 }
 
-export function hook_mail(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
+export function on_mail(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
   checkDeclaredSize(this, next, connection, params);
 }
 
-export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
+export function on_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
   recordAttempt(connection, params[0].address);
   guarded(this, next, connection, codes.DENYSOFT, () => checkRecipient(this, next, connection, params));
 }
 
-export function hook_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+export function on_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
   guarded(this, next, connection, codes.DENYSOFT, () => checkMessage(this, next, connection));
 }
 
-export function hook_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+export function on_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
   guarded(this, next, connection, codes.CONT, () => deliverMessage(this, next, connection));
 }
 

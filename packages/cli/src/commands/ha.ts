@@ -104,7 +104,7 @@ async function drill(name: string, options: DrillOptions): Promise<void> {
   else {
     process.stdout.write(
       [
-        `recovery time:          ${result.recoveryMs} ms`,
+        `recovery time:          ${result.recoveryMs === null ? 'unknown (no client was interrupted)' : `${result.recoveryMs} ms`}`,
         `messages acknowledged:  ${figure(result.messagesAcknowledged)}`,
         `messages lost:          ${figure(result.messagesLost)}`,
         `messages duplicated:    ${figure(result.messagesDuplicated)}`,

@@ -31,8 +31,12 @@ export interface DrillActions {
 
 export interface DrillResult {
   drill: DrillName;
-  /** Kill (or restore, for the data tier) until the service worked again for every client, in ms. */
-  recoveryMs: number;
+  /**
+   * Kill (or restore, for the data tier) until the service worked again for every client, in ms.
+   * Null when no client was interrupted, so there was nothing to time (the Haraka drill when every
+   * sender happened to be between messages).
+   */
+  recoveryMs: number | null;
   /** Message figures are null (unknown) for a drill that runs no delivery stream: never a made-up zero. */
   messagesAcknowledged: number | null;
   messagesLost: number | null;
@@ -144,7 +148,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     await sleep(Math.max(0, 3_000 - (Date.now() - killedAt)));
     await stream.finish(60_000);
     const interrupted = stream.messages.filter((m) => m.replies.some((c) => c !== 250) && m.acknowledgedAt && m.acknowledgedAt >= killedAt);
-    const recoveryMs = Math.max(0, ...interrupted.map((m) => (m.acknowledgedAt as number) - killedAt));
+    const recoveryMs = interrupted.length ? Math.max(...interrupted.map((m) => (m.acknowledgedAt as number) - killedAt)) : null;
     await actions.restore();
     await actions.afterRestore?.();
     const logins = await loginsAfterRecovery(frontends);

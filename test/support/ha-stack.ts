@@ -4,7 +4,7 @@ import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli
 import { type KuraConfig, loadConfig } from '@kura/config';
 
 /**
- * Free ports below Linux's ephemeral range (32768+): the HA stack binds 27 of
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds 28 of
  * them over several seconds, and ports the kernel hands out for outgoing
  * connections (other tests are busy too) must not take one in between.
  */
@@ -23,7 +23,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(27);
+  const p = await listenablePorts(28);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -31,7 +31,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
       dataDir,
       logLevel: 'warn',
       mongodb: { database: 'kura-test' },
-      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next() },
+      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next(), smtpMetrics: next() },
       ha: {
         wildduck: [
           { imap: next(), pop3: next(), api: next(), health: next() },

@@ -138,7 +138,7 @@ describe('inbound: size, loops, lanes and admission limits', () => {
     // Small mail is sent once large mail is waiting in its lane (seen in the MX's own metrics).
     await waitUntil(
       async () => {
-        if (sample(await scrape(t), 'kura_inbound_lane_queued{lane="large"}') < 3) throw new Error('lane not busy yet');
+        if (sample(await scrape(t), 'kura_inbound_lane_queued_messages{lane="large"}') < 3) throw new Error('lane not busy yet');
       },
       60_000,
       50,
@@ -216,7 +216,10 @@ describe('inbound: size, loops, lanes and admission limits', () => {
       // EHLO+MAIL with SIZE never reaches RCPT; the other 8 transactions had one known recipient each.
       known: delta('kura_inbound_recipients_total{result="accepted",reason="known"}'),
     }).toEqual({ size: 1, hops: 1, repeat: 2, large: 1, small: 4, known: 8 });
-    expect(sample(after, 'kura_inbound_lane_bytes_in_flight{lane="large"}')).toBe(0);
+    expect(sample(after, 'kura_inbound_lane_in_flight_bytes{lane="large"}')).toBe(0);
+    // Read from the store at the scrape: the outbound queue (auto-replies, forwards) has a sample per status.
+    expect(after).toMatch(/^kura_inbound_outbound_queue_messages\{status="queued"\} \d+$/m);
+    expect(after).toMatch(/^kura_inbound_process_cpu_seconds_total /m);
   });
 
   it('kura top explains a bad flag without a stack trace', async () => {

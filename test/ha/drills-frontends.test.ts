@@ -125,7 +125,9 @@ describe('frontend failover drills (kura up --ha)', () => {
     const health = await fetch(new URL('health', ha.guardUrl));
     expect(health.status).toBe(200);
     const metrics = await (await fetch(new URL('metrics', ha.guardUrl))).text();
-    expect(metrics).toMatch(/kura_guard_component_status\{component="wildduck-1"\} 1/);
+    expect(metrics).toMatch(/^kura_guard_component_up\{component="wildduck-1"\} 1$/m);
+    expect(metrics).toMatch(/^kura_guard_component_state\{component="wildduck-1",state="up"\} 1$/m);
+    expect(metrics).toMatch(/^kura_guard_canary_rounds_total\{result="success"\} [1-9]/m);
     expect(metrics).toMatch(/kura_guard_canary_latency_seconds_count [1-9]/);
   }, 150_000);
 

@@ -4,16 +4,17 @@
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
 import { hookTimeouts, type KuraHook } from '@kura/config';
+import { outboundCounts } from '@kura/store';
 import { advertiseSize, checkDeclaredSize, recordAttempt } from './admission.js';
 import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
 import { startInboundHealth } from './health.js';
 import { checkMessage } from './loops.js';
-import { startMetricsServer } from './metrics.js';
+import { startMetricsServer, trackOutboundQueue } from './metrics.js';
 import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
-import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
+import { closeStore, getStore, inboundConfig, setStoreLogger } from './store-handle.js';
 
 export function register(this: HarakaPlugin) {
   // Fail at start-up, not at the first message, when the config is missing.
@@ -21,7 +22,10 @@ export function register(this: HarakaPlugin) {
   setStoreLogger((message) => this.logerror(message));
   stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
-  if (metricsPort) startMetricsServer(metricsPort, inboundConfig().host);
+  if (metricsPort) {
+    trackOutboundQueue(async () => outboundCounts(await getStore()));
+    startMetricsServer(metricsPort, inboundConfig().host);
+  }
   startInboundHealth();
   registerHooks(this);
 }

@@ -11,6 +11,8 @@ TOOLS="$ROOT/.kura/tools"
 NODE_VERSION="24.21.0"
 FERRETDB_VERSION="1.24.2"
 DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
+# promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
+DEBIAN_PACKAGES+=(prometheus)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.
 DEBIAN_PACKAGES+=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
@@ -45,11 +47,11 @@ ensure_debian_packages() {
   stop_system_mail_daemons
 }
 
-# Systemd may still enable Postfix/Dovecot at boot; the bench never uses the system instances.
+# Systemd may still enable Postfix/Dovecot/Prometheus at boot; the bench and tests never use the system instances.
 stop_system_mail_daemons() {
   command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
   local unit
-  for unit in postfix dovecot; do
+  for unit in postfix dovecot prometheus; do
     systemctl list-unit-files "$unit.service" >/dev/null 2>&1 && systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
   done
 }

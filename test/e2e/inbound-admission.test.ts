@@ -134,7 +134,7 @@ describe('inbound: size, loops, lanes and admission limits', () => {
       expect(reply.data?.code).toBe(250);
       acked.push({ kind, at: Date.now() });
     };
-    const large = Array.from({ length: 8 }, (_, i) => send('large', i, multipartMessage(to, `lane large ${i}`, 4 * 1024 * 1024)));
+    const large = Array.from({ length: 8 }, (_, i) => send('large', i, multipartMessage(to, `lane large ${i}`, 2 * 1024 * 1024)));
     // Small mail is sent once large mail is waiting in its lane (seen in the MX's own metrics).
     await waitUntil(
       async () => {
@@ -152,7 +152,7 @@ describe('inbound: size, loops, lanes and admission limits', () => {
     expect(subjects.filter((s) => s.startsWith('lane ')).sort()).toEqual(
       [...Array.from({ length: 8 }, (_, i) => `lane large ${i}`), ...Array.from({ length: 3 }, (_, i) => `lane small ${i}`)].sort(),
     );
-  }, 120_000);
+  }, 180_000);
 
   it('kura top names the busiest IP, sender and recipient', async () => {
     // Its own traffic: one sender, one recipient, more mail than any other test sends to one address.

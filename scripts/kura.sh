@@ -130,6 +130,8 @@ case "$cmd" in
     setup
     cd "$ROOT"
     node node_modules/@biomejs/biome/bin/biome check . || fail "lint/format check failed" "run: npm run lint -- --write"
+    # Tests and benchmarks are not part of the build: type-check them here.
+    node node_modules/typescript/bin/tsc -p tsconfig.tests.json || fail "type errors in test/ or bench/" "fix the errors above"
     exec node node_modules/vitest/vitest.mjs run "$@"
     ;;
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;

@@ -24,7 +24,7 @@ async function exportedNames(): Promise<Set<string>> {
   for (const registry of [guard.registry, inboundRegistry])
     for (const metric of await registry.getMetricsAsJSON()) {
       names.add(metric.name);
-      if (metric.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
+      if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
     }
   return names;
 }

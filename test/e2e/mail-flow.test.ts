@@ -58,7 +58,7 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     await withImap(t.config, async (client) => {
       await client.mailboxOpen('INBOX');
       const last = await client.fetchOne('*', { headers: ['subject'] });
-      expect(last?.headers?.toString('utf8').trim()).toBe('Subject: Grüße aus 蔵 — ½ price ☃');
+      expect((last || undefined)?.headers?.toString('utf8').trim()).toBe('Subject: Grüße aus 蔵 — ½ price ☃');
     });
   });
 
@@ -69,7 +69,7 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     await withImap(t.config, async (client) => {
       await client.mailboxOpen('INBOX');
       const last = await client.fetchOne('*', { envelope: true, uid: true });
-      expect(last?.envelope?.subject).toBe('Grüße aus 蔵');
+      expect((last || undefined)?.envelope?.subject).toBe('Grüße aus 蔵');
       if (last) await client.messageDelete({ uid: String(last.uid) }, { uid: true });
     });
   });

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate() runs in the browser: its callbacks see the DOM.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -67,7 +67,7 @@ describe('guard metrics', () => {
     const m = createMetrics({ snapshotDir: os.tmpdir() });
     for (const metric of await m.registry.getMetricsAsJSON()) {
       expect(metric.name).toMatch(/^kura_guard_[a-z_]+$/);
-      if (metric.type === 'counter') expect(metric.name).toMatch(/_total$/);
+      if (String(metric.type) === 'counter') expect(metric.name).toMatch(/_total$/);
       else expect(metric.name).not.toMatch(/_total$/);
       expect(metric.name).not.toMatch(/_status$/);
     }

@@ -13,7 +13,7 @@ describe('inbound metric names', () => {
       expect(metric.name).toMatch(/^kura_inbound_[a-z0-9_]+$/);
       // No segment repeated back to back (kura_inbound_process_process_…).
       expect(metric.name).not.toMatch(/(^|_)([a-z0-9]+)_\2(_|$)/);
-      if (metric.type === 'counter') expect(metric.name).toMatch(/_total$/);
+      if (String(metric.type) === 'counter') expect(metric.name).toMatch(/_total$/);
     }
   });
 });

@@ -144,7 +144,7 @@ async function main() {
   try {
     // Templates: real messages stored by WildDuck's own handler (MIME tree, attachments in GridFS, threads).
     const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
-    const userIds = [];
+    const userIds: ObjectId[] = [];
     for (let u = 0; u < userCount; u++) {
       userIds.push(
         (await ensureUser(store, { username: `user${u}`, password: 'bench-password', address: `user${u}@${config.demo.domain}` })).id,

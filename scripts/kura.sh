@@ -13,6 +13,8 @@ FERRETDB_VERSION="1.24.2"
 DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
 # The default spam scanner; the stack runs its own instance (packages/cli/src/stack/rspamd.ts).
 DEBIAN_PACKAGES+=(rspamd)
+# promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
+DEBIAN_PACKAGES+=(prometheus)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.
 DEBIAN_PACKAGES+=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
@@ -47,11 +49,11 @@ ensure_debian_packages() {
   stop_system_mail_daemons
 }
 
-# Systemd may still enable Postfix/Dovecot/rspamd at boot; Kura and the bench never use the system instances.
+# Systemd may still enable Postfix/Dovecot/rspamd/Prometheus at boot; Kura, the bench and tests never use the system instances.
 stop_system_mail_daemons() {
   command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
   local unit
-  for unit in postfix dovecot rspamd; do
+  for unit in postfix dovecot rspamd prometheus; do
     systemctl list-unit-files "$unit.service" >/dev/null 2>&1 && systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
   done
 }
@@ -139,6 +141,8 @@ case "$cmd" in
     setup
     cd "$ROOT"
     node node_modules/@biomejs/biome/bin/biome check . || fail "lint/format check failed" "run: npm run lint -- --write"
+    # Tests and benchmarks are not part of the build: type-check them here.
+    node node_modules/typescript/bin/tsc -p tsconfig.tests.json || fail "type errors in test/ or bench/" "fix the errors above"
     exec node node_modules/vitest/vitest.mjs run "$@"
     ;;
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;

@@ -45,7 +45,9 @@ function message(from: string, subject: string, extraHeaders: string[] = []): Bu
 
 async function signed(raw: Buffer): Promise<Buffer> {
   const privateKey = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const result = await dkimSign(raw, { signatureData: [{ signingDomain: 'dkim.example', selector: 's1', privateKey }] });
+  // mailauth signs what `signatureData` lists; its type declarations describe an older top-level form.
+  const options = { signatureData: [{ signingDomain: 'dkim.example', selector: 's1', privateKey }] };
+  const result = await dkimSign(raw, options as unknown as Parameters<typeof dkimSign>[1]);
   expect(result.errors).toEqual([]);
   return Buffer.concat([Buffer.from(result.signatures), raw]);
 }

@@ -68,7 +68,7 @@ describe('bench harness (smoke)', () => {
 
     const figures = report.figures as Figure[];
     expect(figures.map((f) => f.metric)).not.toContain('run failed');
-    const expected = [
+    const expected: Array<[string, string]> = [
       ['inbound SMTP', 'throughput'],
       ['inbound SMTP', 'time to visible p99'],
       ['flood fairness', '5 KB time to visible p99'],

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitUntil } from '@kura/cli';
+import { loadConfig } from '@kura/config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts, tempDataDir, testTrust } from '../support/stack.js';
 
@@ -17,7 +18,9 @@ function isAlive(pid: number): boolean {
 }
 
 function runKura(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The config comes from `cwd` only, whatever the developer's shell points KURA_CONFIG / KURA_DATA_DIR at.
+  const { KURA_CONFIG: _config, KURA_DATA_DIR: _dataDir, ...env } = process.env;
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (d: Buffer) => {
     output += d.toString();
@@ -44,11 +47,11 @@ describe('kura up', () => {
   it('prints endpoints and demo credentials, writes them as JSON, and Ctrl-C leaves no process behind', async () => {
     const dir = tempDataDir('cli');
     dirs.push(dir);
-    const [smtp, imap, pop3, api, mongodb, redis, rspamd] = await freePorts(7);
-    fs.writeFileSync(
-      path.join(dir, 'kura.config.json'),
-      JSON.stringify({ dataDir: 'data', ports: { smtp, imap, pop3, api, mongodb, redis, rspamd }, trust: testTrust() }),
-    );
+    // Every port the config knows (metrics too): nothing may fall back to a default that `npm start` holds.
+    const names = Object.keys(loadConfig({ cwd: dir, env: {} }).ports);
+    const ports = Object.fromEntries((await freePorts(names.length)).map((port, i) => [names[i], port]));
+    const { smtp, imap } = ports as Record<string, number>;
+    fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ dataDir: 'data', ports, trust: testTrust() }));
 
     const run = runKura(['up'], dir);
     children.push(run);

@@ -44,7 +44,7 @@ describe('kura snapshot: create, verify, restore', () => {
     const database = await openDatabase(t.config.mongodbUri);
     try {
       const file = await database.db.collection('attachments.files').findOne({ length: shared.length });
-      const id = Buffer.from((file?._id as { buffer: Uint8Array }).buffer).toString('hex');
+      const id = Buffer.from((file?._id as unknown as { buffer: Uint8Array }).buffer).toString('hex');
       let refs = 0;
       for (const name of ['messages', 'archived']) {
         for await (const doc of database.db.collection(name).find({}, { projection: { 'mimeTree.attachmentMap': 1 } })) {

@@ -1,5 +1,5 @@
 import { type DrillResult, runDrill } from '@kura/guard';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { componentStatus, type HaTestStack, haTestConfig, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
 import { tempDataDir } from '../support/stack.js';
 
@@ -19,6 +19,11 @@ describe('back-end failover drills (kura up --ha)', () => {
   function report(result: DrillResult, extra: Record<string, unknown>) {
     console.log(`DRILL ${JSON.stringify({ ...result, ...extra })}`);
   }
+
+  // Each drill starts from a whole stack, whatever the previous one left; each uses its own message prefix.
+  beforeEach(async () => {
+    await waitForGuard(ha, (s) => s.overall === 'up', 60_000);
+  }, 70_000);
 
   it('the Redis primary dies: Sentinel promotes the replica, IMAP, POP3 and SMTP keep working, the status page shows it', async () => {
     let killedAt = 0;
@@ -46,6 +51,8 @@ describe('back-end failover drills (kura up --ha)', () => {
     expect(result.recoveryMs).toBeLessThan(30_000);
     expect(result.messagesLost).toBe(0);
     expect(result.permanentFailures).toBe(0);
+    expect(result.loginsAfterRecovery.attempted).toBe(15);
+    expect(result.failuresAfterRecovery, JSON.stringify(result.loginsAfterRecovery)).toBe(0);
     expect(detectedMs).toBeLessThan(30_000);
   }, 150_000);
 
@@ -88,6 +95,8 @@ describe('back-end failover drills (kura up --ha)', () => {
     expect(result.messagesAcknowledged).toBeGreaterThan(5);
     expect(result.messagesLost).toBe(0);
     expect(result.messagesDuplicated).toBe(0);
+    expect(result.loginsAfterRecovery.attempted).toBe(15);
+    expect(result.failuresAfterRecovery, JSON.stringify(result.loginsAfterRecovery)).toBe(0);
     expect(detectedMs).toBeLessThan(30_000);
   }, 240_000);
 });

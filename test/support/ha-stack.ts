@@ -5,7 +5,7 @@ import { type KuraConfig, loadConfig } from '@kura/config';
 import { testTrust } from './stack.js';
 
 /**
- * Free ports below Linux's ephemeral range (32768+): the HA stack binds 27 of
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds 28 of
  * them over several seconds, and ports the kernel hands out for outgoing
  * connections (other tests are busy too) must not take one in between.
  */
@@ -32,7 +32,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
       dataDir,
       logLevel: 'warn',
       mongodb: { database: 'kura-test' },
-      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next(), rspamd: next() },
+      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next(), rspamd: next(), smtpMetrics: next() },
       trust: testTrust(),
       ha: {
         wildduck: [

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,13 +94,40 @@ export function demoAddress(config: KuraConfig): string {
   return `${config.demo.username}@${config.demo.domain}`;
 }
 
-/** Runs `work` with a logged-in imapflow client and always logs out. */
-export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+/** An account a test created for itself, so no other test's mail or counters reach its mailbox. */
+export interface TestUser {
+  id: string;
+  username: string;
+  password: string;
+  address: string;
+}
+
+/**
+ * Creates a fresh account through WildDuck's API, as an operator would. The
+ * name carries `label` (for post-mortems) and a random part (so a rerun of the
+ * same test never finds the previous run's mail).
+ */
+export async function newUser(config: KuraConfig, label: string, extra: Record<string, unknown> = {}): Promise<TestUser> {
+  const username = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${crypto.randomBytes(4).toString('hex')}`;
+  const password = `${username}-password`;
+  const address = `${username}@${config.demo.domain}`;
+  const res = await fetch(`http://${config.host}:${config.ports.api}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password, address, ...extra }),
+  });
+  const json = (await res.json()) as { success?: boolean; id?: string; error?: string };
+  if (!json.success || !json.id) throw new Error(`creating test user ${username}: ${json.error ?? res.status}`);
+  return { id: json.id, username, password, address };
+}
+
+/** Runs `work` with a logged-in imapflow client (the demo account unless `user` is given) and always logs out. */
+export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) => Promise<T>, user?: TestUser): Promise<T> {
   const client = new ImapFlow({
     host: config.host,
     port: config.ports.imap,
     secure: false,
-    auth: demoAuth(config),
+    auth: user ? { user: user.username, pass: user.password } : demoAuth(config),
     logger: false,
   });
   await client.connect();
@@ -113,26 +141,31 @@ export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) =
 /** Full source of every INBOX message, in UID order. */
 export async function inboxSources(
   config: KuraConfig,
+  user?: TestUser,
 ): Promise<Array<{ uid: number; source: Buffer; size: number; flags: Set<string>; internalDate: Date }>> {
-  return withImap(config, async (client) => {
-    const lock = await client.getMailboxLock('INBOX');
-    try {
-      const out = [];
-      if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return [];
-      for await (const msg of client.fetch('1:*', { uid: true, source: true, size: true, flags: true, internalDate: true })) {
-        out.push({
-          uid: msg.uid,
-          source: msg.source as Buffer,
-          size: msg.size as number,
-          flags: msg.flags as Set<string>,
-          internalDate: msg.internalDate as Date,
-        });
+  return withImap(
+    config,
+    async (client) => {
+      const lock = await client.getMailboxLock('INBOX');
+      try {
+        const out = [];
+        if ((client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0) === 0) return [];
+        for await (const msg of client.fetch('1:*', { uid: true, source: true, size: true, flags: true, internalDate: true })) {
+          out.push({
+            uid: msg.uid,
+            source: msg.source as Buffer,
+            size: msg.size as number,
+            flags: msg.flags as Set<string>,
+            internalDate: msg.internalDate as Date,
+          });
+        }
+        return out.sort((a, b) => a.uid - b.uid);
+      } finally {
+        lock.release();
       }
-      return out.sort((a, b) => a.uid - b.uid);
-    } finally {
-      lock.release();
-    }
-  });
+    },
+    user,
+  );
 }
 
 /** Splits a stored message into the trace headers the MX added on top and the rest. */

@@ -1,4 +1,5 @@
 import { renderAdmissionLimits } from './haraka-limits.js';
+import { hookTimeouts } from './hook-timeouts.js';
 import type { KuraConfig } from './resolve.js';
 
 /** Files of a Haraka config directory (relative path → content), generated from Kura's config. */
@@ -40,8 +41,8 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
     'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'logfmt' } }),
     // Admission limits first, then Kura's plugin (recipients, loops, lanes, durable delivery).
     'config/plugins': limits ? 'limit\nkura\n' : 'kura\n',
-    // Haraka's own plugin timeout must not pre-empt Kura's delivery timeout.
-    'config/kura.timeout': `${Math.ceil(config.smtp.deliveryTimeoutMs / 1000) + 15}\n`,
+    // The plugin sets a timer per hook (hookTimeouts); this default covers any hook it does not, and is the longest.
+    'config/kura.timeout': `${Math.max(...Object.values(hookTimeouts(config)).map((t) => t.harakaSeconds))}\n`,
     // A folder plugin whose package points at the compiled inbound plugin.
     'plugins/kura/package.json': `${JSON.stringify({ name: 'kura', private: true, main: 'index.js' }, null, 2)}\n`,
     'plugins/kura/index.js': `module.exports = require(${JSON.stringify(options.pluginModule)});\n`,

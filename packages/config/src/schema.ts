@@ -58,8 +58,10 @@ export const kuraConfigSchema = z
           .int()
           .positive()
           .default(50 * 1024 * 1024),
-        /** How long a single delivery to the store may take before it is temp-failed. */
+        /** How long storing a message (every recipient's copy) may take before it is temp-failed (451 4.3.0). */
         deliveryTimeoutMs: z.number().int().positive().default(30_000),
+        /** How long a recipient lookup (RCPT) or the repeat check (after DATA) may take before it is temp-failed. */
+        lookupTimeoutMs: z.number().int().positive().default(10_000),
         /** A retry of a message already stored within this window is acknowledged, not stored again. */
         duplicateWindowMs: z
           .number()

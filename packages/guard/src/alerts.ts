@@ -63,7 +63,8 @@ export class Alerter {
         fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+          // `text` first: chat receivers (Slack, Mattermost, Rocket.Chat incoming webhooks) refuse a body without it.
+          body: JSON.stringify({ text, ...body }),
           signal: AbortSignal.timeout(5_000),
         }).then((res) => {
           if (!res.ok) throw new Error(`webhook ${url} answered ${res.status}`);

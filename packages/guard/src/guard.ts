@@ -40,7 +40,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   // Frontends are reached where HAProxy listens; in production that is another host than the guard's own bind address.
   const host = config.ha.haproxy.host ?? config.host;
   const state = new GuardState(path.join(config.dataDir, 'guard-incidents.jsonl'));
-  const metrics = createMetrics();
+  const metrics = createMetrics({ snapshotDir: config.paths.snapshots });
   const statusUrl = `http://${config.host}:${g.port}/`;
   const alerter = new Alerter(g.alerts, statusUrl, log);
   const runtime = new HaproxyRuntime(config.ha.haproxy.host ?? host, config.ha.haproxy.runtime);
@@ -75,6 +75,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       id: 'datatier',
       run: async () => {
         const report = await dataTier.run();
+        if (report.lagSeconds !== undefined) metrics.replicationLag.set(report.lagSeconds);
         const lagging = report.lagSeconds !== undefined && report.lagSeconds > g.maxReplicationLagSeconds;
         // A member down or lagging: still serving, but with less redundancy than it should have.
         if (lagging) return { detail: `${report.detail} (over ${g.maxReplicationLagSeconds} s)`, degraded: true };
@@ -141,6 +142,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       );
       metrics.canaryLatency.observe(result.latencyMs / 1000);
       metrics.canaryLast.set(result.latencyMs / 1000);
+      metrics.canarySucceeded();
       const slow = result.latencyMs > g.canaryAlertMs;
       state.record('delivery', {
         ok: !slow,
@@ -148,7 +150,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
         latencyMs: result.latencyMs,
       });
     } catch (err) {
-      metrics.canaryFailures.inc();
+      metrics.canaryFailed();
       state.record('delivery', { ok: false, detail: `canary failed: ${(err as Error).message}` });
     } finally {
       canarySentAt = undefined;

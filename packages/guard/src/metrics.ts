@@ -1,15 +1,26 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { lastSnapshotFinishedAt } from './snapshot-freshness.js';
 import type { Status } from './state.js';
 
-const STATUS_VALUE: Record<Status, number> = { up: 1, degraded: 0.5, down: 0, unknown: -1 };
+const STATES: Status[] = ['up', 'degraded', 'down', 'unknown'];
 
-/** The guard's Prometheus metrics (GET /metrics). */
-export function createMetrics() {
+/**
+ * The guard's Prometheus metrics (GET /metrics), named by the conventions:
+ * base units in the name (`_seconds`, `_bytes`), `_total` on counters, and a
+ * state as an up/state pair instead of an enum packed into a float.
+ */
+export function createMetrics(options: { snapshotDir?: string } = {}) {
   const registry = new Registry();
   const componentUp = new Gauge({
-    name: 'kura_guard_component_status',
-    help: 'Component status as the guard sees it: 1 up, 0.5 degraded, 0 down, -1 not checked yet',
+    name: 'kura_guard_component_up',
+    help: 'Whether a component serves (1: up or degraded, 0: down); absent until it was first checked',
     labelNames: ['component'],
+    registers: [registry],
+  });
+  const componentState = new Gauge({
+    name: 'kura_guard_component_state',
+    help: 'The component state the guard sees: 1 for the current state, 0 for the others',
+    labelNames: ['component', 'state'],
     registers: [registry],
   });
   const probeSeconds = new Histogram({
@@ -30,9 +41,20 @@ export function createMetrics() {
     help: 'Latency of the most recent canary that arrived',
     registers: [registry],
   });
-  const canaryFailures = new Counter({
-    name: 'kura_guard_canary_failures_total',
-    help: 'Canary rounds that failed (SMTP refused, or not seen over IMAP in time)',
+  const canaryRounds = new Counter({
+    name: 'kura_guard_canary_rounds_total',
+    help: 'Canary rounds by result: success (seen over IMAP), or failure (SMTP refused, or not seen in time)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const canaryLastSuccess = new Gauge({
+    name: 'kura_guard_canary_last_success_timestamp_seconds',
+    help: 'When a canary last arrived (Unix time)',
+    registers: [registry],
+  });
+  const replicationLag = new Gauge({
+    name: 'kura_guard_datatier_replication_lag_seconds',
+    help: 'Replication lag of the slowest secondary (replica sets only)',
     registers: [registry],
   });
   const incidentsOpen = new Gauge({ name: 'kura_guard_incidents_open', help: 'Incidents currently open', registers: [registry] });
@@ -42,13 +64,47 @@ export function createMetrics() {
     labelNames: ['action', 'result'],
     registers: [registry],
   });
+  if (options.snapshotDir) {
+    const destination = options.snapshotDir;
+    // Read at each scrape. Labelled by destination so that "no snapshot yet" is no sample at all
+    // (alert on absent()), never a made-up zero.
+    const fresh = (set: (at: number) => number) =>
+      function collect(this: Gauge) {
+        this.reset();
+        const at = lastSnapshotFinishedAt(destination);
+        if (at !== undefined) this.set({ destination }, set(at));
+      };
+    new Gauge({
+      name: 'kura_guard_snapshot_last_success_timestamp_seconds',
+      help: 'When the newest complete snapshot finished (Unix time)',
+      labelNames: ['destination'],
+      registers: [registry],
+      collect: fresh((at) => at / 1000),
+    });
+    new Gauge({
+      name: 'kura_guard_snapshot_age_seconds',
+      help: 'Time since the newest complete snapshot finished',
+      labelNames: ['destination'],
+      registers: [registry],
+      collect: fresh((at) => (Date.now() - at) / 1000),
+    });
+  }
   return {
     registry,
-    setStatus: (component: string, status: Status) => componentUp.set({ component }, STATUS_VALUE[status]),
+    setStatus: (component: string, status: Status) => {
+      if (status === 'unknown') componentUp.remove({ component });
+      else componentUp.set({ component }, status === 'down' ? 0 : 1);
+      for (const state of STATES) componentState.set({ component, state }, state === status ? 1 : 0);
+    },
     probeSeconds,
     canaryLatency,
     canaryLast,
-    canaryFailures,
+    canarySucceeded: () => {
+      canaryRounds.inc({ result: 'success' });
+      canaryLastSuccess.set(Date.now() / 1000);
+    },
+    canaryFailed: () => canaryRounds.inc({ result: 'failure' }),
+    replicationLag,
     incidentsOpen,
     failoverActions,
   };

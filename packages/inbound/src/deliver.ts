@@ -1,4 +1,4 @@
-import { deliverToInbox } from '@kura/store';
+import { deliverToInbox, TemporaryStoreError, withTimeout } from '@kura/store';
 import { ObjectId } from 'mongodb';
 import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
@@ -29,8 +29,12 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     const started = Date.now();
     const fingerprint = (txn.notes[FINGERPRINT] as string | undefined) ?? messageFingerprint(txn, raw);
     const lane = laneFor(raw.length);
-    await lane.run(raw.length, smtp.laneWaitTimeoutMs, async () => {
+    // Lane wait, then one delivery budget for every copy: the phase ends within hookTimeouts().queue.
+    // Past the deadline no further copy is started, so a 451 leaves no delivery running behind it.
+    const storeAll = async (deadline: number) => {
       for (const [recipient, userId] of recipients) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
         const receipt = await deliverToInbox(store, {
           userId: new ObjectId(userId),
           raw,
@@ -38,7 +42,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
           recipient,
           queueId: txn.uuid,
           remoteAddress: connection.remote.ip,
-          timeoutMs: smtp.deliveryTimeoutMs,
+          timeoutMs: left,
           deliveryKey: deliveryKey(fingerprint, txn.mail_from.address, recipient),
           junk: txn.notes[JUNK] === true,
           duplicateWindowMs: smtp.duplicateWindowMs,
@@ -52,7 +56,10 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
           );
         }
       }
-    });
+    };
+    await lane.run(raw.length, smtp.laneWaitTimeoutMs, () =>
+      withTimeout(storeAll(Date.now() + smtp.deliveryTimeoutMs), smtp.deliveryTimeoutMs, 'storing every copy'),
+    );
     txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });
     deliverySeconds.observe({ lane: lane.options.name }, (Date.now() - started) / 1000);
     messageVerdicts.inc({ result: 'accepted', reason: 'stored' });

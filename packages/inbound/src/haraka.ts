@@ -40,6 +40,8 @@ export type Next = (code?: number, message?: unknown) => void;
 
 export interface HarakaPlugin {
   register_hook(hook: string, method: string): void;
+  /** Seconds Haraka waits for a hook registered next (it reads this at register_hook). */
+  timeout: number;
   loginfo(message: string): void;
   logerror(message: string): void;
 }

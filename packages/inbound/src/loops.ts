@@ -1,5 +1,5 @@
 import { MAX_DATA_LINE_BYTES } from '@kura/config';
-import { countRepeat } from '@kura/store';
+import { countRepeat, withTimeout } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import { messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
@@ -67,7 +67,15 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
     return next(codes.DENYSOFT, dsn.create(451, 'Content scanner unavailable, try again later', 7, 1));
   }
 
-  const repeated = await repeatedRecipients(txn, raw);
+  let repeated: string[];
+  try {
+    // Within Kura's budget for this phase, so the client gets this 451 rather than Haraka's hook timeout.
+    repeated = await withTimeout(repeatedRecipients(txn, raw), smtp.lookupTimeoutMs, 'the repeat check');
+  } catch (err) {
+    txn.results.add(plugin, { fail: 'loop:repeat-check-unavailable', err: (err as Error).message });
+    messageVerdicts.inc({ result: 'tempfailed', reason: 'repeat-check-unavailable' });
+    return next(codes.DENYSOFT, dsn.sys_unspecified('Mail store temporarily unavailable, try again later', 451));
+  }
   if (repeated.length > 0) {
     txn.results.add(plugin, { fail: `loop:repeat:${repeated.join(',')}` });
     messageVerdicts.inc({ result: 'tempfailed', reason: 'repeat' });

@@ -8,7 +8,8 @@ import type { Lane } from './lanes.js';
  * is given KURA_METRICS_PORT.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'kura_inbound_process_' });
+// Node's own metrics carry their names (process_cpu_seconds_total, …): the prefix is only Kura's.
+collectDefaultMetrics({ register: registry, prefix: 'kura_inbound_' });
 
 export const recipientVerdicts = new Counter({
   name: 'kura_inbound_recipients_total',
@@ -40,7 +41,7 @@ export function trackLane(lane: Lane): void {
 }
 
 new Gauge({
-  name: 'kura_inbound_lane_bytes_in_flight',
+  name: 'kura_inbound_lane_in_flight_bytes',
   help: 'Bytes of messages being stored, per lane',
   labelNames: ['lane'] as const,
   registers: [registry],
@@ -50,7 +51,7 @@ new Gauge({
 });
 
 new Gauge({
-  name: 'kura_inbound_lane_queued',
+  name: 'kura_inbound_lane_queued_messages',
   help: 'Messages waiting for room in their lane',
   labelNames: ['lane'] as const,
   registers: [registry],
@@ -71,6 +72,29 @@ export const autoReplies = new Counter({
   help: 'Auto-reply decisions: queued, or suppressed with the reason',
   labelNames: ['result'] as const,
   registers: [registry],
+});
+
+type OutboundCounts = Record<'queued' | 'sending' | 'sent' | 'failed', number>;
+let outboundSource: (() => Promise<OutboundCounts>) | undefined;
+
+/** Where the outbound queue's depth is read at each scrape (the store; set once the plugin is registered). */
+export function trackOutboundQueue(read: () => Promise<OutboundCounts>): void {
+  outboundSource = read;
+}
+
+// The queue is shared by every MX: each reports the same value (use max() across instances).
+new Gauge({
+  name: 'kura_inbound_outbound_queue_messages',
+  help: 'Messages Kura itself sends (auto-replies, forwards) in the outbound queue, by status',
+  labelNames: ['status'] as const,
+  registers: [registry],
+  async collect() {
+    if (!outboundSource) return;
+    // A scrape while the store is down reports no sample rather than a made-up zero.
+    const counts = await outboundSource().catch(() => undefined);
+    if (!counts) return;
+    for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+  },
 });
 
 export function startMetricsServer(port: number, host = '127.0.0.1'): http.Server {

@@ -3,16 +3,18 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
+import { hookTimeouts, type KuraHook } from '@kura/config';
+import { outboundCounts } from '@kura/store';
 import { advertiseSize, checkDeclaredSize, recordAttempt } from './admission.js';
 import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
 import { startInboundHealth } from './health.js';
 import { checkMessage } from './loops.js';
-import { startMetricsServer } from './metrics.js';
+import { startMetricsServer, trackOutboundQueue } from './metrics.js';
 import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
-import { closeStore, inboundConfig, setStoreLogger } from './store-handle.js';
+import { closeStore, getStore, inboundConfig, setStoreLogger } from './store-handle.js';
 import { checkClient, judgeMessage, stripHeaders } from './trust.js';
 
 export function register(this: HarakaPlugin) {
@@ -21,10 +23,12 @@ export function register(this: HarakaPlugin) {
   setStoreLogger((message) => this.logerror(message));
   stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
-  if (metricsPort) startMetricsServer(metricsPort, inboundConfig().host);
+  if (metricsPort) {
+    trackOutboundQueue(async () => outboundCounts(await getStore()));
+    startMetricsServer(metricsPort, inboundConfig().host);
+  }
   startInboundHealth();
-  // Optional: only asked when zones are configured.
-  if (inboundConfig().trust.blocklists.zones.length > 0) this.register_hook('connect', 'check_blocklists');
+  registerHooks(this);
 }
 
 export function check_blocklists(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
@@ -35,20 +39,46 @@ export function check_blocklists(this: HarakaPlugin, next: Next, connection: Har
   });
 }
 
-export function hook_capabilities(this: HarakaPlugin, next: Next, connection: HarakaConnection & { capabilities: string[] }) {
+/**
+ * Each hook gets its own Haraka timer, a margin after Kura's own deadline for
+ * that phase (hookTimeouts), so the reply a client gets is Kura's documented
+ * one (e.g. `451 4.3.0` after a lane wait) and never Haraka's generic "plugin
+ * timeout". Haraka gives every `hook_*` method the plugin's single timeout,
+ * so the hooks are named `on_<phase>` and registered here instead.
+ */
+function registerHooks(plugin: HarakaPlugin) {
+  const timeouts = hookTimeouts(inboundConfig());
+  const hooks: Partial<Record<KuraHook, string>> = {
+    // Optional: only asked when zones are configured.
+    ...(inboundConfig().trust.blocklists.zones.length > 0 ? { connect: 'check_blocklists' } : {}),
+    capabilities: 'on_capabilities',
+    mail: 'on_mail',
+    rcpt: 'on_rcpt',
+    data_post: 'on_data_post',
+    queue: 'on_queue',
+  };
+  const fallback = plugin.timeout;
+  for (const [hook, method] of Object.entries(hooks) as Array<[KuraHook, string]>) {
+    plugin.timeout = timeouts[hook].harakaSeconds;
+    plugin.register_hook(hook, method);
+  }
+  plugin.timeout = fallback;
+}
+
+export function on_capabilities(this: HarakaPlugin, next: Next, connection: HarakaConnection & { capabilities: string[] }) {
   advertiseSize(next, connection);
 }
 
-export function hook_mail(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
+export function on_mail(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [unknown, Record<string, string>?]) {
   checkDeclaredSize(this, next, connection, params);
 }
 
-export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
+export function on_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
   recordAttempt(connection, params[0].address);
   guarded(this, next, connection, codes.DENYSOFT, () => checkRecipient(this, next, connection, params));
 }
 
-export function hook_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+export function on_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
   // Forged Kura headers go first, before any check adds Kura's own; authentication and
   // spam scanning run only for messages that passed the cheap size and loop checks.
   const thenJudge: Next = (code, message) => {
@@ -61,7 +91,7 @@ export function hook_data_post(this: HarakaPlugin, next: Next, connection: Harak
   });
 }
 
-export function hook_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+export function on_queue(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
   guarded(this, next, connection, codes.CONT, () => deliverMessage(this, next, connection));
 }
 

@@ -1,9 +1,9 @@
-import { lookupRecipient } from '@kura/store';
+import { lookupRecipient, withTimeout } from '@kura/store';
 import { DECLARED_SIZE } from './admission.js';
 import { codes, dsn } from './codes.js';
 import type { HarakaAddress, HarakaConnection, Next } from './haraka.js';
 import { recipientVerdicts } from './metrics.js';
-import { getStore } from './store-handle.js';
+import { getStore, inboundConfig } from './store-handle.js';
 
 /** Recipients the store accepted, per transaction: address → user id (hex). */
 export const ACCEPTED = 'kura.recipients';
@@ -15,8 +15,9 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
   if (!txn) return next();
   const address = rcpt.address;
   try {
-    const store = await getStore();
-    const found = await lookupRecipient(store, address);
+    // Within Kura's RCPT budget: a hung store answers 451 4.3.0 here, before Haraka's hook timer.
+    const lookup = getStore().then((store) => lookupRecipient(store, address));
+    const found = await withTimeout(lookup, inboundConfig().smtp.lookupTimeoutMs, `recipient lookup for ${address}`);
     switch (found.status) {
       case 'deliver': {
         const declared = Number(txn.notes[DECLARED_SIZE] ?? 0);

@@ -1,13 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
 import { serialize } from './bson.js';
 import type { SnapshotInfo } from './catalog.js';
-import { SnapshotError } from './errors.js';
 import { ContentHash, checkCompatible, readChunk } from './format.js';
 import { type Progress, type ProgressListener, progressFor } from './progress.js';
-import { restoreFull } from './restore.js';
+import { restoreFull } from './restore-full.js';
+
+export { verifyChecksums } from './checksums.js';
 
 export interface VerifyProblem {
   /** The chunk file, or `collection:<name>` for a collection-level mismatch. */
@@ -23,31 +22,6 @@ export interface VerifyReport {
   documents: number;
   bytes: number;
   deep?: { database: string; collections: Array<{ name: string; expected: number; found: number; hashMatches: boolean }> };
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const data of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(data as Buffer);
-  return hash.digest('hex');
-}
-
-/** Quick pass before a restore: every chunk is present and matches its SHA-256. Throws naming the bad chunks. */
-export async function verifyChecksums(snapshot: SnapshotInfo): Promise<void> {
-  const problems: string[] = [];
-  for (const collection of snapshot.manifest.collections) {
-    for (const chunk of collection.chunks) {
-      const file = path.join(snapshot.dir, chunk.file);
-      if (!fs.existsSync(file)) problems.push(`${chunk.file} is missing`);
-      else if ((await fileSha256(file)) !== chunk.sha256) problems.push(`${chunk.file} fails its SHA-256 checksum`);
-    }
-  }
-  if (problems.length) {
-    throw new SnapshotError(
-      `snapshot ${snapshot.id} is damaged: ${problems.join('; ')}`,
-      'corrupt',
-      'nothing was restored; use another snapshot',
-    );
-  }
 }
 
 export interface VerifyOptions {

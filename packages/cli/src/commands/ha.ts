@@ -104,19 +104,25 @@ async function drill(name: string, options: DrillOptions): Promise<void> {
   else {
     process.stdout.write(
       [
-        `recovery time:          ${result.recoveryMs} ms`,
-        `messages acknowledged:  ${result.messagesAcknowledged}`,
-        `messages lost:          ${result.messagesLost}`,
-        `messages duplicated:    ${result.messagesDuplicated}`,
-        `5xx answers (bounces):  ${result.permanentFailures}`,
-        `failures after recovery: ${result.failuresAfterRecovery}`,
+        `recovery time:          ${result.recoveryMs === null ? 'unknown (no client was interrupted)' : `${result.recoveryMs} ms`}`,
+        `messages acknowledged:  ${figure(result.messagesAcknowledged)}`,
+        `messages lost:          ${figure(result.messagesLost)}`,
+        `messages duplicated:    ${figure(result.messagesDuplicated)}`,
+        `5xx answers (bounces):  ${figure(result.permanentFailures)}`,
+        `failures after recovery: ${result.failuresAfterRecovery} of ${result.loginsAfterRecovery.attempted} fresh IMAP/POP3/SMTP sessions`,
         `status page showed it:  ${noticedMs === undefined ? `not within the hold (${guardUrl})` : `${noticedMs} ms after the kill`}`,
         `details: ${JSON.stringify(result.details)}`,
         '',
       ].join('\n'),
     );
   }
+  // Exit 2 on any measured loss or failure; unknown figures (a drill without mail) never count as a pass or a failure.
   if (result.messagesLost || result.permanentFailures || result.failuresAfterRecovery) process.exitCode = 2;
+}
+
+/** A drill figure, or "unknown" where this drill does not measure it. */
+function figure(value: number | null): string {
+  return value === null ? 'unknown (not measured by this drill)' : String(value);
 }
 
 function shell(command: string): Promise<void> {

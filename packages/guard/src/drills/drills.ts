@@ -4,6 +4,7 @@ import { LineConnection } from '../net-lines.js';
 import { probeImap } from '../probes/imap.js';
 import { probePop3 } from '../probes/pop3.js';
 import { currentRedisPrimary } from '../probes/redis.js';
+import { type Frontends, type LoginCheck, loginsAfterRecovery } from './after-recovery.js';
 import { DeliveryStream } from './delivery-stream.js';
 import { type ImapEndpoint, ImapLoad } from './imap-load.js';
 import { countSubjects } from './mailbox.js';
@@ -30,15 +31,25 @@ export interface DrillActions {
 
 export interface DrillResult {
   drill: DrillName;
-  /** Kill (or restore, for the data tier) until the service worked again for every client, in ms. */
-  recoveryMs: number;
-  messagesAcknowledged: number;
-  messagesLost: number;
-  messagesDuplicated: number;
-  /** 5xx answers (would be bounces); must be zero. */
-  permanentFailures: number;
-  /** IMAP logins or commands that failed after recovery; must be zero. */
+  /**
+   * Kill (or restore, for the data tier) until the service worked again for every client, in ms.
+   * Null when no client was interrupted, so there was nothing to time (the Haraka drill when every
+   * sender happened to be between messages).
+   */
+  recoveryMs: number | null;
+  /** Message figures are null (unknown) for a drill that runs no delivery stream: never a made-up zero. */
+  messagesAcknowledged: number | null;
+  messagesLost: number | null;
+  messagesDuplicated: number | null;
+  /** 5xx answers (would be bounces); must be zero. Null when the drill sends no mail. */
+  permanentFailures: number | null;
+  /**
+   * Fresh IMAP, POP3 and SMTP sessions (and, for the WildDuck drill, running IMAP
+   * sessions) that failed after recovery, measured by every drill; must be zero.
+   */
   failuresAfterRecovery: number;
+  /** The fresh sessions behind `failuresAfterRecovery`. */
+  loginsAfterRecovery: LoginCheck;
   details: Record<string, unknown>;
 }
 
@@ -77,6 +88,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
   const front = config.ha.haproxy.host ?? config.host;
   const imap: ImapEndpoint = { host: front, port: config.ports.imap, user: account.user, pass: account.pass };
   const smtp = { host: front, port: config.ports.smtp, to: account.address, hostname: config.hostname };
+  const frontends: Frontends = { host: front, imap: config.ports.imap, pop3: config.ports.pop3, smtp: config.ports.smtp, ...account };
   const log = actions.log ?? (() => {});
   const prefix = `drill-${name}-${Date.now().toString(36)}`;
 
@@ -102,8 +114,8 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
       const recoveredAt = await load.allWorkingSince(killedAt, 30_000);
       log(`every IMAP client works again after ${recoveredAt - killedAt} ms`);
       await actions.duringOutage?.();
-      // Fresh logins after recovery must all succeed.
-      for (let i = 0; i < 5; i++) await probeImap(imap.host, imap.port, imap.user, imap.pass, 5_000);
+      // Recovery here is service through the surviving instance: fresh sessions must all work while the other is down.
+      const logins = await loginsAfterRecovery(frontends);
       const after = load.failuresSince(recoveredAt + 1);
       const broken = load.failures.filter((f) => f.at >= killedAt && f.at <= recoveredAt).length;
       await actions.restore();
@@ -111,11 +123,12 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
       return {
         drill: name,
         recoveryMs: recoveredAt - killedAt,
-        messagesAcknowledged: 0,
-        messagesLost: 0,
-        messagesDuplicated: 0,
-        permanentFailures: 0,
-        failuresAfterRecovery: after.length,
+        messagesAcknowledged: null,
+        messagesLost: null,
+        messagesDuplicated: null,
+        permanentFailures: null,
+        failuresAfterRecovery: after.length + logins.failed,
+        loginsAfterRecovery: logins,
         details: { clients: 6, sessionsBroken: broken, logins: load.logins, failuresAfter: after },
       };
     } finally {
@@ -135,15 +148,17 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     await sleep(Math.max(0, 3_000 - (Date.now() - killedAt)));
     await stream.finish(60_000);
     const interrupted = stream.messages.filter((m) => m.replies.some((c) => c !== 250) && m.acknowledgedAt && m.acknowledgedAt >= killedAt);
-    const recoveryMs = Math.max(0, ...interrupted.map((m) => (m.acknowledgedAt as number) - killedAt));
+    const recoveryMs = interrupted.length ? Math.max(...interrupted.map((m) => (m.acknowledgedAt as number) - killedAt)) : null;
     await actions.restore();
     await actions.afterRestore?.();
+    const logins = await loginsAfterRecovery(frontends);
     const counts = await verify(stream);
     return {
       drill: name,
       recoveryMs,
       ...counts,
-      failuresAfterRecovery: 0,
+      failuresAfterRecovery: logins.failed,
+      loginsAfterRecovery: logins,
       details: { retried: interrupted.length, sent: stream.messages.length },
     };
   }
@@ -173,12 +188,14 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     await stream.finish(60_000);
     await actions.restore();
     await actions.afterRestore?.();
+    const logins = await loginsAfterRecovery(frontends);
     const counts = await verify(stream);
     return {
       drill: name,
       recoveryMs: workingAt - killedAt,
       ...counts,
-      failuresAfterRecovery: 0,
+      failuresAfterRecovery: logins.failed,
+      loginsAfterRecovery: logins,
       details: { before, promoted, promotionMs: promotedAt - killedAt },
     };
   }
@@ -198,17 +215,22 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
   log('restoring the data tier');
   await actions.restore();
   const restoredAt = Date.now();
-  const resumedAt = await until('an acknowledged delivery after the restore', 120_000, async () =>
-    stream.acknowledged.some((m) => (m.acknowledgedAt as number) > restoredAt) ? Date.now() : undefined,
-  );
+  // Recovered once mail is acknowledged again and an IMAP client can log in and read (HAProxy has the instances back).
+  const resumedAt = await until('an acknowledged delivery and an IMAP login after the restore', 120_000, async () => {
+    if (!stream.acknowledged.some((m) => (m.acknowledgedAt as number) > restoredAt)) return undefined;
+    await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000);
+    return Date.now();
+  });
   await stream.finish(120_000);
   await actions.afterRestore?.();
+  const logins = await loginsAfterRecovery(frontends);
   const counts = await verify(stream);
   return {
     drill: name,
     recoveryMs: resumedAt - restoredAt,
     ...counts,
-    failuresAfterRecovery: 0,
+    failuresAfterRecovery: logins.failed,
+    loginsAfterRecovery: logins,
     details: {
       outageMs: restoredAt - killedAt,
       smtpRepliesDuringOutage: countBy(outageReplies),

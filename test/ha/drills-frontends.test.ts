@@ -113,7 +113,7 @@ describe('frontend failover drills (kura up --ha)', { retry: 0 }, () => {
   }, 150_000);
 
   it('the guard drains a sick instance through the HAProxy runtime API: logged, rate-limited, undone when it recovers', async () => {
-    const runtime = new HaproxyRuntime(ha.config.host, ha.config.ha.haproxy.runtime);
+    const runtime = new HaproxyRuntime(ha.config.paths.haproxySocket);
     const failover = new FailoverController(runtime, { enabled: true, afterFailures: 3, minIntervalMs: 60_000 }, pino({ level: 'silent' }));
     const state = async (backend: string, server: string) =>
       (await runtime.servers()).find((s) => s.backend === backend && s.server === server)?.status;

@@ -23,7 +23,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(27);
+  const p = await listenablePorts(30);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -31,11 +31,11 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
       dataDir,
       logLevel: 'warn',
       mongodb: { database: 'kura-test' },
-      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next() },
+      ports: { smtp: next(), imap: next(), imaps: next(), pop3: next(), pop3s: next(), api: next(), mongodb: next(), redis: next() },
       ha: {
         wildduck: [
-          { imap: next(), pop3: next(), api: next(), health: next() },
-          { imap: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
         ],
         haraka: [
           { smtp: next(), health: next(), metrics: next() },
@@ -43,7 +43,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
         ],
         redisReplica: next(),
         sentinels: [next(), next(), next()],
-        haproxy: { stats: next(), runtime: next() },
+        haproxy: { stats: next() },
       },
       guard: {
         port: next(),

@@ -1,5 +1,6 @@
 import { renderAdmissionLimits } from './haraka-limits.js';
 import type { KuraConfig } from './resolve.js';
+import { isSecured } from './security.js';
 
 /** Files of a Haraka config directory (relative path → content), generated from Kura's config. */
 export type HarakaFiles = Record<string, string>;
@@ -16,8 +17,13 @@ export interface HarakaOptions {
 export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): HarakaFiles {
   const port = options.smtpPort ?? config.ports.smtp;
   const limits = renderAdmissionLimits(config);
+  // Secured profile: STARTTLS on the MX through Haraka's tls plugin (MTA peers may still send in clear, as on
+  // the Internet; there is no AUTH on the MX to protect). Certificates are read at start: restart to renew.
+  const { cert, key } = config.security.tls;
+  const tls = isSecured(config) && cert && key;
   return {
     ...limits,
+    ...(tls ? { 'config/tls.ini': ini({ main: { key, cert, requestCert: false } }) } : {}),
     'config/me': `${config.hostname}\n`,
     'config/smtp.ini': ini({
       main: { listen: `${config.host}:${port}`, nodes: 0, graceful_shutdown: true, force_shutdown_timeout: 10 },
@@ -37,7 +43,7 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
     // logfmt: one key=value line per event, the transaction's queue id in every line.
     'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'logfmt' } }),
     // Admission limits first, then Kura's plugin (recipients, loops, lanes, durable delivery).
-    'config/plugins': limits ? 'limit\nkura\n' : 'kura\n',
+    'config/plugins': `${tls ? 'tls\n' : ''}${limits ? 'limit\n' : ''}kura\n`,
     // Haraka's own plugin timeout must not pre-empt Kura's delivery timeout.
     'config/kura.timeout': `${Math.ceil(config.smtp.deliveryTimeoutMs / 1000) + 15}\n`,
     // A folder plugin whose package points at the compiled inbound plugin.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
+import { securitySchema } from './schema-security.js';
 
 const port = z.number().int().min(1).max(65535);
 /** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
@@ -24,6 +25,9 @@ export const kuraConfigSchema = z
         redis: port.default(6380),
         /** Prometheus metrics of the inbound MX (GET /metrics). */
         smtpMetrics: port.default(9025),
+        /** Implicit-TLS IMAP and POP3 (993 and 995 in production); served by the secured profile only. */
+        imaps: port.default(9993),
+        pop3s: port.default(9995),
       })
       .strict()
       .prefault({}),
@@ -174,6 +178,7 @@ export const kuraConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     ha: haSchema,
     guard: guardSchema,
+    security: securitySchema,
   })
   .strict();
 

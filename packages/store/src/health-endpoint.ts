@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** One named check of a deep health endpoint; throws when the part is unusable. */
 export type HealthCheck = { name: string; run: () => Promise<unknown> };
@@ -20,8 +21,11 @@ export interface HealthEndpointOptions {
 export function startHealthEndpoint(options: HealthEndpointOptions): http.Server {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const server = http.createServer((req, res) => {
-    if (req.url !== '/health') {
-      res.writeHead(404).end();
+    if (req.url !== '/health' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      // Two calls, not a chain: inside WildDuck, restify replaces writeHead with one that returns nothing,
+      // and a chained .end() threw outside any handler, so one request to another path killed the instance.
+      res.writeHead(req.url === '/health' ? 405 : 404);
+      res.end();
       return;
     }
     void runChecks(options.checks, timeoutMs).then((results) => {
@@ -59,9 +63,18 @@ async function runChecks(checks: HealthCheck[], timeoutMs: number) {
 }
 
 /** Connects, reads the first line and checks it against `expected` (a real protocol greeting). */
-export function expectGreeting(host: string, port: number, expected: RegExp, timeoutMs = 2_000): Promise<string> {
+export function expectGreeting(
+  host: string,
+  port: number,
+  expected: RegExp,
+  timeoutMs = 2_000,
+  /** Implicit TLS: the greeting comes after the handshake, the certificate checked against `ca`. */
+  secure?: { ca?: Buffer },
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = secure
+      ? tls.connect({ host, port, ca: secure.ca, servername: net.isIP(host) ? undefined : host })
+      : net.connect({ host, port });
     let buffer = '';
     const done = (err: Error | null, line = '') => {
       socket.destroy();

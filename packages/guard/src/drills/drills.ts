@@ -1,5 +1,6 @@
 import type { KuraConfig } from '@kura/config';
 import { ensureAccount } from '../accounts.js';
+import { clientTls, pop3Port } from '../client-tls.js';
 import { LineConnection } from '../net-lines.js';
 import { probeImap } from '../probes/imap.js';
 import { probePop3 } from '../probes/pop3.js';
@@ -75,7 +76,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
   await ensureDrillAccount(config);
   const account = drillAccount(config);
   const front = config.ha.haproxy.host ?? config.host;
-  const imap: ImapEndpoint = { host: front, port: config.ports.imap, user: account.user, pass: account.pass };
+  const imap: ImapEndpoint = { host: front, port: config.ports.imap, user: account.user, pass: account.pass, tls: clientTls(config) };
   const smtp = { host: front, port: config.ports.smtp, to: account.address, hostname: config.hostname };
   const log = actions.log ?? (() => {});
   const prefix = `drill-${name}-${Date.now().toString(36)}`;
@@ -103,7 +104,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
       log(`every IMAP client works again after ${recoveredAt - killedAt} ms`);
       await actions.duringOutage?.();
       // Fresh logins after recovery must all succeed.
-      for (let i = 0; i < 5; i++) await probeImap(imap.host, imap.port, imap.user, imap.pass, 5_000);
+      for (let i = 0; i < 5; i++) await probeImap(imap.host, imap.port, imap.user, imap.pass, 5_000, imap.tls);
       const after = load.failuresSince(recoveredAt + 1);
       const broken = load.failures.filter((f) => f.at >= killedAt && f.at <= recoveredAt).length;
       await actions.restore();
@@ -164,8 +165,8 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     log(`Sentinel promoted ${promoted} after ${promotedAt - killedAt} ms`);
     // Every protocol must work again: IMAP login+SELECT+FETCH, POP3 login+STAT, and a fresh SMTP delivery.
     const workingAt = await until('IMAP, POP3 and SMTP after the failover', 60_000, async () => {
-      await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000);
-      await probePop3(front, config.ports.pop3, imap.user, imap.pass, 3_000);
+      await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000, imap.tls);
+      await probePop3(front, pop3Port(config), imap.user, imap.pass, 3_000, imap.tls);
       const ackedBefore = stream.acknowledged.filter((m) => (m.acknowledgedAt as number) > promotedAt).length;
       return ackedBefore > 0 ? Date.now() : undefined;
     });
@@ -231,6 +232,12 @@ export async function imapLoginOutcome(imap: ImapEndpoint): Promise<{ answer: st
     conn = await LineConnection.connect(imap.host, imap.port, 5_000);
     const greeting = await conn.line(10_000);
     if (!greeting.startsWith('* OK')) return { answer: greeting.slice(0, 80), ms: Date.now() - started };
+    if (imap.tls) {
+      conn.send('A0 STARTTLS\r\n');
+      const ok = await conn.line(10_000);
+      if (!ok.startsWith('A0 OK')) return { answer: ok.slice(0, 120), ms: Date.now() - started };
+      await conn.startTls(imap.host, imap.tls, 10_000);
+    }
     conn.send(`A1 LOGIN ${imap.user} "${imap.pass}"\r\n`);
     for (;;) {
       const line = await conn.line(30_000);

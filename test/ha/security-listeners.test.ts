@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import { HaproxyRuntime } from '@kura/guard';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
+import { converse, httpProbe, type Listener, listeningSockets, tlsGreeting } from '../support/listeners.js';
+import { tempDataDir } from '../support/stack.js';
+
+type Role = 'imap-starttls' | 'tls-only' | 'smtp' | 'api' | 'read-only-http' | 'redis' | 'sentinel' | 'stats' | 'datatier';
+
+/**
+ * The secured profile of `kura up --ha`, scanned as an attacker on the network
+ * would: every listening socket the stack's processes own (from the kernel,
+ * not from the config) is tried with a plaintext login and an unauthenticated
+ * administrative request; none may accept either.
+ */
+describe('secured HA profile: every listener', { retry: 0 }, () => {
+  let ha: HaTestStack;
+  let ca: Buffer;
+  let secrets: Record<string, string>;
+
+  beforeAll(async () => {
+    ha = await startHaTestStack(await haTestConfig(tempDataDir('ha-sec')));
+    await waitForGuard(ha, (s) => s.overall === 'up', 90_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${logTail(ha.config, 'guard')}`);
+    });
+    ca = fs.readFileSync(ha.config.security.tls.ca as string);
+    secrets = (ha.config as unknown as { secrets: Record<string, string> }).secrets;
+  }, 180_000);
+
+  afterAll(async () => {
+    await ha?.stop();
+  });
+
+  function roles(): Map<number, { name: string; role: Role }> {
+    const { ports, ha: topo, guard } = ha.config;
+    const map = new Map<number, { name: string; role: Role }>();
+    const add = (port: number | undefined, name: string, role: Role): void => {
+      if (port) map.set(port, { name, role });
+    };
+    add(ports.smtp, 'HAProxy SMTP', 'smtp');
+    add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
+    add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
+    add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
+    add(topo.haproxy.stats, 'HAProxy stats', 'stats');
+    topo.wildduck.forEach((w, i) => {
+      add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls');
+      add(w.imaps, `wildduck-${i + 1} IMAPS`, 'tls-only');
+      add(w.pop3, `wildduck-${i + 1} POP3S`, 'tls-only');
+      add(w.api, `wildduck-${i + 1} API`, 'api');
+      add(w.health, `wildduck-${i + 1} health`, 'read-only-http');
+    });
+    topo.haraka.forEach((h, i) => {
+      add(h.smtp, `haraka-${i + 1} SMTP`, 'smtp');
+      add(h.health, `haraka-${i + 1} health`, 'read-only-http');
+      add(h.metrics, `haraka-${i + 1} metrics`, 'read-only-http');
+    });
+    add(ports.redis, 'Redis primary', 'redis');
+    add(topo.redisReplica, 'Redis replica', 'redis');
+    topo.sentinels.forEach((p, i) => {
+      add(p, `sentinel-${i + 1}`, 'sentinel');
+    });
+    add(guard.port, 'guard status page', 'read-only-http');
+    add(ports.mongodb, 'data tier (FerretDB)', 'datatier');
+    return map;
+  }
+
+  const canary = () => ({ user: ha.config.guard.canary.username, pass: ha.config.guard.canary.password });
+  const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
+
+  /** What one listener does with a plaintext login or an unauthenticated admin request; undefined = refused. */
+  async function accepted(port: number, role: Role): Promise<string | undefined> {
+    const { user, pass } = canary();
+    switch (role) {
+      case 'imap-starttls': {
+        const text = await converse(port, ['a1 CAPABILITY', `a2 LOGIN ${user} "${pass}"`, `a3 AUTHENTICATE PLAIN ${plain(user, pass)}`], {
+          greeting: true,
+        });
+        if (/^a[23] OK/m.test(text)) return `plaintext login accepted: ${text}`;
+        if (!/STARTTLS/.test(text) || !/^a2 (NO|BAD)/m.test(text)) return `unexpected answer: ${text}`;
+        return undefined;
+      }
+      case 'tls-only': {
+        const text = await converse(port, [`a1 LOGIN ${user} "${pass}"`, `USER ${user}`, `PASS ${pass}`]);
+        if (/^(a1 OK|\+OK)/m.test(text)) return `plaintext answered: ${text}`;
+        const greeting = await tlsGreeting(port, ca);
+        return /^(\* OK|\+OK)/.test(greeting) ? undefined : `no greeting over TLS: ${greeting}`;
+      }
+      case 'smtp': {
+        const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], { greeting: true });
+        if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `SMTP AUTH offered or accepted: ${text}`;
+        return /^250[- ]STARTTLS/m.test(text) ? undefined : `no STARTTLS offered: ${text}`;
+      }
+      case 'api': {
+        for (const path of ['/users', '/health', '/users/resolve/kura-canary']) {
+          const res = await httpProbe(port, path);
+          if (res.status !== 403 && res.status !== 401) return `GET ${path} without token answered ${res.status}`;
+        }
+        const wrong = await httpProbe(port, '/users', { headers: { 'x-access-token': 'f'.repeat(40) } });
+        if (wrong.status !== 403) return `GET /users with a wrong token answered ${wrong.status}`;
+        return undefined;
+      }
+      case 'read-only-http': {
+        for (const method of ['GET', 'POST', 'DELETE']) {
+          // A closed connection is a refusal too (the health endpoints answer GET only).
+          const status = await httpProbe(port, '/users', { method }).then(
+            (r) => r.status,
+            () => 0,
+          );
+          if (status !== 0 && status !== 404 && status !== 405) return `${method} /users answered ${status}`;
+        }
+        return undefined;
+      }
+      case 'redis':
+      case 'sentinel': {
+        const text = await converse(port, ['PING', 'INFO', `AUTH default ${pass}`]);
+        return /^-NOAUTH/m.test(text) && !/^\+PONG/m.test(text) && !/^\$\d+/m.test(text)
+          ? undefined
+          : `answered without credentials: ${text}`;
+      }
+      case 'stats': {
+        for (const path of ['/', '/metrics']) {
+          const res = await httpProbe(port, path);
+          if (res.status !== 401) return `GET ${path} without a password answered ${res.status}`;
+        }
+        return undefined;
+      }
+      case 'datatier':
+        // FerretDB (SQLite) has no SCRAM users or keyFile: production MongoDB does (deploy/mongodb, untested here).
+        return undefined;
+    }
+  }
+
+  it('accepts no plaintext login and no unauthenticated administrative request on any socket', async () => {
+    const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
+    const sockets: Listener[] = listeningSockets(pids);
+    const known = roles();
+    const unknown = sockets.filter((s) => !known.has(s.port));
+    expect(unknown, 'listeners nobody accounted for').toEqual([]);
+    expect(sockets.every((s) => s.address === ha.config.host)).toBe(true);
+    // Every configured listener is really there (the scan is not vacuous).
+    expect(new Set(sockets.map((s) => s.port))).toEqual(new Set(known.keys()));
+    const findings: string[] = [];
+    for (const s of sockets) {
+      const entry = known.get(s.port);
+      if (!entry) continue;
+      const problem = await accepted(s.port, entry.role);
+      if (problem) findings.push(`${entry.name} (${s.port}, ${entry.role}): ${problem}`);
+    }
+    console.log(`SCAN ${JSON.stringify({ sockets: sockets.length, roles: [...known.values()].map((k) => `${k.name}:${k.role}`) })}`);
+    expect(findings).toEqual([]);
+  }, 120_000);
+
+  it('keeps the HAProxy runtime API on a 0600 Unix socket that answers only there', async () => {
+    const socket = ha.config.paths.haproxySocket;
+    expect(fs.statSync(socket).isSocket()).toBe(true);
+    expect(fs.statSync(socket).mode & 0o777).toBe(0o600);
+    const info = await new HaproxyRuntime(socket).command('show info');
+    expect(info).toMatch(/^Name: HAProxy/m);
+    // No TCP listener of the stack speaks the runtime API.
+    const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
+    for (const s of listeningSockets(pids)) {
+      const text = await converse(s.port, ['show info'], { waitMs: 500 });
+      expect(text, `port ${s.port}`).not.toMatch(/^Name: HAProxy/m);
+    }
+  }, 60_000);
+
+  it('serves the stats page with its password, and the API with its token (no CORS)', async () => {
+    const auth = `Basic ${Buffer.from(`kura:${secrets.haproxyStatsPassword}`).toString('base64')}`;
+    expect((await httpProbe(ha.config.ha.haproxy.stats, '/metrics', { headers: { authorization: auth } })).status).toBe(200);
+    const api = ha.config.ha.wildduck[0]?.api as number;
+    const ok = await httpProbe(api, '/users/resolve/kura-canary', { headers: { 'x-access-token': secrets.apiToken as string } });
+    expect(ok.status).toBe(200);
+    const preflight = await httpProbe(api, '/users', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const cross = await httpProbe(api, '/users', {
+      headers: { origin: 'https://evil.example', 'x-access-token': secrets.apiToken as string },
+    });
+    expect(cross.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('keeps every secret in a 0600 file and out of every log, printout and generated endpoint list', () => {
+    const file = `${ha.config.dataDir}/secrets.json`;
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const values = Object.values(secrets).filter((v) => v.length >= 16);
+    expect(values.length).toBe(7);
+    const texts: Array<[string, string]> = fs
+      .readdirSync(ha.config.paths.logs)
+      .map((f): [string, string] => [`logs/${f}`, fs.readFileSync(`${ha.config.paths.logs}/${f}`, 'utf8')]);
+    texts.push(['endpoints.json', fs.readFileSync(ha.config.paths.endpoints, 'utf8')]);
+    for (const [name, text] of texts) for (const v of values) expect(text.includes(v), `${name} contains a secret`).toBe(false);
+  });
+});

@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { HaproxyRuntime } from '@kura/guard';
+import path from 'node:path';
+import tls from 'node:tls';
+import { HaproxyRuntime, probePop3 } from '@kura/guard';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
 import { converse, httpProbe, type Listener, listeningSockets, tlsGreeting } from '../support/listeners.js';
@@ -192,4 +197,134 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     texts.push(['endpoints.json', fs.readFileSync(ha.config.paths.endpoints, 'utf8')]);
     for (const [name, text] of texts) for (const v of values) expect(text.includes(v), `${name} contains a secret`).toBe(false);
   });
+
+  /** openssl s_client with certificate verification against the local CA; returns its output. */
+  function sClient(port: number, extra: string[], input: string): string {
+    const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ha.config.security.tls.ca as string, '-verify_return_error'];
+    return execFileSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000 });
+  }
+
+  it('speaks STARTTLS and implicit TLS with imapflow, nodemailer and openssl s_client, certificates checked', async () => {
+    const demo = { user: ha.config.demo.username, pass: ha.config.demo.password };
+    const { ports } = ha.config;
+    const subject = `tls check ${Date.now()}`;
+    // SMTP: STARTTLS required by the client, certificate checked.
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: ports.smtp, secure: false, requireTLS: true, tls: { ca } });
+    const info = await transport.sendMail({
+      from: 'tls-check@example.org',
+      to: `${demo.user}@${ha.config.demo.domain}`,
+      subject,
+      text: 'delivered over STARTTLS',
+    });
+    expect(info.response).toMatch(/^250/);
+    // IMAP with STARTTLS (143) and with implicit TLS (993); the message is there.
+    for (const [port, secure] of [
+      [ports.imap, false],
+      [ports.imaps, true],
+    ] as const) {
+      const client = new ImapFlow({
+        host: '127.0.0.1',
+        port,
+        secure,
+        doSTARTTLS: secure ? undefined : true,
+        tls: { ca },
+        auth: demo,
+        logger: false,
+      });
+      await client.connect();
+      try {
+        expect(client.secureConnection).toBe(true);
+        await client.mailboxOpen('INBOX');
+        const subjects: string[] = [];
+        for await (const m of client.fetch('1:*', { envelope: true })) subjects.push(m.envelope?.subject ?? '');
+        expect(
+          subjects.filter((s) => s === subject),
+          `message over port ${port}`,
+        ).toHaveLength(1);
+      } finally {
+        await client.logout();
+      }
+    }
+    // POP3 over implicit TLS.
+    expect(await probePop3('127.0.0.1', ports.pop3s, demo.user, demo.pass, 5_000, { ca })).toMatch(/^\+OK/);
+    // Without the CA the same server is not trusted: the check is real.
+    await expect(
+      new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: ports.imaps }, () => resolve(socket.end()));
+        socket.on('error', reject);
+      }),
+    ).rejects.toThrow(/self-signed|unable to get local issuer|unable to verify/);
+    // openssl s_client: STARTTLS for IMAP and SMTP, implicit TLS for IMAPS and POP3S; "Verify return code: 0 (ok)".
+    for (const [port, extra] of [
+      [ports.imap, ['-starttls', 'imap']],
+      [ports.smtp, ['-starttls', 'smtp']],
+      [ports.imaps, []],
+      [ports.pop3s, []],
+    ] as const) {
+      const out = sClient(port, [...extra], 'Q\n');
+      expect(out, `s_client on ${port}`).toMatch(/Verify return code: 0 \(ok\)/);
+    }
+  }, 60_000);
+
+  it('reloads WildDuck certificates when the files change, without a restart', async () => {
+    const w = ha.config.ha.wildduck[0];
+    const serialOf = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, ca }, () => {
+          resolve(socket.getPeerCertificate().serialNumber);
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+    const before = await serialOf(w?.imaps as number);
+    const dir = path.dirname(ha.config.security.tls.cert as string);
+    const csr = path.join(dir, 'renew.csr');
+    const key = path.join(dir, 'renew.key');
+    const cert = path.join(dir, 'renew.pem');
+    execFileSync('openssl', [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      '/CN=renewed',
+    ]);
+    execFileSync('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      path.join(dir, 'ca.pem'),
+      '-CAkey',
+      path.join(dir, 'ca.key'),
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-extfile',
+      path.join(dir, 'server.ext'),
+    ]);
+    // What a certbot deploy hook does: replace key and certificate in place.
+    fs.renameSync(key, ha.config.security.tls.key as string);
+    fs.renameSync(cert, ha.config.security.tls.cert as string);
+    const deadline = Date.now() + 15_000;
+    let after = before;
+    while (after === before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await serialOf(w?.imaps as number);
+    }
+    expect(after).not.toBe(before);
+    // The instance's POP3S listener took the new certificate too.
+    const pop3 = await serialOf(w?.pop3 as number);
+    expect(pop3).toBe(after);
+  }, 60_000);
 });

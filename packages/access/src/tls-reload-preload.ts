@@ -19,8 +19,12 @@ if (files.length > 0 && wildduckMain) {
     // A renewal writes key and certificate one after the other: reload once, after both.
     clearTimeout(timer);
     timer = setTimeout(() => {
-      const config = require('@zone-eu/wild-config') as { reload: () => void };
-      config.reload();
+      // wild-config keeps its reload function on the emitter that its `on()` returns; calling it re-reads the
+      // config and emits 'reload', on which WildDuck re-reads the certificates for every TLS listener.
+      const config = require('@zone-eu/wild-config') as { on: (event: string, listener: () => void) => { reload?: () => void } };
+      const events = config.on('kura-tls-reload', () => {});
+      if (typeof events.reload !== 'function') throw new Error('this WildDuck version cannot reload its config: restart it');
+      events.reload();
       process.stderr.write(`${JSON.stringify({ level: 'info', msg: 'TLS certificates reloaded', files })}\n`);
     }, 500);
   };

@@ -281,38 +281,46 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const csr = path.join(dir, 'renew.csr');
     const key = path.join(dir, 'renew.key');
     const cert = path.join(dir, 'renew.pem');
-    execFileSync('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=renewed',
-    ]);
-    execFileSync('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      path.join(dir, 'ca.pem'),
-      '-CAkey',
-      path.join(dir, 'ca.key'),
-      '-CAcreateserial',
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-extfile',
-      path.join(dir, 'server.ext'),
-    ]);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        '/CN=renewed',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        path.join(dir, 'ca.pem'),
+        '-CAkey',
+        path.join(dir, 'ca.key'),
+        '-CAcreateserial',
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-extfile',
+        path.join(dir, 'server.ext'),
+      ],
+      { stdio: 'ignore' },
+    );
     // What a certbot deploy hook does: replace key and certificate in place.
     fs.renameSync(key, ha.config.security.tls.key as string);
     fs.renameSync(cert, ha.config.security.tls.cert as string);

@@ -24,7 +24,9 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
   let secrets: Record<string, string>;
 
   beforeAll(async () => {
-    ha = await startHaTestStack(await haTestConfig(tempDataDir('ha-sec')));
+    ha = await startHaTestStack(
+      await haTestConfig(tempDataDir('ha-sec'), {}, { messagesPerRecipient: '3/10m', recipientsPerSender: '5/10m' }),
+    );
     await waitForGuard(ha, (s) => s.overall === 'up', 90_000).catch((err) => {
       throw new Error(`${(err as Error).message}\n${logTail(ha.config, 'guard')}`);
     });
@@ -201,7 +203,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
   /** openssl s_client with certificate verification against the local CA; returns its output. */
   function sClient(port: number, extra: string[], input: string): string {
     const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ha.config.security.tls.ca as string, '-verify_return_error'];
-    return execFileSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000 });
+    return execFileSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000, stdio: ['pipe', 'pipe', 'ignore'] });
   }
 
   it('speaks STARTTLS and implicit TLS with imapflow, nodemailer and openssl s_client, certificates checked', async () => {
@@ -334,5 +336,39 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     // The instance's POP3S listener took the new certificate too.
     const pop3 = await serialOf(w?.pop3 as number);
     expect(pop3).toBe(after);
+  }, 60_000);
+
+  it('applies per-recipient and per-sender limits with Redis behind Sentinel (4xx, never 5xx)', async () => {
+    expect(ha.config.redisUrl).toMatch(/^redis\+sentinel:\/\//);
+    const tag = Date.now().toString(36);
+    const user = `limit-${tag}`;
+    const created = await httpProbe(ha.config.ha.wildduck[0]?.api as number, '/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string },
+      body: JSON.stringify({ username: user, password: `pw-${tag}-${tag}`, address: `${user}@${ha.config.demo.domain}` }),
+    });
+    expect(created.status).toBe(200);
+    const rcptReply = async (from: string, to: string) => {
+      const text = await converse(ha.config.ports.smtp, ['EHLO limits.invalid', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'QUIT'], {
+        greeting: true,
+      });
+      return (text.split('\r\n').filter((l) => /^\d{3} /.test(l))[3] ?? text).slice(0, 3);
+    };
+    // Per recipient (3 in 10 minutes): different senders, one recipient.
+    const perRecipient: string[] = [];
+    for (let i = 0; i < 5; i++) perRecipient.push(await rcptReply(`s${i}-${tag}@example.org`, `${user}@${ha.config.demo.domain}`));
+    expect(perRecipient.slice(0, 3)).toEqual(['250', '250', '250']);
+    expect(
+      perRecipient.slice(3).every((code) => /^4\d\d$/.test(code)),
+      perRecipient.join(','),
+    ).toBe(true);
+    // Per sender (5 recipients in 10 minutes): one sender, different (unknown: 550 while under the limit) recipients.
+    const perSender: string[] = [];
+    for (let i = 0; i < 7; i++) perSender.push(await rcptReply(`bulk-${tag}@example.org`, `nobody-${i}-${tag}@${ha.config.demo.domain}`));
+    expect(perSender.slice(0, 5)).toEqual(['550', '550', '550', '550', '550']);
+    expect(
+      perSender.slice(5).every((code) => /^4\d\d$/.test(code)),
+      perSender.join(','),
+    ).toBe(true);
   }, 60_000);
 });

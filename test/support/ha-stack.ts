@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli';
-import { type KuraConfig, loadConfig } from '@kura/config';
+import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 
 /**
  * Free ports below Linux's ephemeral range (32768+): the HA stack binds 27 of
@@ -19,7 +19,11 @@ async function listenablePorts(count: number): Promise<number[]> {
 }
 
 /** A config for the high-availability stack on free ports, with a fast guard (probes every second). */
-export async function haTestConfig(dataDir: string, guard: Record<string, unknown> = {}): Promise<KuraConfig> {
+export async function haTestConfig(
+  dataDir: string,
+  guard: Record<string, unknown> = {},
+  limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']> = {},
+): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
@@ -31,6 +35,9 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
       dataDir,
       logLevel: 'warn',
       mongodb: { database: 'kura-test' },
+      // Every client of the local stack reaches Haraka from 127.0.0.1 (HAProxy's address): the per-IP
+      // connection rate would count the drills, the canary and the tests as one client.
+      smtp: { limits: { connectionsPerIp: '100000/1m', ...limits } },
       ports: { smtp: next(), imap: next(), imaps: next(), pop3: next(), pop3s: next(), api: next(), mongodb: next(), redis: next() },
       ha: {
         wildduck: [

@@ -12,11 +12,13 @@ export interface HarakaOptions {
   smtpPort?: number;
   /** Absolute path of Kura's inbound plugin module. */
   pluginModule: string;
+  /** Absolute path of haraka-plugin-limit with a Sentinel-aware client (admission limits with Redis behind Sentinel). */
+  sentinelLimitModule?: string;
 }
 
 export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): HarakaFiles {
   const port = options.smtpPort ?? config.ports.smtp;
-  const limits = renderAdmissionLimits(config);
+  const limits = renderAdmissionLimits(config, options.sentinelLimitModule);
   // Secured profile: STARTTLS on the MX through Haraka's tls plugin (MTA peers may still send in clear, as on
   // the Internet; there is no AUTH on the MX to protect). Certificates are read at start: restart to renew.
   const { cert, key } = config.security.tls;
@@ -33,8 +35,9 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
       main: {},
       haproxy: { 'hosts[]': config.ha.haproxy.proxyProtocolFrom ?? '' },
       headers: { max_lines: 1000, max_received: 100 },
-      // Size is enforced by Kura's plugin, which answers 552 5.3.4 as RFC 1870 asks (Haraka's own check says 550).
-      // Haraka would wrap longer DATA lines (changing the message); Kura refuses them instead (554 5.6.0).
+      // Size is enforced by Kura's plugin, which stops spooling DATA past the limit and answers 552 5.3.4 as
+      // RFC 1870 asks (Haraka's own check says 550, also at MAIL FROM). Haraka would wrap longer DATA lines
+      // (changing the message); Kura refuses them instead (554 5.6.0).
       max: { bytes: 0, mime_parts: 1000, line_length: 512, data_line_length: MAX_DATA_LINE_BYTES },
       message: { helo: `${config.hostname} (Kura)`, close: 'closing connection' },
       uuid: { banner_chars: 6, deny_chars: 0 },

@@ -3,7 +3,7 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
-import { advertiseSize, checkDeclaredSize, recordAttempt } from './admission.js';
+import { advertiseSize, checkDeclaredSize, recordAttempt, stopSpoolingPastLimit } from './admission.js';
 import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
@@ -35,6 +35,11 @@ export function hook_mail(this: HarakaPlugin, next: Next, connection: HarakaConn
 export function hook_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
   recordAttempt(connection, params[0].address);
   guarded(this, next, connection, codes.DENYSOFT, () => checkRecipient(this, next, connection, params));
+}
+
+export function hook_data(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+  stopSpoolingPastLimit(connection);
+  next();
 }
 
 export function hook_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {

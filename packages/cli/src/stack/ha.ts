@@ -18,7 +18,7 @@ import {
   sentinelUrl,
 } from '@kura/config';
 import { guardBin } from '@kura/guard';
-import { harakaBin, pluginModule } from '@kura/inbound';
+import { harakaBin, pluginModule, sentinelLimitModule } from '@kura/inbound';
 import { firstLine, tlsFirstLine } from './probe.js';
 import { localServices, type ServiceSpec, SetupError } from './services.js';
 import { ensureLocalCertificates } from './tls.js';
@@ -80,7 +80,7 @@ export function prepareHaFiles(config: KuraConfig): void {
     write(paths.wildduck(i), renderWildDuckConfig(config, ports));
   });
   config.ha.haraka.forEach((ports, i) => {
-    const files = renderHarakaConfig(config, { pluginModule, smtpPort: ports.smtp });
+    const files = renderHarakaConfig(config, { pluginModule, sentinelLimitModule, smtpPort: ports.smtp });
     for (const [file, content] of Object.entries(files)) write(path.join(paths.haraka(i), file), content);
   });
 }

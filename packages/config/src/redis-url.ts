@@ -64,6 +64,25 @@ export function parseSentinelUrl(url: string): SentinelTarget | undefined {
  * What to hand ioredis (and WildDuck's `dbs.redis`): the plain URL, or an
  * options object that asks the Sentinels for the current primary.
  */
-export function redisConnectionOptions(url: string): string | SentinelTarget {
-  return parseSentinelUrl(url) ?? url;
+export function redisConnectionOptions(url: string): string | SentinelTarget | PlainTarget {
+  const sentinel = parseSentinelUrl(url);
+  if (sentinel) return sentinel;
+  // WildDuck drops the user of a URL (unless told otherwise): an ACL user goes as options.
+  const parsed = new URL(url);
+  if (!parsed.username) return url;
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    db: Number(parsed.pathname.slice(1) || 0),
+    username: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+  };
+}
+
+export interface PlainTarget {
+  host: string;
+  port: number;
+  db: number;
+  username: string;
+  password: string;
 }

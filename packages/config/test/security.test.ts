@@ -101,6 +101,12 @@ describe('the secured profile', () => {
     expect(haproxy).toContain(`user kura insecure-password ${config.secrets.haproxyStatsPassword}`);
     expect(haproxy).toMatch(/frontend imaps[\s\S]*frontend pop3s/);
     expect(haproxy).not.toMatch(/frontend pop3\n/);
+    // Per-frontend and per-source limits on every public port.
+    for (const name of ['smtp', 'imap', 'imaps', 'pop3s']) {
+      const block = haproxy.split(`frontend ${name}\n`)[1]?.split('\n\n')[0] ?? '';
+      expect(block, name).toMatch(/maxconn \d+/);
+      expect(block, name).toMatch(/tcp-request connection reject if \{ sc_conn_cur\(0\) gt \d+ \} \|\| \{ sc_conn_rate\(0\) gt \d+ \}/);
+    }
     const haraka = renderHarakaConfig(config, { pluginModule: '/kura.js', sentinelLimitModule: '/limit.js' });
     expect(haraka['config/plugins']).toBe('tls\nlimit\nkura\n');
     expect(haraka['config/tls.ini']).toContain(`key=${config.security.tls.key}`);

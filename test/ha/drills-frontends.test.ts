@@ -194,6 +194,8 @@ describe('frontend failover drills (kura up --ha)', { retry: 0 }, () => {
         demo: c.demo,
         ha: c.ha,
         guard: { port: c.guard.port, canary: c.guard.canary },
+        // The secured profile: the stack's secrets file (API token, Redis and Sentinel passwords) and its CA.
+        security: { enabled: true, secretsFile: path.join(c.dataDir, 'secrets.json'), tls: c.security.tls },
       }),
     );
     const cli = path.resolve('packages/cli/dist/bin.js');

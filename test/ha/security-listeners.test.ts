@@ -7,10 +7,9 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
+import { acceptedBy, expectedListeners } from '../support/listener-checks.js';
 import { converse, httpProbe, type Listener, listeningSockets, tlsGreeting } from '../support/listeners.js';
 import { tempDataDir } from '../support/stack.js';
-
-type Role = 'imap-starttls' | 'tls-only' | 'smtp' | 'api' | 'read-only-http' | 'redis' | 'sentinel' | 'stats' | 'datatier';
 
 /**
  * The secured profile of `kura up --ha`, scanned as an attacker on the network
@@ -38,109 +37,10 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     await ha?.stop();
   });
 
-  function roles(): Map<number, { name: string; role: Role }> {
-    const { ports, ha: topo, guard } = ha.config;
-    const map = new Map<number, { name: string; role: Role }>();
-    const add = (port: number | undefined, name: string, role: Role): void => {
-      if (port) map.set(port, { name, role });
-    };
-    add(ports.smtp, 'HAProxy SMTP', 'smtp');
-    add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
-    add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
-    add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
-    add(topo.haproxy.stats, 'HAProxy stats', 'stats');
-    topo.wildduck.forEach((w, i) => {
-      add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls');
-      add(w.imaps, `wildduck-${i + 1} IMAPS`, 'tls-only');
-      add(w.pop3, `wildduck-${i + 1} POP3S`, 'tls-only');
-      add(w.api, `wildduck-${i + 1} API`, 'api');
-      add(w.health, `wildduck-${i + 1} health`, 'read-only-http');
-    });
-    topo.haraka.forEach((h, i) => {
-      add(h.smtp, `haraka-${i + 1} SMTP`, 'smtp');
-      add(h.health, `haraka-${i + 1} health`, 'read-only-http');
-      add(h.metrics, `haraka-${i + 1} metrics`, 'read-only-http');
-    });
-    add(ports.redis, 'Redis primary', 'redis');
-    add(topo.redisReplica, 'Redis replica', 'redis');
-    topo.sentinels.forEach((p, i) => {
-      add(p, `sentinel-${i + 1}`, 'sentinel');
-    });
-    add(guard.port, 'guard status page', 'read-only-http');
-    add(ports.mongodb, 'data tier (FerretDB)', 'datatier');
-    return map;
-  }
-
-  const canary = () => ({ user: ha.config.guard.canary.username, pass: ha.config.guard.canary.password });
-  const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
-
-  /** What one listener does with a plaintext login or an unauthenticated admin request; undefined = refused. */
-  async function accepted(port: number, role: Role): Promise<string | undefined> {
-    const { user, pass } = canary();
-    switch (role) {
-      case 'imap-starttls': {
-        const text = await converse(port, ['a1 CAPABILITY', `a2 LOGIN ${user} "${pass}"`, `a3 AUTHENTICATE PLAIN ${plain(user, pass)}`], {
-          greeting: true,
-        });
-        if (/^a[23] OK/m.test(text)) return `plaintext login accepted: ${text}`;
-        if (!/STARTTLS/.test(text) || !/^a2 (NO|BAD)/m.test(text)) return `unexpected answer: ${text}`;
-        return undefined;
-      }
-      case 'tls-only': {
-        const text = await converse(port, [`a1 LOGIN ${user} "${pass}"`, `USER ${user}`, `PASS ${pass}`]);
-        if (/^(a1 OK|\+OK)/m.test(text)) return `plaintext answered: ${text}`;
-        const greeting = await tlsGreeting(port, ca);
-        return /^(\* OK|\+OK)/.test(greeting) ? undefined : `no greeting over TLS: ${greeting}`;
-      }
-      case 'smtp': {
-        const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], { greeting: true });
-        if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `SMTP AUTH offered or accepted: ${text}`;
-        return /^250[- ]STARTTLS/m.test(text) ? undefined : `no STARTTLS offered: ${text}`;
-      }
-      case 'api': {
-        for (const path of ['/users', '/health', '/users/resolve/kura-canary']) {
-          const res = await httpProbe(port, path);
-          if (res.status !== 403 && res.status !== 401) return `GET ${path} without token answered ${res.status}`;
-        }
-        const wrong = await httpProbe(port, '/users', { headers: { 'x-access-token': 'f'.repeat(40) } });
-        if (wrong.status !== 403) return `GET /users with a wrong token answered ${wrong.status}`;
-        return undefined;
-      }
-      case 'read-only-http': {
-        for (const method of ['GET', 'POST', 'DELETE']) {
-          // A closed connection is a refusal too (the health endpoints answer GET only).
-          const status = await httpProbe(port, '/users', { method }).then(
-            (r) => r.status,
-            () => 0,
-          );
-          if (status !== 0 && status !== 404 && status !== 405) return `${method} /users answered ${status}`;
-        }
-        return undefined;
-      }
-      case 'redis':
-      case 'sentinel': {
-        const text = await converse(port, ['PING', 'INFO', `AUTH default ${pass}`]);
-        return /^-NOAUTH/m.test(text) && !/^\+PONG/m.test(text) && !/^\$\d+/m.test(text)
-          ? undefined
-          : `answered without credentials: ${text}`;
-      }
-      case 'stats': {
-        for (const path of ['/', '/metrics']) {
-          const res = await httpProbe(port, path);
-          if (res.status !== 401) return `GET ${path} without a password answered ${res.status}`;
-        }
-        return undefined;
-      }
-      case 'datatier':
-        // FerretDB (SQLite) has no SCRAM users or keyFile: production MongoDB does (deploy/mongodb, untested here).
-        return undefined;
-    }
-  }
-
   it('accepts no plaintext login and no unauthenticated administrative request on any socket', async () => {
     const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
     const sockets: Listener[] = listeningSockets(pids);
-    const known = roles();
+    const known = expectedListeners(ha.config);
     const unknown = sockets.filter((s) => !known.has(s.port));
     expect(unknown, 'listeners nobody accounted for').toEqual([]);
     expect(sockets.every((s) => s.address === ha.config.host)).toBe(true);
@@ -150,7 +50,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     for (const s of sockets) {
       const entry = known.get(s.port);
       if (!entry) continue;
-      const problem = await accepted(s.port, entry.role);
+      const problem = await acceptedBy(s.port, entry, { ca, user: ha.config.guard.canary.username, pass: ha.config.guard.canary.password });
       if (problem) findings.push(`${entry.name} (${s.port}, ${entry.role}): ${problem}`);
     }
     console.log(`SCAN ${JSON.stringify({ sockets: sockets.length, roles: [...known.values()].map((k) => `${k.name}:${k.role}`) })}`);
@@ -270,14 +170,8 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
 
   it('reloads WildDuck certificates when the files change, without a restart', async () => {
     const w = ha.config.ha.wildduck[0];
-    const serialOf = (port: number) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = tls.connect({ host: '127.0.0.1', port, ca }, () => {
-          resolve(socket.getPeerCertificate().serialNumber);
-          socket.end();
-        });
-        socket.on('error', reject);
-      });
+    // Straight to the instance, with the PROXY header HAProxy would send.
+    const serialOf = async (port: number) => (await tlsGreeting(port, ca, true)).serial;
     const before = await serialOf(w?.imaps as number);
     const dir = path.dirname(ha.config.security.tls.cert as string);
     const csr = path.join(dir, 'renew.csr');
@@ -371,4 +265,29 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       perSender.join(','),
     ).toBe(true);
   }, 60_000);
+
+  it("lets WildDuck see the client address through HAProxy (PROXY protocol), not HAProxy's", async () => {
+    const tag = Date.now().toString(36);
+    const user = `proxied-${tag}`;
+    const pass = `pw-${tag}-${tag}`;
+    const api = ha.config.ha.wildduck[0]?.api as number;
+    const auth = { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string };
+    const created = await httpProbe(api, '/users', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ username: user, password: pass, address: `${user}@${ha.config.demo.domain}` }),
+    });
+    expect(created.status).toBe(200);
+    const { id } = JSON.parse(created.body) as { id: string };
+    // The client connects from 127.0.0.2; HAProxy's own connection to WildDuck comes from 127.0.0.1.
+    const text = await converse(ha.config.ports.imaps, [`a1 LOGIN ${user} "${pass}"`, 'a2 LOGOUT'], {
+      ca,
+      greeting: true,
+      localAddress: '127.0.0.2',
+    });
+    expect(text).toMatch(/^a1 OK/m);
+    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth });
+    const ips = (JSON.parse(log.body) as { results: Array<{ ip?: string }> }).results.map((r) => r.ip);
+    expect(ips).toContain('127.0.0.2');
+  }, 30_000);
 });

@@ -25,21 +25,36 @@ export function listeningSockets(pids: number[]): Listener[] {
   return found;
 }
 
+/** Options of a scripted conversation. */
+export interface ConverseOptions {
+  /** Wait for the server's greeting before sending. */
+  greeting?: boolean;
+  waitMs?: number;
+  /** Open with a PROXY protocol (v1) header, as HAProxy does towards WildDuck. */
+  proxy?: boolean;
+  /** Implicit TLS, the certificate checked against this CA. */
+  ca?: Buffer;
+  /** Source address of the connection (e.g. 127.0.0.2, to tell a client from HAProxy). */
+  localAddress?: string;
+}
+
 /**
- * A plaintext conversation: reads the greeting (when `greeting`), then sends
+ * A scripted conversation: reads the greeting (when `greeting`), then sends
  * each line and collects everything the server answers within `waitMs` of
  * the last line. Resolves early when the server closes.
  */
-export function converse(port: number, lines: string[], options: { greeting?: boolean; waitMs?: number } = {}): Promise<string> {
+export function converse(port: number, lines: string[], options: ConverseOptions = {}): Promise<string> {
   const waitMs = options.waitMs ?? 1_500;
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const raw = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
+    let socket: net.Socket = raw;
     let text = '';
     let sent = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       clearTimeout(timer);
       socket.destroy();
+      raw.destroy();
       resolve(text);
     };
     const sendAll = () => {
@@ -48,44 +63,67 @@ export function converse(port: number, lines: string[], options: { greeting?: bo
       for (const line of lines) socket.write(`${line}\r\n`);
       timer = setTimeout(finish, waitMs);
     };
-    socket.setEncoding('latin1');
-    socket.on('connect', () => {
+    const start = () => {
       if (!options.greeting) sendAll();
       else timer = setTimeout(sendAll, waitMs);
+    };
+    const listen = (s: net.Socket) => {
+      s.setEncoding('latin1');
+      s.on('data', (chunk: string) => {
+        text += chunk;
+        if (options.greeting && text.includes('\n') && !sent) {
+          clearTimeout(timer);
+          sendAll();
+        }
+      });
+      s.on('error', (err) => {
+        text += `\n[error ${err.message}]`;
+        finish();
+      });
+      s.on('close', finish);
+    };
+    raw.once('connect', () => {
+      if (options.proxy) raw.write(proxyHeader(raw));
+      if (options.ca) {
+        socket = tls.connect({ socket: raw, ca: options.ca });
+        socket.once('secureConnect', start);
+      } else start();
+      listen(socket);
     });
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      if (options.greeting && text.includes('\n') && !sent) {
-        clearTimeout(timer);
-        sendAll();
-      }
-    });
-    socket.on('error', (err) => {
+    raw.once('error', (err) => {
       text += `\n[error ${err.message}]`;
       finish();
     });
-    socket.on('close', finish);
   });
 }
 
-/** Completes a TLS handshake on `port`, the certificate checked against `ca`; resolves with the first line after it. */
-export function tlsGreeting(port: number, ca: Buffer): Promise<string> {
+/** The PROXY protocol (v1) line for a connection, naming its own ends. */
+export const proxyHeader = (s: net.Socket) => `PROXY TCP4 ${s.localAddress} ${s.remoteAddress} ${s.localPort} ${s.remotePort}\r\n`;
+
+/** Completes a TLS handshake on `port` (after a PROXY header when `proxy`), the certificate checked against `ca`. */
+export function tlsGreeting(port: number, ca: Buffer, proxy = false): Promise<{ line: string; serial: string }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca });
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.setTimeout(5_000, () => {
-      socket.destroy();
-      reject(new Error(`no TLS greeting on ${port}`));
-    });
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('\n')) {
+    const raw = net.connect({ host: '127.0.0.1', port });
+    raw.once('error', reject);
+    raw.once('connect', () => {
+      if (proxy) raw.write(proxyHeader(raw));
+      const socket = tls.connect({ socket: raw, ca });
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.setTimeout(5_000, () => {
         socket.destroy();
-        resolve(text.split('\r\n')[0] ?? '');
-      }
+        reject(new Error(`no TLS greeting on ${port}`));
+      });
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('\n')) {
+          const serial = socket.getPeerCertificate().serialNumber;
+          socket.destroy();
+          resolve({ line: text.split('\r\n')[0] ?? '', serial });
+        }
+      });
+      socket.on('error', reject);
     });
-    socket.on('error', reject);
   });
 }
 

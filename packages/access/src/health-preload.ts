@@ -15,22 +15,21 @@ const env = (name: string): string => {
 };
 
 const host = env('KURA_HEALTH_HOST');
+// The instance expects HAProxy's PROXY header on every connection (secured profile): the checks send one too.
+const proxyHeader = process.env.KURA_HEALTH_PROXY === '1';
 
 startHealthEndpoint({
   host,
   port: Number(env('KURA_HEALTH_PORT')),
   checks: [
-    { name: 'imap', run: () => expectGreeting(host, Number(env('KURA_HEALTH_IMAP')), /^\* OK/) },
+    { name: 'imap', run: () => expectGreeting(host, Number(env('KURA_HEALTH_IMAP')), /^\* OK/, 2_000, { proxyHeader }) },
     {
       name: 'pop3',
       run: () =>
-        expectGreeting(
-          host,
-          Number(env('KURA_HEALTH_POP3')),
-          /^\+OK/,
-          2_000,
-          process.env.KURA_HEALTH_POP3_TLS ? { ca: tlsCa() } : undefined,
-        ),
+        expectGreeting(host, Number(env('KURA_HEALTH_POP3')), /^\+OK/, 2_000, {
+          secure: process.env.KURA_HEALTH_POP3_TLS ? { ca: tlsCa() } : undefined,
+          proxyHeader,
+        }),
     },
     { name: 'data tier and redis', run: () => apiHealth(host, Number(env('KURA_HEALTH_API'))) },
   ],

@@ -29,6 +29,8 @@ export interface WildDuckProcessOptions {
     apiToken?: string;
     tlsCa?: string;
     pop3Tls?: boolean;
+    /** The instance expects the PROXY protocol on IMAP and POP3. */
+    proxyProtocol?: boolean;
   };
   /** Certificate and key files whose change makes the instance reload its TLS listeners. */
   tlsWatch?: string[];
@@ -52,6 +54,7 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
       KURA_HEALTH_API: String(health.api),
       ...(health.apiToken ? { KURA_HEALTH_API_TOKEN: health.apiToken } : {}),
       ...(health.pop3Tls ? { KURA_HEALTH_POP3_TLS: '1', KURA_HEALTH_TLS_CA: health.tlsCa ?? '' } : {}),
+      ...(health.proxyProtocol ? { KURA_HEALTH_PROXY: '1' } : {}),
     });
   }
   if (options.tlsWatch?.length) {

@@ -19,12 +19,17 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   // Sessions on an instance marked down are left to finish: a transaction in
   // flight still gets its 250 or 451, an IMAP command its NO. A dead instance
   // cuts them anyway; new connections go elsewhere at once.
-  const deepPool = (name: string, balance: string, servers: Array<{ name: string; host: string; port: number; health: number }>) => [
+  const deepPool = (
+    name: string,
+    balance: string,
+    servers: Array<{ name: string; host: string; port: number; health: number }>,
+    proxy = '',
+  ) => [
     `backend ${name}`,
     `  balance ${balance}`,
     '  option httpchk GET /health',
     '  http-check expect status 200',
-    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check port ${s.health}`),
+    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check port ${s.health}${proxy}`),
     '',
   ];
   const greetingPool = (name: string, expect: string, quit: string, servers: Array<{ name: string; host: string; port: number }>) => [
@@ -59,6 +64,8 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     `  default_backend ${backend}`,
     '',
   ];
+  // Secured: WildDuck reads the client's address from the PROXY protocol (v1, all WildDuck parses).
+  const toWildDuck = secured ? ' send-proxy' : '';
   const statsAuth = secured ? ['userlist kura_stats', `  user kura insecure-password ${config.secrets.haproxyStatsPassword}`, ''] : [];
 
   return [
@@ -97,18 +104,21 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
       'imap',
       'leastconn',
       wildduck.map((w) => ({ name: w.name, host: w.host, port: w.imap, health: w.health })),
+      toWildDuck,
     ),
     ...(secured
       ? deepPool(
           'imaps',
           'leastconn',
           wildduck.map((w) => ({ name: w.name, host: w.host, port: w.imaps ?? ports.imaps, health: w.health })),
+          toWildDuck,
         )
       : []),
     ...deepPool(
       'pop3',
       'leastconn',
       wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3, health: w.health })),
+      toWildDuck,
     ),
     ...greetingPool(
       'smtp-fallback',

@@ -83,6 +83,9 @@ function securedOverlay(
     imap: {
       ...base.imap,
       disableSTARTTLS: false,
+      // HAProxy sends the PROXY protocol (v1): logs and per-IP limits see the client, not HAProxy.
+      // WildDuck 1.51 applies it to IMAP and POP3 alike and to every source, so instances stay internal.
+      useProxy: true,
       interface: [{ enabled: true, host, port: ports.imaps ?? config.ports.imaps, secure: true }],
       setup: setup(config.ports.imaps),
     },

@@ -13,6 +13,7 @@ import { probeImap } from './probes/imap.js';
 import { probePop3 } from './probes/pop3.js';
 import { probeRedis } from './probes/redis.js';
 import { probeSmtp } from './probes/smtp.js';
+import { viaProxyProtocol } from './proxy-relay.js';
 import { GuardState, type ProbeOutcome } from './state.js';
 
 export interface Guard {
@@ -91,7 +92,11 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     state.define(name, `WildDuck instance ${i + 1}`, 'its clients reconnect to another instance', true);
     probes.push({
       id: name,
-      run: () => probeImap(whost, w.imap, user, pass, t, secure),
+      // Secured: WildDuck expects HAProxy's PROXY header on every connection; the probe sends its own.
+      run: () =>
+        secure
+          ? viaProxyProtocol(whost, w.imap, (port) => probeImap('127.0.0.1', port, user, pass, t, secure))
+          : probeImap(whost, w.imap, user, pass, t),
       failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3'] : ['imap', 'pop3'] },
     });
   });

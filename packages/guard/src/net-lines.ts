@@ -42,7 +42,9 @@ export class LineConnection {
   /** Connects in plaintext, or with implicit TLS when `secure` is given (certificate checked). */
   static connect(host: string, port: number, timeoutMs: number, secure?: ClientTls): Promise<LineConnection> {
     return new Promise((resolve, reject) => {
-      const socket = secure ? tls.connect({ host, port, ca: secure.ca, servername: serverName(host) }) : net.connect({ host, port });
+      const socket = secure
+        ? tls.connect({ host, port, ca: secure.ca, servername: secure.servername ?? serverName(host) })
+        : net.connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
@@ -84,7 +86,7 @@ export class LineConnection {
     plain.removeAllListeners('error');
     plain.removeAllListeners('close');
     return new Promise((resolve, reject) => {
-      const upgraded = tls.connect({ socket: plain, ca: secure.ca, servername: serverName(host) });
+      const upgraded = tls.connect({ socket: plain, ca: secure.ca, servername: secure.servername ?? serverName(host) });
       const timer = setTimeout(() => {
         upgraded.destroy();
         reject(new Error(`TLS handshake with ${host} timed out after ${timeoutMs} ms`));

@@ -68,27 +68,41 @@ export function expectGreeting(
   port: number,
   expected: RegExp,
   timeoutMs = 2_000,
-  /** Implicit TLS: the greeting comes after the handshake, the certificate checked against `ca`. */
-  secure?: { ca?: Buffer },
+  options: {
+    /** Implicit TLS: the greeting comes after the handshake, the certificate checked against `ca`. */
+    secure?: { ca?: Buffer };
+    /** Open with a PROXY protocol (v1) header, as HAProxy does (WildDuck behind HAProxy expects one). */
+    proxyHeader?: boolean;
+  } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = secure
-      ? tls.connect({ host, port, ca: secure.ca, servername: net.isIP(host) ? undefined : host })
-      : net.connect({ host, port });
+    const raw = net.connect({ host, port });
+    let socket: net.Socket = raw;
     let buffer = '';
     const done = (err: Error | null, line = '') => {
+      raw.destroy();
       socket.destroy();
       if (err) reject(err);
       else if (!expected.test(line)) reject(new Error(`unexpected greeting on ${host}:${port}: ${line.slice(0, 80)}`));
       else resolve(line);
     };
-    socket.setTimeout(timeoutMs, () => done(new Error(`no greeting from ${host}:${port} within ${timeoutMs} ms`)));
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('latin1');
-      const end = buffer.indexOf('\n');
-      if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+    const listen = (s: net.Socket) => {
+      s.setTimeout(timeoutMs, () => done(new Error(`no greeting from ${host}:${port} within ${timeoutMs} ms`)));
+      s.on('data', (chunk) => {
+        buffer += chunk.toString('latin1');
+        const end = buffer.indexOf('\n');
+        if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+      });
+      s.on('error', (err) => done(err));
+      s.on('end', () => done(new Error(`${host}:${port} closed without a greeting`)));
+    };
+    raw.once('error', (err) => done(err));
+    raw.once('connect', () => {
+      if (options.proxyHeader) raw.write(`PROXY TCP4 ${raw.localAddress} ${raw.remoteAddress} ${raw.localPort} ${raw.remotePort}\r\n`);
+      if (options.secure) {
+        socket = tls.connect({ socket: raw, ca: options.secure.ca, servername: net.isIP(host) ? undefined : host });
+      }
+      listen(socket);
     });
-    socket.on('error', (err) => done(err));
-    socket.on('end', () => done(new Error(`${host}:${port} closed without a greeting`)));
   });
 }

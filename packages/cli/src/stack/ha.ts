@@ -143,7 +143,9 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         imap: p.imap,
         pop3: p.pop3,
         api: p.api,
-        ...(secured ? { apiToken: secured.secrets.apiToken, tlsCa: secured.security.tls.ca ?? '', pop3Tls: true } : {}),
+        ...(secured
+          ? { apiToken: secured.secrets.apiToken, tlsCa: secured.security.tls.ca ?? '', pop3Tls: true, proxyProtocol: true }
+          : {}),
       },
       tlsWatch: secured ? [secured.security.tls.cert, secured.security.tls.key].filter((f): f is string => !!f) : undefined,
     });

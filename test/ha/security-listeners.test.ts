@@ -24,7 +24,11 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
 
   beforeAll(async () => {
     ha = await startHaTestStack(
-      await haTestConfig(tempDataDir('ha-sec'), {}, { messagesPerRecipient: '3/10m', recipientsPerSender: '5/10m' }),
+      await haTestConfig(
+        tempDataDir('ha-sec'),
+        {},
+        { messagesPerRecipient: '60/1m', recipientsPerSender: '60/1m', concurrentConnectionsPerIp: 10 },
+      ),
     );
     await waitForGuard(ha, (s) => s.overall === 'up', 90_000).catch((err) => {
       throw new Error(`${(err as Error).message}\n${logTail(ha.config, 'guard')}`);
@@ -232,7 +236,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     expect(pop3).toBe(after);
   }, 60_000);
 
-  it('applies per-recipient and per-sender limits with Redis behind Sentinel (4xx, never 5xx)', async () => {
+  it('applies per-recipient, per-sender and per-IP concurrency limits with Redis behind Sentinel (4xx, never 5xx)', async () => {
     expect(ha.config.redisUrl).toMatch(/^redis\+sentinel:\/\//);
     const tag = Date.now().toString(36);
     const user = `limit-${tag}`;
@@ -248,21 +252,30 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       });
       return (text.split('\r\n').filter((l) => /^\d{3} /.test(l))[3] ?? text).slice(0, 3);
     };
-    // Per recipient (3 in 10 minutes): different senders, one recipient.
+    // Per recipient (60 a minute; the canary, every 2 s to its own address, stays under it): different senders.
     const perRecipient: string[] = [];
-    for (let i = 0; i < 5; i++) perRecipient.push(await rcptReply(`s${i}-${tag}@example.org`, `${user}@${ha.config.demo.domain}`));
-    expect(perRecipient.slice(0, 3)).toEqual(['250', '250', '250']);
+    for (let i = 0; i < 63; i++) perRecipient.push(await rcptReply(`s${i}-${tag}@example.org`, `${user}@${ha.config.demo.domain}`));
+    expect(new Set(perRecipient.slice(0, 60)), perRecipient.join(',')).toEqual(new Set(['250']));
     expect(
-      perRecipient.slice(3).every((code) => /^4\d\d$/.test(code)),
+      perRecipient.slice(60).every((code) => /^4\d\d$/.test(code)),
       perRecipient.join(','),
     ).toBe(true);
-    // Per sender (5 recipients in 10 minutes): one sender, different (unknown: 550 while under the limit) recipients.
+    // Per sender (60 recipients a minute): one sender, different (unknown: 550 while under the limit) recipients.
     const perSender: string[] = [];
-    for (let i = 0; i < 7; i++) perSender.push(await rcptReply(`bulk-${tag}@example.org`, `nobody-${i}-${tag}@${ha.config.demo.domain}`));
-    expect(perSender.slice(0, 5)).toEqual(['550', '550', '550', '550', '550']);
+    for (let i = 0; i < 63; i++) perSender.push(await rcptReply(`bulk-${tag}@example.org`, `nobody-${i}-${tag}@${ha.config.demo.domain}`));
+    expect(new Set(perSender.slice(0, 60)), perSender.join(',')).toEqual(new Set(['550']));
     expect(
-      perSender.slice(5).every((code) => /^4\d\d$/.test(code)),
+      perSender.slice(60).every((code) => /^4\d\d$/.test(code)),
       perSender.join(','),
+    ).toBe(true);
+    // Per-IP concurrency (10), one budget for both Haraka instances: 14 sessions held open at once.
+    const held = await Promise.all(
+      Array.from({ length: 14 }, () => converse(ha.config.ports.smtp, [], { greeting: true, waitMs: 3_000 }).then((t) => t.slice(0, 3))),
+    );
+    expect(held.filter((code) => code === '421').length, held.join(',')).toBeGreaterThanOrEqual(1);
+    expect(
+      held.every((code) => code === '220' || code === '421'),
+      held.join(','),
     ).toBe(true);
   }, 60_000);
 

@@ -10,10 +10,10 @@ import { HaproxyRuntime } from './haproxy-runtime.js';
 import { createMetrics, type GuardMetrics } from './metrics.js';
 import { DataTierProbe } from './probes/data-tier.js';
 import { probeImap } from './probes/imap.js';
+import { probeImapInstance } from './probes/imap-instance.js';
 import { probePop3 } from './probes/pop3.js';
 import { probeRedis } from './probes/redis.js';
 import { probeSmtp } from './probes/smtp.js';
-import { viaProxyProtocol } from './proxy-relay.js';
 import { GuardState, type ProbeOutcome } from './state.js';
 
 export interface Guard {
@@ -93,10 +93,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     probes.push({
       id: name,
       // Secured: WildDuck expects HAProxy's PROXY header on every connection; the probe sends its own.
-      run: () =>
-        secure
-          ? viaProxyProtocol(whost, w.imap, (port) => probeImap('127.0.0.1', port, user, pass, t, secure))
-          : probeImap(whost, w.imap, user, pass, t),
+      run: () => (secure ? probeImapInstance(whost, w.imap, user, pass, t, secure) : probeImap(whost, w.imap, user, pass, t)),
       failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3'] : ['imap', 'pop3'] },
     });
   });

@@ -60,6 +60,13 @@ export class LineConnection {
     });
   }
 
+  /** The PROXY protocol (v1) line naming this connection's own ends (what HAProxy would send for it). */
+  proxyHeader(): string {
+    const s = this.socket;
+    const family = net.isIPv6(s.localAddress ?? '') ? 'TCP6' : 'TCP4';
+    return `PROXY ${family} ${s.localAddress} ${s.remoteAddress} ${s.localPort} ${s.remotePort}\r\n`;
+  }
+
   /** Connects to a Unix socket (HAProxy's runtime API). */
   static connectSocket(socketPath: string, timeoutMs: number): Promise<LineConnection> {
     return new Promise((resolve, reject) => {

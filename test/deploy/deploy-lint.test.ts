@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, renderHaproxyConfig } from '@kura/config';
+import { loadConfig, renderHaproxyConfig, securedConfig } from '@kura/config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePorts } from '../support/stack.js';
@@ -50,7 +50,7 @@ describe('deploy/compose.yaml', () => {
       for (const volume of s.volumes ?? []) {
         const source = volume.split(':')[0] as string;
         if (source.startsWith('./')) {
-          if (source === './certs') continue; // the operator's TLS certificates
+          if (source === './certs' || source.startsWith('./secrets/')) continue; // the operator's certificates and secrets
           expect(fs.existsSync(path.join(DEPLOY, source)), `${name} mounts ${source}`).toBe(true);
         } else expect(compose.volumes?.[source], `${name} uses volume ${source}`).toBeDefined();
       }
@@ -73,6 +73,15 @@ describe('deploy/kura.config.json', () => {
     expect(config.local).toEqual({ mongodb: false, redis: false });
   });
 
+  it('runs the secured profile, with certificates from paths and no secret in the file', () => {
+    expect(config.security.enabled).toBe(true);
+    expect(config.security.tls.cert).toMatch(/^\/etc\/kura\/tls\//);
+    expect(config.security.tls.key).toMatch(/^\/etc\/kura\/tls\//);
+    const text = fs.readFileSync(path.join(DEPLOY, 'kura.config.json'), 'utf8');
+    expect(text).not.toMatch(/password|token|secret"\s*:/i);
+    expect(config.ha.haproxy.runtimeSocket).toBe('/run/haproxy/admin.sock');
+  });
+
   it('matches the servers HAProxy balances over', () => {
     const cfg = fs.readFileSync(path.join(DEPLOY, 'haproxy', 'haproxy.cfg'), 'utf8');
     config.ha.wildduck.forEach((w, i) => {
@@ -82,7 +91,13 @@ describe('deploy/kura.config.json', () => {
     config.ha.haraka.forEach((h, i) => {
       expect(cfg).toContain(`server haraka-${i + 1} ${h.host}:${h.smtp} check port ${h.health} send-proxy-v2`);
     });
-    expect(cfg).toContain(`stats socket ipv4@0.0.0.0:${config.ha.haproxy.runtime} level admin`);
+    config.ha.wildduck.forEach((w, i) => {
+      expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.imaps} check port ${w.health}`);
+    });
+    // The runtime API is a Unix socket (the one the guard is configured with), never TCP; stats ask for a password.
+    expect(cfg).toContain(`stats socket ${config.paths.haproxySocket} mode 660 level admin`);
+    expect(cfg).not.toMatch(/stats socket ipv4@/);
+    expect(cfg).toMatch(/http-request auth realm kura unless \{ http_auth\(kura_stats\) \}/);
     // Haraka expects the PROXY protocol from HAProxy's address only (the guard probes Haraka without it).
     const haproxyNet = (services.haproxy as { networks?: { kura?: { ipv4_address?: string } } }).networks?.kura;
     expect(config.ha.haproxy.proxyProtocolFrom).toBe(`${haproxyNet?.ipv4_address}/32`);
@@ -123,7 +138,8 @@ describe('HAProxy configurations pass haproxy -c', () => {
         .replaceAll('/etc/haproxy/', `${dir}/`)
         .replaceAll('/run/haproxy/', `${dir}/`);
       fs.writeFileSync(path.join(dir, 'haproxy.cfg'), cfg);
-      const check = spawnSync('haproxy', ['-c', '-f', path.join(dir, 'haproxy.cfg')], { encoding: 'utf8' });
+      const env = { ...process.env, KURA_HAPROXY_STATS_PASSWORD: 'lint-password' };
+      const check = spawnSync('haproxy', ['-c', '-f', path.join(dir, 'haproxy.cfg')], { encoding: 'utf8', env });
       expect(check.status, check.stderr + check.stdout).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -133,7 +149,8 @@ describe('HAProxy configurations pass haproxy -c', () => {
   it('the configuration `kura up --ha` generates', async () => {
     const dir = tmp('haproxy-local');
     try {
-      const config = loadConfig({ cwd: dir, env: {}, overrides: { dataDir: dir } });
+      // The secured profile, as `kura up --ha` runs it (secrets generated into the temp dir).
+      const config = securedConfig(loadConfig({ cwd: dir, env: {}, overrides: { dataDir: dir, security: { enabled: true } } }), {});
       const lua = path.join(dir, 'unavailable.lua');
       fs.copyFileSync(path.join(DEPLOY, 'haproxy', 'unavailable.lua'), lua);
       fs.writeFileSync(path.join(dir, 'haproxy.cfg'), renderHaproxyConfig(config, { luaFile: lua }));
@@ -166,15 +183,22 @@ describe('Redis configurations start', () => {
       const [port] = (await freePorts(1)) as [number];
       // Same file, with the data directory moved to a temp dir (redis applies `dir` as it reads it).
       const conf = path.join(dir, file);
-      fs.writeFileSync(conf, fs.readFileSync(path.join(DEPLOY, 'redis', file), 'utf8').replace(/^dir .*$/m, `dir ${dir}`));
+      // The operator's credentials file, as docs/security.md describes it.
+      const auth = path.join(dir, 'kura-auth.conf');
+      fs.writeFileSync(auth, 'user default off\nuser kura on >lint-password-0123456789 ~* &* +@all\n', { mode: 0o600 });
+      const text = fs.readFileSync(path.join(DEPLOY, 'redis', file), 'utf8');
+      fs.writeFileSync(conf, text.replace(/^dir .*$/m, `dir ${dir}`).replace(/^include .*$/m, `include ${auth}`));
       const child = spawn('redis-server', [conf, '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
       try {
+        const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
         let answer = '';
         for (let i = 0; i < 50 && !answer.includes('PONG'); i++) {
           await new Promise((r) => setTimeout(r, 100));
-          answer = spawnSync('redis-cli', ['-p', String(port), 'PING'], { encoding: 'utf8' }).stdout;
+          answer = cli('--user', 'kura', '--pass', 'lint-password-0123456789', '--no-auth-warning', 'PING');
         }
         expect(answer).toContain('PONG');
+        // Without credentials: refused.
+        expect(cli('PING')).toMatch(/NOAUTH/);
       } finally {
         child.kill('SIGKILL');
         fs.rmSync(dir, { recursive: true, force: true });

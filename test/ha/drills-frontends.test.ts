@@ -134,7 +134,7 @@ describe('frontend failover drills (kura up --ha)', () => {
   }, 150_000);
 
   it('the guard drains a sick instance through the HAProxy runtime API: logged, rate-limited, undone when it recovers', async () => {
-    const runtime = new HaproxyRuntime(ha.config.host, ha.config.ha.haproxy.runtime);
+    const runtime = new HaproxyRuntime(ha.config.paths.haproxySocket);
     const failover = new FailoverController(runtime, { enabled: true, afterFailures: 3, minIntervalMs: 60_000 }, pino({ level: 'silent' }));
     const state = async (backend: string, server: string) =>
       (await runtime.servers()).find((s) => s.backend === backend && s.server === server)?.status;
@@ -217,6 +217,8 @@ describe('frontend failover drills (kura up --ha)', () => {
         demo: c.demo,
         ha: c.ha,
         guard: { port: c.guard.port, canary: c.guard.canary },
+        // The secured profile: the stack's secrets file (API token, Redis and Sentinel passwords) and its CA.
+        security: { enabled: true, secretsFile: path.join(c.dataDir, 'secrets.json'), tls: c.security.tls },
       }),
     );
     const cli = path.resolve('packages/cli/dist/bin.js');

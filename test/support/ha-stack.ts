@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli';
-import { type KuraConfig, loadConfig } from '@kura/config';
+import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { testTrust } from './stack.js';
 
 /**
@@ -20,11 +20,15 @@ async function listenablePorts(count: number): Promise<number[]> {
 }
 
 /** A config for the high-availability stack on free ports, with a fast guard (probes every second). */
-export async function haTestConfig(dataDir: string, guard: Record<string, unknown> = {}): Promise<KuraConfig> {
+export async function haTestConfig(
+  dataDir: string,
+  guard: Record<string, unknown> = {},
+  limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']> = {},
+): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(28);
+  const p = await listenablePorts(32);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -32,12 +36,26 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
       dataDir,
       logLevel: 'warn',
       mongodb: { database: 'kura-test' },
-      ports: { smtp: next(), imap: next(), pop3: next(), api: next(), mongodb: next(), redis: next(), rspamd: next(), smtpMetrics: next() },
+      // Every client of the local stack reaches Haraka from 127.0.0.1 (HAProxy's address): the per-IP
+      // connection rate would count the drills, the canary and the tests as one client.
+      smtp: { limits: { connectionsPerIp: '100000/1m', ...limits } },
+      ports: {
+        smtp: next(),
+        imap: next(),
+        imaps: next(),
+        pop3: next(),
+        pop3s: next(),
+        api: next(),
+        mongodb: next(),
+        redis: next(),
+        rspamd: next(),
+        smtpMetrics: next(),
+      },
       trust: testTrust(),
       ha: {
         wildduck: [
-          { imap: next(), pop3: next(), api: next(), health: next() },
-          { imap: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
         ],
         haraka: [
           { smtp: next(), health: next(), metrics: next() },
@@ -45,7 +63,7 @@ export async function haTestConfig(dataDir: string, guard: Record<string, unknow
         ],
         redisReplica: next(),
         sentinels: [next(), next(), next()],
-        haproxy: { stats: next(), runtime: next() },
+        haproxy: { stats: next() },
       },
       guard: {
         port: next(),

@@ -4,6 +4,7 @@
  * Healthy means: IMAP and POP3 answer a real greeting, and WildDuck's own API
  * health check can write to the data tier and round-trip through Redis.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { expectGreeting, startHealthEndpoint } from '@kura/store/health-endpoint';
 
@@ -14,20 +15,37 @@ const env = (name: string): string => {
 };
 
 const host = env('KURA_HEALTH_HOST');
+// The instance expects HAProxy's PROXY header on every connection (secured profile): the checks send one too.
+const proxyHeader = process.env.KURA_HEALTH_PROXY === '1';
 
 startHealthEndpoint({
   host,
   port: Number(env('KURA_HEALTH_PORT')),
   checks: [
-    { name: 'imap', run: () => expectGreeting(host, Number(env('KURA_HEALTH_IMAP')), /^\* OK/) },
-    { name: 'pop3', run: () => expectGreeting(host, Number(env('KURA_HEALTH_POP3')), /^\+OK/) },
+    { name: 'imap', run: () => expectGreeting(host, Number(env('KURA_HEALTH_IMAP')), /^\* OK/, 2_000, { proxyHeader }) },
+    {
+      name: 'pop3',
+      run: () =>
+        expectGreeting(host, Number(env('KURA_HEALTH_POP3')), /^\+OK/, 2_000, {
+          secure: process.env.KURA_HEALTH_POP3_TLS ? { ca: tlsCa() } : undefined,
+          proxyHeader,
+        }),
+    },
     { name: 'data tier and redis', run: () => apiHealth(host, Number(env('KURA_HEALTH_API'))) },
   ],
 });
 
+function tlsCa(): Buffer | undefined {
+  const file = process.env.KURA_HEALTH_TLS_CA;
+  return file ? fs.readFileSync(file) : undefined;
+}
+
 function apiHealth(apiHost: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: apiHost, port, path: '/health', agent: false }, (res) => {
+    // The secured profile's API answers nothing without its token, /health included.
+    const token = process.env.KURA_HEALTH_API_TOKEN;
+    const headers = token ? { 'x-access-token': token } : undefined;
+    const req = http.get({ host: apiHost, port, path: '/health', agent: false, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

@@ -19,10 +19,25 @@ export interface WildDuckProcessOptions {
   /** The data tier is the local FerretDB: preload the store's adapter for its gaps. */
   ferretdb: boolean;
   /** Serve a deep health endpoint for HAProxy (high-availability stack). */
-  health?: { host: string; port: number; imap: number; pop3: number; api: number };
+  health?: {
+    host: string;
+    port: number;
+    imap: number;
+    pop3: number;
+    api: number;
+    /** Secured profile: the API's token, the CA the POP3 TLS greeting is checked with, POP3 over implicit TLS. */
+    apiToken?: string;
+    tlsCa?: string;
+    pop3Tls?: boolean;
+    /** The instance expects the PROXY protocol on IMAP and POP3. */
+    proxyProtocol?: boolean;
+  };
+  /** Certificate and key files whose change makes the instance reload its TLS listeners. */
+  tlsWatch?: string[];
 }
 
 const healthPreload = require.resolve('./health-preload.js');
+const tlsReloadPreload = require.resolve('./tls-reload-preload.js');
 
 /** How to run one WildDuck instance (IMAP, POP3 and API in one process) with a rendered config overlay. */
 export function wildduckProcess(configFile: string, options: WildDuckProcessOptions): ProcessSpec {
@@ -37,7 +52,14 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
       KURA_HEALTH_IMAP: String(health.imap),
       KURA_HEALTH_POP3: String(health.pop3),
       KURA_HEALTH_API: String(health.api),
+      ...(health.apiToken ? { KURA_HEALTH_API_TOKEN: health.apiToken } : {}),
+      ...(health.pop3Tls ? { KURA_HEALTH_POP3_TLS: '1', KURA_HEALTH_TLS_CA: health.tlsCa ?? '' } : {}),
+      ...(health.proxyProtocol ? { KURA_HEALTH_PROXY: '1' } : {}),
     });
+  }
+  if (options.tlsWatch?.length) {
+    preload.push('--import', tlsReloadPreload);
+    env.KURA_TLS_WATCH = options.tlsWatch.join(':');
   }
   return {
     command: process.execPath,

@@ -1,6 +1,7 @@
 import { renderAdmissionLimits } from './haraka-limits.js';
 import { hookTimeouts } from './hook-timeouts.js';
 import type { KuraConfig } from './resolve.js';
+import { isSecured } from './security.js';
 
 /** Files of a Haraka config directory (relative path → content), generated from Kura's config. */
 export type HarakaFiles = Record<string, string>;
@@ -12,13 +13,20 @@ export interface HarakaOptions {
   smtpPort?: number;
   /** Absolute path of Kura's inbound plugin module. */
   pluginModule: string;
+  /** Absolute path of haraka-plugin-limit with a Sentinel-aware client (admission limits with Redis behind Sentinel). */
+  sentinelLimitModule?: string;
 }
 
 export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): HarakaFiles {
   const port = options.smtpPort ?? config.ports.smtp;
-  const limits = renderAdmissionLimits(config);
+  const limits = renderAdmissionLimits(config, options.sentinelLimitModule);
+  // Secured profile: STARTTLS on the MX through Haraka's tls plugin (MTA peers may still send in clear, as on
+  // the Internet; there is no AUTH on the MX to protect). Certificates are read at start: restart to renew.
+  const { cert, key } = config.security.tls;
+  const tls = isSecured(config) && cert && key;
   return {
     ...limits,
+    ...(tls ? { 'config/tls.ini': ini({ main: { key, cert, requestCert: false } }) } : {}),
     'config/me': `${config.hostname}\n`,
     'config/smtp.ini': ini({
       main: { listen: `${config.host}:${port}`, nodes: 0, graceful_shutdown: true, force_shutdown_timeout: 10 },
@@ -30,8 +38,9 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
       // Kura's plugin removes only the Authentication-Results that claim its own authserv-id, in place;
       // Haraka's default would rename every one and move it to the end of the header.
       headers: { max_lines: 1000, max_received: 100, clean_auth_results: false },
-      // Size is enforced by Kura's plugin, which answers 552 5.3.4 as RFC 1870 asks (Haraka's own check says 550).
-      // Haraka would wrap longer DATA lines (changing the message); Kura refuses them instead (554 5.6.0).
+      // Size is enforced by Kura's plugin, which stops spooling DATA past the limit and answers 552 5.3.4 as
+      // RFC 1870 asks (Haraka's own check says 550, also at MAIL FROM). Haraka would wrap longer DATA lines
+      // (changing the message); Kura refuses them instead (554 5.6.0).
       max: { bytes: 0, mime_parts: 1000, line_length: 512, data_line_length: MAX_DATA_LINE_BYTES },
       message: { helo: `${config.hostname} (Kura)`, close: 'closing connection' },
       uuid: { banner_chars: 6, deny_chars: 0 },
@@ -40,7 +49,7 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
     // logfmt: one key=value line per event, the transaction's queue id in every line.
     'config/log.ini': ini({ main: { level: harakaLogLevel(config.logLevel), timestamps: true, format: 'logfmt' } }),
     // Admission limits first, then Kura's plugin (recipients, loops, lanes, durable delivery).
-    'config/plugins': limits ? 'limit\nkura\n' : 'kura\n',
+    'config/plugins': `${tls ? 'tls\n' : ''}${limits ? 'limit\n' : ''}kura\n`,
     // The plugin sets a timer per hook (hookTimeouts); this default covers any hook it does not, and is the longest.
     'config/kura.timeout': `${Math.max(...Object.values(hookTimeouts(config)).map((t) => t.harakaSeconds))}\n`,
     // A folder plugin whose package points at the compiled inbound plugin.

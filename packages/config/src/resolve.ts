@@ -20,6 +20,8 @@ export interface KuraConfig extends KuraConfigFile {
     endpoints: string;
     /** Snapshot destination directory (snapshot.dir, or <dataDir>/snapshots). */
     snapshots: string;
+    /** HAProxy's runtime API socket (ha.haproxy.runtimeSocket, or <dataDir>/run/haproxy.sock). */
+    haproxySocket: string;
   };
 }
 
@@ -32,8 +34,11 @@ export function resolveConfig(file: KuraConfigFile, baseDir: string): KuraConfig
     (file.redis.sentinels
       ? sentinelUrl(file.redis.sentinels, file.redis.name, file.redis.db)
       : `redis://${file.host}:${file.ports.redis}/${file.redis.db}`);
+  const tls = file.security.tls;
+  const at = (p?: string) => (p ? path.resolve(baseDir, p) : undefined);
   return {
     ...file,
+    security: { ...file.security, tls: { cert: at(tls.cert), key: at(tls.key), ca: at(tls.ca) } },
     dataDir,
     mongodbUri,
     redisUrl,
@@ -48,6 +53,7 @@ export function resolveConfig(file: KuraConfigFile, baseDir: string): KuraConfig
       resolvedConfig: path.join(run, 'kura.resolved.json'),
       endpoints: path.join(dataDir, 'endpoints.json'),
       snapshots: file.snapshot.dir ? path.resolve(baseDir, file.snapshot.dir) : path.join(dataDir, 'snapshots'),
+      haproxySocket: file.ha.haproxy.runtimeSocket ? path.resolve(baseDir, file.ha.haproxy.runtimeSocket) : path.join(run, 'haproxy.sock'),
     },
   };
 }

@@ -10,13 +10,16 @@ const optionalHost = z.string().min(1).optional();
  */
 export const haSchema = z
   .object({
-    /** WildDuck instances (IMAP, POP3, API, and the deep health endpoint HAProxy checks) behind HAProxy. */
+    /**
+     * WildDuck instances (IMAP, POP3, API, and the deep health endpoint HAProxy checks) behind HAProxy.
+     * In the secured profile `imap` requires STARTTLS, `imaps` is implicit TLS and `pop3` is implicit TLS.
+     */
     wildduck: z
-      .array(z.object({ host: optionalHost, imap: port, pop3: port, api: port, health: port }).strict())
+      .array(z.object({ host: optionalHost, imap: port, imaps: port.optional(), pop3: port, api: port, health: port }).strict())
       .min(2)
       .default([
-        { imap: 9243, pop3: 9210, api: 9280, health: 9281 },
-        { imap: 9343, pop3: 9310, api: 9380, health: 9381 },
+        { imap: 9243, imaps: 9293, pop3: 9210, api: 9280, health: 9281 },
+        { imap: 9343, imaps: 9393, pop3: 9310, api: 9380, health: 9381 },
       ]),
     /** Haraka instances (SMTP, plus the inbound plugin's deep health endpoint) behind HAProxy. */
     haraka: z
@@ -44,8 +47,11 @@ export const haSchema = z
       .object({
         /** HAProxy's stats page and Prometheus endpoint. */
         stats: port.default(9404),
-        /** HAProxy's runtime API (admin level): where the guard drains a sick instance. */
-        runtime: port.default(9405),
+        /**
+         * HAProxy's runtime API (admin level) as a Unix socket, never TCP: where the guard drains a sick
+         * instance, so the guard runs on the HAProxy host. Default <dataDir>/run/haproxy.sock.
+         */
+        runtimeSocket: z.string().min(1).optional(),
         /** Where HAProxy listens, seen from the guard and `kura drill` (default: `host`). */
         host: optionalHost,
         /** Addresses (CIDR) allowed to send the PROXY protocol to Haraka, i.e. HAProxy's; unset locally. */

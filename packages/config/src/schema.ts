@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
+import { securitySchema } from './schema-security.js';
 import { trustSchema } from './schema-trust.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -27,6 +28,9 @@ export const kuraConfigSchema = z
         smtpMetrics: port.default(9025),
         /** The local rspamd's HTTP API (loopback; started only when rspamd is the scanner and no url is set). */
         rspamd: port.default(9333),
+        /** Implicit-TLS IMAP and POP3 (993 and 995 in production); served by the secured profile only. */
+        imaps: port.default(9993),
+        pop3s: port.default(9995),
       })
       .strict()
       .prefault({}),
@@ -180,6 +184,7 @@ export const kuraConfigSchema = z
     ha: haSchema,
     guard: guardSchema,
     trust: trustSchema,
+    security: securitySchema,
   })
   .strict();
 

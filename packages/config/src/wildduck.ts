@@ -1,11 +1,14 @@
 import { stringify } from 'smol-toml';
 import { redisConnectionOptions } from './redis-url.js';
 import type { KuraConfig } from './resolve.js';
+import { internalHost, isSecured } from './security.js';
 
 export interface WildDuckPorts {
   imap: number;
   pop3: number;
   api: number;
+  /** Implicit-TLS IMAP (secured profile only). */
+  imaps?: number;
 }
 
 /**
@@ -14,7 +17,7 @@ export interface WildDuckPorts {
  */
 export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = config.ports): string {
   const host = config.host;
-  return stringify({
+  const base = {
     emailDomain: config.demo.domain,
     processes: 1,
     dbs: {
@@ -54,7 +57,47 @@ export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = 
     elasticsearch: { enabled: false, indexer: { enabled: false } },
     log: { level: wildDuckLogLevel(config.logLevel) },
     smtp: { setup: { hostname: config.hostname, secure: false, port: config.ports.smtp } },
-  });
+  };
+  return stringify({ ...base, ...securedOverlay(config, ports, base) });
+}
+
+/**
+ * The secured profile: certificates from config, STARTTLS required before
+ * LOGIN/AUTHENTICATE on the IMAP port, implicit TLS on a second IMAP port and
+ * on POP3 (WildDuck serves one POP3 listener per process, so POP3 is offered
+ * over implicit TLS only, as RFC 8314 prefers), the API on the internal
+ * address with the master token, signed per-user tokens and no CORS.
+ * Each block extends the plain profile's one.
+ */
+function securedOverlay(
+  config: KuraConfig,
+  ports: WildDuckPorts,
+  base: { imap: object; pop3: object; api: object },
+): Record<string, unknown> {
+  if (!isSecured(config)) return {};
+  const { tls } = config.security;
+  const host = config.host;
+  const setup = (port: number) => ({ hostname: config.hostname, secure: true, port });
+  return {
+    tls: { key: tls.key, cert: tls.cert },
+    imap: {
+      ...base.imap,
+      disableSTARTTLS: false,
+      // HAProxy sends the PROXY protocol (v1): logs and per-IP limits see the client, not HAProxy.
+      // WildDuck 1.51 applies it to IMAP and POP3 alike and to every source, so instances stay internal.
+      useProxy: true,
+      interface: [{ enabled: true, host, port: ports.imaps ?? config.ports.imaps, secure: true }],
+      setup: setup(config.ports.imaps),
+    },
+    pop3: { ...base.pop3, secure: true, setup: setup(config.ports.pop3s) },
+    api: {
+      ...base.api,
+      host: internalHost(config),
+      accessToken: config.secrets.apiToken,
+      accessControl: { enabled: true, secret: config.secrets.apiSigningSecret },
+      cors: { origins: [] },
+    },
+  };
 }
 
 function wildDuckLogLevel(level: KuraConfig['logLevel']): string {

@@ -1,4 +1,4 @@
-import type { KuraConfig } from '@kura/config';
+import { apiHeaders, internalHost, type KuraConfig } from '@kura/config';
 
 export interface Account {
   user: string;
@@ -13,16 +13,20 @@ export interface Account {
  * never open store connections of their own.
  */
 export async function ensureAccount(config: KuraConfig, account: Account, timeoutMs = 5_000): Promise<void> {
-  const apis = config.ha.wildduck.map((w) => `http://${w.host ?? config.host}:${w.api}`);
+  const apis = config.ha.wildduck.map((w) => `http://${w.host ?? internalHost(config)}:${w.api}`);
+  const auth = apiHeaders(config);
   let lastError: unknown;
   for (const api of apis) {
     try {
-      const found = await fetch(`${api}/users/resolve/${encodeURIComponent(account.user)}`, { signal: AbortSignal.timeout(timeoutMs) });
+      const found = await fetch(`${api}/users/resolve/${encodeURIComponent(account.user)}`, {
+        headers: auth,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (found.ok) return;
       if (found.status !== 404) throw new Error(`${api} answered ${found.status} when looking up ${account.user}`);
       const created = await fetch(`${api}/users`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ username: account.user, password: account.pass, address: account.address, name: account.name }),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { ImapFlow } from 'imapflow';
+import { type ClientTls, imapflowTls } from './client-tls.js';
 import { LineConnection } from './net-lines.js';
 
 export interface CanaryTarget {
@@ -10,6 +11,8 @@ export interface CanaryTarget {
   user: string;
   pass: string;
   hostname: string;
+  /** The IMAP side logs in after STARTTLS (secured profile). */
+  tls?: ClientTls;
 }
 
 export interface CanaryResult {
@@ -32,6 +35,7 @@ export async function runCanary(
     host: target.host,
     port: target.imapPort,
     secure: false,
+    ...imapflowTls(target.tls),
     auth: { user: target.user, pass: target.pass },
     logger: false,
     connectionTimeout: options.stepTimeoutMs,

@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import { ensureAccount } from './accounts.js';
 import { Alerter } from './alerts.js';
 import { runCanary } from './canary.js';
+import { clientTls, pop3Port } from './client-tls.js';
 import { FailoverController } from './failover.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { createMetrics, type GuardMetrics } from './metrics.js';
 import { DataTierProbe } from './probes/data-tier.js';
 import { probeImap } from './probes/imap.js';
+import { probeImapInstance } from './probes/imap-instance.js';
 import { probePop3 } from './probes/pop3.js';
 import { probeRedis } from './probes/redis.js';
 import { probeSmtp } from './probes/smtp.js';
@@ -43,7 +45,8 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   const metrics = createMetrics({ snapshotDir: config.paths.snapshots });
   const statusUrl = `http://${config.host}:${g.port}/`;
   const alerter = new Alerter(g.alerts, statusUrl, log);
-  const runtime = new HaproxyRuntime(config.ha.haproxy.host ?? host, config.ha.haproxy.runtime);
+  const runtime = new HaproxyRuntime(config.paths.haproxySocket);
+  const secure = clientTls(config);
   const failover = new FailoverController(runtime, g.failover, log, (a) => {
     metrics.failoverActions.inc({ action: a.action, result: a.result });
     void alerter.sendAction(a);
@@ -69,8 +72,8 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
 
   const probes: Probe[] = [
     { id: 'smtp', run: () => probeSmtp(host, config.ports.smtp, t) },
-    { id: 'imap', run: () => probeImap(host, config.ports.imap, user, pass, t) },
-    { id: 'pop3', run: () => probePop3(host, config.ports.pop3, user, pass, t) },
+    { id: 'imap', run: () => probeImap(host, config.ports.imap, user, pass, t, secure) },
+    { id: 'pop3', run: () => probePop3(host, pop3Port(config), user, pass, t, secure) },
     {
       id: 'datatier',
       run: async () => {
@@ -90,8 +93,9 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     state.define(name, `WildDuck instance ${i + 1}`, 'its clients reconnect to another instance', true);
     probes.push({
       id: name,
-      run: () => probeImap(whost, w.imap, user, pass, t),
-      failover: { instance: name, backends: ['imap', 'pop3'] },
+      // Secured: WildDuck expects HAProxy's PROXY header on every connection; the probe sends its own.
+      run: () => (secure ? probeImapInstance(whost, w.imap, user, pass, t, secure) : probeImap(whost, w.imap, user, pass, t)),
+      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3'] : ['imap', 'pop3'] },
     });
   });
   config.ha.haraka.forEach((h, i) => {
@@ -131,7 +135,16 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     try {
       await ensureCanaryUser();
       const result = await runCanary(
-        { host, smtpPort: config.ports.smtp, imapPort: config.ports.imap, address: canaryAddress, user, pass, hostname: config.hostname },
+        {
+          host,
+          smtpPort: config.ports.smtp,
+          imapPort: config.ports.imap,
+          address: canaryAddress,
+          user,
+          pass,
+          hostname: config.hostname,
+          tls: secure,
+        },
         {
           timeoutMs: Math.max(g.canaryAlertMs * 2, 10_000),
           stepTimeoutMs: t,

@@ -7,16 +7,15 @@ export interface ServerState {
   status: string;
 }
 
-/** HAProxy's runtime API (one command per connection). */
+/** HAProxy's runtime API on its Unix socket (one command per connection). */
 export class HaproxyRuntime {
   constructor(
-    private readonly host: string,
-    private readonly port: number,
+    private readonly socketPath: string,
     private readonly timeoutMs = 3_000,
   ) {}
 
   async command(line: string): Promise<string> {
-    const conn = await LineConnection.connect(this.host, this.port, this.timeoutMs);
+    const conn = await LineConnection.connectSocket(this.socketPath, this.timeoutMs);
     try {
       conn.send(`${line}\n`);
       return await conn.readToEnd(this.timeoutMs);

@@ -1,4 +1,6 @@
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ClientTls } from './client-tls.js';
 
 /**
  * A line-oriented client for the probes' text protocols (SMTP, POP3, HAProxy's
@@ -11,7 +13,11 @@ export class LineConnection {
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(private socket: net.Socket) {
+    this.attach(socket);
+  }
+
+  private attach(socket: net.Socket): void {
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -33,18 +39,72 @@ export class LineConnection {
     });
   }
 
-  static connect(host: string, port: number, timeoutMs: number): Promise<LineConnection> {
+  /** Connects in plaintext, or with implicit TLS when `secure` is given (certificate checked). */
+  static connect(host: string, port: number, timeoutMs: number, secure?: ClientTls): Promise<LineConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = secure
+        ? tls.connect({ host, port, ca: secure.ca, servername: secure.servername ?? serverName(host) })
+        : net.connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve(new LineConnection(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** The PROXY protocol (v1) line naming this connection's own ends (what HAProxy would send for it). */
+  proxyHeader(): string {
+    const s = this.socket;
+    const family = net.isIPv6(s.localAddress ?? '') ? 'TCP6' : 'TCP4';
+    return `PROXY ${family} ${s.localAddress} ${s.remoteAddress} ${s.localPort} ${s.remotePort}\r\n`;
+  }
+
+  /** Connects to a Unix socket (HAProxy's runtime API). */
+  static connectSocket(socketPath: string, timeoutMs: number): Promise<LineConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ path: socketPath });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${socketPath} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
         resolve(new LineConnection(socket));
       });
       socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** Upgrades the connection after a STARTTLS/STLS the server accepted; the certificate is checked. */
+  startTls(host: string, secure: ClientTls, timeoutMs: number): Promise<void> {
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('error');
+    plain.removeAllListeners('close');
+    return new Promise((resolve, reject) => {
+      const upgraded = tls.connect({ socket: plain, ca: secure.ca, servername: secure.servername ?? serverName(host) });
+      const timer = setTimeout(() => {
+        upgraded.destroy();
+        reject(new Error(`TLS handshake with ${host} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      upgraded.once('secureConnect', () => {
+        clearTimeout(timer);
+        this.socket = upgraded;
+        this.attach(upgraded);
+        resolve();
+      });
+      upgraded.once('error', (err) => {
         clearTimeout(timer);
         reject(err);
       });
@@ -109,4 +169,9 @@ export class LineConnection {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** SNI is for names only; an IP address is checked against the certificate's IP entries. */
+function serverName(host: string): string | undefined {
+  return net.isIP(host) ? undefined : host;
 }

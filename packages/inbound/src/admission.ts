@@ -1,6 +1,6 @@
 import { recordTraffic } from '@kura/store';
 import { codes, dsn } from './codes.js';
-import type { HarakaConnection, Next } from './haraka.js';
+import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { messageVerdicts } from './metrics.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
@@ -10,6 +10,20 @@ export function advertiseSize(next: Next, connection: HarakaConnection & { capab
   const others = connection.capabilities.filter((c) => !/^SIZE\b/i.test(c));
   connection.capabilities.splice(0, connection.capabilities.length, ...others, `SIZE ${inboundConfig().smtp.maxMessageBytes}`);
   next();
+}
+
+/**
+ * DATA: once the message is past the size limit, the rest of the stream is counted (data_bytes) but no
+ * longer spooled, so an endless DATA costs neither memory nor disk; data_post then answers 552 5.3.4.
+ */
+export function stopSpoolingPastLimit(connection: HarakaConnection): void {
+  const txn = connection.transaction as (HarakaTransaction & { add_data(line: Buffer): void }) | null;
+  if (!txn) return;
+  const max = inboundConfig().smtp.maxMessageBytes;
+  const addData = txn.add_data.bind(txn);
+  txn.add_data = (line: Buffer) => {
+    if (txn.data_bytes <= max) addData(line);
+  };
 }
 
 /** The SIZE= the client declared at MAIL FROM (0 when it declared none). */

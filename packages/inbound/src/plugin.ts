@@ -5,7 +5,7 @@
  */
 import { hookTimeouts, type KuraHook } from '@kura/config';
 import { outboundCounts } from '@kura/store';
-import { advertiseSize, checkDeclaredSize, recordAttempt } from './admission.js';
+import { advertiseSize, checkDeclaredSize, recordAttempt, stopSpoolingPastLimit } from './admission.js';
 import { codes, dsn } from './codes.js';
 import { deliverMessage } from './deliver.js';
 import type { HarakaAddress, HarakaConnection, HarakaPlugin, Next } from './haraka.js';
@@ -76,6 +76,12 @@ export function on_mail(this: HarakaPlugin, next: Next, connection: HarakaConnec
 export function on_rcpt(this: HarakaPlugin, next: Next, connection: HarakaConnection, params: [HarakaAddress]) {
   recordAttempt(connection, params[0].address);
   guarded(this, next, connection, codes.DENYSOFT, () => checkRecipient(this, next, connection, params));
+}
+
+// DATA starts: stop spooling once the message passes the size limit (answered 552 5.3.4 at the end).
+export function hook_data(this: HarakaPlugin, next: Next, connection: HarakaConnection) {
+  stopSpoolingPastLimit(connection);
+  next();
 }
 
 export function on_data_post(this: HarakaPlugin, next: Next, connection: HarakaConnection) {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** One named check of a deep health endpoint; throws when the part is unusable. */
 export type HealthCheck = { name: string; run: () => Promise<unknown> };
@@ -20,8 +21,11 @@ export interface HealthEndpointOptions {
 export function startHealthEndpoint(options: HealthEndpointOptions): http.Server {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const server = http.createServer((req, res) => {
-    if (req.url !== '/health') {
-      res.writeHead(404).end();
+    if (req.url !== '/health' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      // Two calls, not a chain: inside WildDuck, restify replaces writeHead with one that returns nothing,
+      // and a chained .end() threw outside any handler, so one request to another path killed the instance.
+      res.writeHead(req.url === '/health' ? 405 : 404);
+      res.end();
       return;
     }
     void runChecks(options.checks, timeoutMs).then((results) => {
@@ -59,23 +63,46 @@ async function runChecks(checks: HealthCheck[], timeoutMs: number) {
 }
 
 /** Connects, reads the first line and checks it against `expected` (a real protocol greeting). */
-export function expectGreeting(host: string, port: number, expected: RegExp, timeoutMs = 2_000): Promise<string> {
+export function expectGreeting(
+  host: string,
+  port: number,
+  expected: RegExp,
+  timeoutMs = 2_000,
+  options: {
+    /** Implicit TLS: the greeting comes after the handshake, the certificate checked against `ca`. */
+    secure?: { ca?: Buffer };
+    /** Open with a PROXY protocol (v1) header, as HAProxy does (WildDuck behind HAProxy expects one). */
+    proxyHeader?: boolean;
+  } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const raw = net.connect({ host, port });
+    let socket: net.Socket = raw;
     let buffer = '';
     const done = (err: Error | null, line = '') => {
+      raw.destroy();
       socket.destroy();
       if (err) reject(err);
       else if (!expected.test(line)) reject(new Error(`unexpected greeting on ${host}:${port}: ${line.slice(0, 80)}`));
       else resolve(line);
     };
-    socket.setTimeout(timeoutMs, () => done(new Error(`no greeting from ${host}:${port} within ${timeoutMs} ms`)));
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('latin1');
-      const end = buffer.indexOf('\n');
-      if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+    const listen = (s: net.Socket) => {
+      s.setTimeout(timeoutMs, () => done(new Error(`no greeting from ${host}:${port} within ${timeoutMs} ms`)));
+      s.on('data', (chunk) => {
+        buffer += chunk.toString('latin1');
+        const end = buffer.indexOf('\n');
+        if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+      });
+      s.on('error', (err) => done(err));
+      s.on('end', () => done(new Error(`${host}:${port} closed without a greeting`)));
+    };
+    raw.once('error', (err) => done(err));
+    raw.once('connect', () => {
+      if (options.proxyHeader) raw.write(`PROXY TCP4 ${raw.localAddress} ${raw.remoteAddress} ${raw.localPort} ${raw.remotePort}\r\n`);
+      if (options.secure) {
+        socket = tls.connect({ socket: raw, ca: options.secure.ca, servername: net.isIP(host) ? undefined : host });
+      }
+      listen(socket);
     });
-    socket.on('error', (err) => done(err));
-    socket.on('end', () => done(new Error(`${host}:${port} closed without a greeting`)));
   });
 }

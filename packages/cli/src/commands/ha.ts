@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type KuraConfig, loadConfig } from '@kura/config';
+import { assertSafeToExpose, type KuraConfig, loadConfig, withSecurity } from '@kura/config';
 import { DRILLS, type DrillName, runDrill, runGuard } from '@kura/guard';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
@@ -21,7 +21,13 @@ export function registerHaCommands(program: Command): void {
     .description('run the guard: probes, canary, status page, /health, /metrics, alerts, failover actions')
     .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
     .action(async (options: { config?: string }) => {
-      const guard = await runGuard(loadConfig({ file: options.config }));
+      const config = withSecurity(loadConfig({ file: options.config }));
+      try {
+        assertSafeToExpose(config);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const guard = await runGuard(config);
       process.stdout.write(`guard running; status page ${guard.url}\n`);
       const stop = () => void guard.stop().finally(() => process.exit(0));
       process.once('SIGINT', stop);
@@ -61,7 +67,7 @@ interface DrillOptions {
 async function drill(name: string, options: DrillOptions): Promise<void> {
   if (!(name in DRILLS)) throw new CliError(`unknown drill "${name}": choose one of ${Object.keys(DRILLS).join(', ')}`);
   const drillName = name as DrillName;
-  const config = loadConfig({ file: options.config });
+  const config = withSecurity(loadConfig({ file: options.config }));
   const hold = Number(options.hold);
   if (!Number.isFinite(hold) || hold < 0) throw new CliError(`--hold must be a number of seconds, not "${options.hold}"`);
   const kill = options.kill ?? `systemctl kill --signal=KILL ${DEFAULT_UNITS[drillName]}`;

@@ -1,4 +1,4 @@
-import { loadConfig } from '@kura/config';
+import { loadConfig, redactSecrets, withSecurity } from '@kura/config';
 import { connectRedis, readTopTalkers, type TopTalkers } from '@kura/store';
 import Table from 'cli-table3';
 import { CliError } from '../errors.js';
@@ -17,7 +17,7 @@ export interface TopOptions {
  * one JSON document per refresh when piped, or once with --once.
  */
 export async function top(options: TopOptions): Promise<void> {
-  const config = loadConfig({ file: options.config });
+  const config = withSecurity(loadConfig({ file: options.config }));
   const minutes = positive(options.minutes, '--minutes');
   const limit = positive(options.limit, '--limit');
   const interval = positive(options.interval, '--interval');
@@ -25,7 +25,7 @@ export async function top(options: TopOptions): Promise<void> {
   redis.on('error', () => {});
   try {
     await redis.connect().catch((err: Error) => {
-      throw new CliError(`cannot reach Redis at ${config.redisUrl} (${err.message}); is the stack running (npm start)?`);
+      throw new CliError(`cannot reach Redis at ${redactSecrets(config.redisUrl)} (${err.message}); is the stack running (npm start)?`);
     });
     const live = process.stdout.isTTY && !options.once;
     for (;;) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type KuraConfig, loadConfig } from '@kura/config';
+import { type KuraConfig, loadConfig, withSecurity } from '@kura/config';
 import {
   checkCompatible,
   createSnapshot,
@@ -191,7 +191,8 @@ export async function snapshotVerify(id: string, options: Common & { deep?: bool
 }
 
 export async function snapshotRestore(id: string, options: Common & { user?: string; mailbox?: string; force?: boolean }): Promise<void> {
-  const config = loadConfig({ file: options.config });
+  // Secured deployments: Redis credentials come from the secrets file.
+  const config = withSecurity(loadConfig({ file: options.config }));
   if (options.mailbox && !options.user)
     throw new SnapshotError('--mailbox needs --user', 'bad-path', 'kura snapshot restore ID --user NAME --mailbox PATH');
   const snapshot = findSnapshot(destination(config, options), id);

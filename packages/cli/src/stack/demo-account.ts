@@ -1,4 +1,4 @@
-import type { KuraConfig } from '@kura/config';
+import { apiHeaders, internalHost, type KuraConfig } from '@kura/config';
 import { SetupError } from './services.js';
 
 /**
@@ -8,11 +8,12 @@ import { SetupError } from './services.js';
  * short-lived store connection would leave closed behind it.
  */
 export async function ensureDemoAccount(config: KuraConfig, apiPort: number): Promise<void> {
-  const base = `http://${config.host}:${apiPort}`;
+  const base = `http://${internalHost(config)}:${apiPort}`;
   const { demo } = config;
-  const found = await call(base, 'GET', `/users/resolve/${encodeURIComponent(demo.username)}`);
+  const call = (method: string, path: string, body?: unknown) => apiCall(base, apiHeaders(config), method, path, body);
+  const found = await call('GET', `/users/resolve/${encodeURIComponent(demo.username)}`);
   if (found.success) return;
-  const created = await call(base, 'POST', '/users', {
+  const created = await call('POST', '/users', {
     username: demo.username,
     password: demo.password,
     address: `${demo.username}@${demo.domain}`,
@@ -21,10 +22,16 @@ export async function ensureDemoAccount(config: KuraConfig, apiPort: number): Pr
   if (!created.success) throw new SetupError(`could not create the demo account: ${created.error ?? 'unknown error'}`);
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ success?: boolean; error?: string }> {
+async function apiCall(
+  base: string,
+  auth: Record<string, string>,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ success?: boolean; error?: string }> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });

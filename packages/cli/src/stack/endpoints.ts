@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import type { KuraConfig } from '@kura/config';
+import { internalHost, isSecured, type KuraConfig, redactSecrets, secretsFile } from '@kura/config';
 import Table from 'cli-table3';
 
 /** What a person or a script needs to use a running stack. */
 export interface Endpoints {
-  smtp: { host: string; port: number; tls: false };
-  imap: { host: string; port: number; tls: false };
-  pop3: { host: string; port: number; tls: false };
+  smtp: { host: string; port: number; tls: boolean };
+  imap: { host: string; port: number; tls: boolean };
+  pop3: { host: string; port: number; tls: boolean };
   api: { url: string };
   mongodb: { uri: string; local: boolean };
   redis: { url: string; local: boolean };
@@ -17,14 +17,20 @@ export interface Endpoints {
 
 export function describeEndpoints(config: KuraConfig, pids: Endpoints['pids']): Endpoints {
   const { host, ports, demo } = config;
+  // Secured profile: STARTTLS on SMTP and IMAP, POP3 over implicit TLS; passwords stay in the secrets file.
+  const tls = isSecured(config);
   return {
-    smtp: { host, port: ports.smtp, tls: false },
-    imap: { host, port: ports.imap, tls: false },
-    pop3: { host, port: ports.pop3, tls: false },
-    api: { url: `http://${host}:${ports.api}` },
-    mongodb: { uri: redact(config.mongodbUri), local: config.local.mongodb },
-    redis: { url: redact(config.redisUrl), local: config.local.redis },
-    demo: { username: demo.username, address: `${demo.username}@${demo.domain}`, password: demo.password },
+    smtp: { host, port: ports.smtp, tls },
+    imap: { host, port: ports.imap, tls },
+    pop3: { host, port: tls ? ports.pop3s : ports.pop3, tls },
+    api: { url: `http://${internalHost(config)}:${ports.api}` },
+    mongodb: { uri: redactSecrets(config.mongodbUri), local: config.local.mongodb },
+    redis: { url: redactSecrets(config.redisUrl), local: config.local.redis },
+    demo: {
+      username: demo.username,
+      address: `${demo.username}@${demo.domain}`,
+      password: tls ? `(demoPassword in ${secretsFile(config)})` : demo.password,
+    },
     dataDir: config.dataDir,
     pids,
   };
@@ -37,10 +43,10 @@ export function writeEndpoints(file: string, endpoints: Endpoints): void {
 export function formatEndpoints(e: Endpoints, endpointsFile: string): string {
   const table = new Table({ head: ['service', 'endpoint', 'notes'] });
   table.push(
-    ['SMTP (inbound MX)', `${e.smtp.host}:${e.smtp.port}`, 'plain, no TLS (loopback)'],
-    ['IMAP', `${e.imap.host}:${e.imap.port}`, 'plain, no TLS (loopback)'],
-    ['POP3', `${e.pop3.host}:${e.pop3.port}`, 'plain, no TLS (loopback)'],
-    ['WildDuck API', e.api.url, 'no auth (loopback)'],
+    ['SMTP (inbound MX)', `${e.smtp.host}:${e.smtp.port}`, e.smtp.tls ? 'STARTTLS' : 'plain, no TLS (loopback)'],
+    ['IMAP', `${e.imap.host}:${e.imap.port}`, e.imap.tls ? 'STARTTLS required before login' : 'plain, no TLS (loopback)'],
+    ['POP3', `${e.pop3.host}:${e.pop3.port}`, e.pop3.tls ? 'implicit TLS' : 'plain, no TLS (loopback)'],
+    ['WildDuck API', e.api.url, e.smtp.tls ? 'X-Access-Token (secrets file)' : 'no auth (loopback)'],
     ['data tier', e.mongodb.uri, e.mongodb.local ? 'local FerretDB (SQLite)' : 'external MongoDB'],
     ['Redis', e.redis.url, e.redis.local ? 'local redis-server' : 'external Redis'],
   );
@@ -48,13 +54,9 @@ export function formatEndpoints(e: Endpoints, endpointsFile: string): string {
     table.toString(),
     `Demo account: ${e.demo.address}  user "${e.demo.username}"  password "${e.demo.password}"`,
     'Mail client: incoming IMAP (or POP3) server ' +
-      `${e.imap.host}, port ${e.imap.port} (POP3 ${e.pop3.port}), connection security "none", normal password, user "${e.demo.username}".`,
+      `${e.imap.host}, port ${e.imap.port} (POP3 ${e.pop3.port}), connection security "${e.imap.tls ? 'STARTTLS (POP3: SSL/TLS)' : 'none'}", normal password, user "${e.demo.username}".`,
     `Send it mail:  swaks --server ${e.smtp.host}:${e.smtp.port} --to ${e.demo.address}   (or any SMTP client)`,
     `Data: ${e.dataDir}    Same as JSON: ${endpointsFile}`,
     'Press Ctrl-C to stop everything.',
   ].join('\n');
-}
-
-function redact(uri: string): string {
-  return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }

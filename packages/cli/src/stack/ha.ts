@@ -3,18 +3,25 @@ import http from 'node:http';
 import path from 'node:path';
 import { wildduckProcess } from '@kura/access';
 import {
+  assertSafeToExpose,
+  isLoopback,
+  isSecured,
   type KuraConfig,
+  REDIS_USER,
   renderHaproxyConfig,
   renderHarakaConfig,
   renderSentinelConfig,
   renderUnavailableLua,
   renderWildDuckConfig,
+  secretsFile as secretsFileOf,
+  securedConfig,
   sentinelUrl,
 } from '@kura/config';
 import { guardBin } from '@kura/guard';
-import { harakaBin, pluginModule } from '@kura/inbound';
-import { firstLine } from './probe.js';
+import { harakaBin, pluginModule, sentinelLimitModule } from '@kura/inbound';
+import { firstLine, tlsFirstLine } from './probe.js';
 import { localServices, type ServiceSpec, SetupError } from './services.js';
+import { ensureLocalCertificates } from './tls.js';
 
 /** Where the high-availability stack keeps its generated files, next to the single-instance ones. */
 export function haPaths(config: KuraConfig) {
@@ -25,20 +32,38 @@ export function haPaths(config: KuraConfig) {
     wildduck: (i: number) => path.join(run, `wildduck-${i + 1}.toml`),
     haraka: (i: number) => path.join(run, `haraka-${i + 1}`),
     sentinel: (i: number) => path.join(run, `sentinel-${i + 1}.conf`),
+    redisAcl: path.join(run, 'redis-acl.conf'),
     redisReplica: `${redis}-replica`,
+    tls: path.join(config.dataDir, 'tls'),
   };
 }
 
 /**
- * The configuration every component of the HA stack reads: with a local Redis,
- * everything reaches it through the three local Sentinels, so a promoted
- * replica is followed without a restart.
+ * The configuration every component of the HA stack reads: the secured
+ * profile (secrets, TLS; on loopback without certificates a throw-away CA is
+ * made), and with a local Redis everything reaches it through the three local
+ * Sentinels, so a promoted replica is followed without a restart.
  */
-export function haStackConfig(config: KuraConfig): KuraConfig {
-  assertDistinctPorts(config);
-  if (!config.local.redis) return config;
-  const sentinels = config.ha.sentinels.map((port) => `${config.host}:${port}`);
-  return { ...config, redisUrl: sentinelUrl(sentinels, config.redis.name, config.redis.db) };
+export function haStackConfig(requested: KuraConfig): KuraConfig {
+  assertDistinctPorts(requested);
+  let config = requested;
+  const { tls } = config.security;
+  if ((!tls.cert || !tls.key) && [config.host, config.ha.haproxy.host ?? config.host].every(isLoopback)) {
+    const local = ensureLocalCertificates(haPaths(config).tls, config.hostname);
+    config = { ...config, security: { ...config.security, tls: local } };
+  }
+  let secured: KuraConfig;
+  try {
+    secured = securedConfig({ ...config, security: { ...config.security, enabled: true } });
+    assertSafeToExpose(secured);
+  } catch (err) {
+    throw new SetupError((err as Error).message);
+  }
+  if (!secured.local.redis || !isSecured(secured)) return secured;
+  const sentinels = secured.ha.sentinels.map((port) => `${secured.host}:${port}`);
+  const { redisPassword, sentinelPassword } = secured.secrets;
+  const credentials = { username: REDIS_USER, password: redisPassword, sentinelPassword };
+  return { ...secured, redisUrl: sentinelUrl(sentinels, secured.redis.name, secured.redis.db, credentials) };
 }
 
 /** Writes the HA stack's generated files (HAProxy, Sentinels, one WildDuck and Haraka config per instance). */
@@ -47,6 +72,7 @@ export function prepareHaFiles(config: KuraConfig): void {
   write(paths.haproxyLua, renderUnavailableLua());
   write(paths.haproxy, renderHaproxyConfig(config, { luaFile: paths.haproxyLua }));
   fs.mkdirSync(paths.redisReplica, { recursive: true, mode: 0o700 });
+  if (isSecured(config)) write(paths.redisAcl, renderRedisAcl(config.secrets.redisPassword));
   config.ha.sentinels.forEach((port, i) => {
     write(paths.sentinel(i), renderSentinelConfig(config, port, config.paths.run));
   });
@@ -54,7 +80,7 @@ export function prepareHaFiles(config: KuraConfig): void {
     write(paths.wildduck(i), renderWildDuckConfig(config, ports));
   });
   config.ha.haraka.forEach((ports, i) => {
-    const files = renderHarakaConfig(config, { pluginModule, smtpPort: ports.smtp });
+    const files = renderHarakaConfig(config, { pluginModule, sentinelLimitModule, smtpPort: ports.smtp });
     for (const [file, content] of Object.entries(files)) write(path.join(paths.haraka(i), file), content);
   });
 }
@@ -69,6 +95,17 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
   const paths = haPaths(config);
   // The single-instance list supplies the data tier and the Redis primary.
   const base = localServices(config).filter((s) => s.name === 'ferretdb' || s.name === 'redis' || s.name === 'rspamd');
+  const secured = isSecured(config) ? config : undefined;
+  const redisHello = secured ? `AUTH ${REDIS_USER} ${secured.secrets.redisPassword}\r\n` : '';
+  const sentinelHello = secured ? `AUTH ${secured.secrets.sentinelPassword}\r\n` : '';
+  const okOrPong = secured ? /^\+OK/ : /^\+PONG/;
+  // Secured: the ACL file (default user off, user kura with a password) comes first on the command line.
+  for (const s of base) {
+    if (s.name === 'redis' && secured) {
+      s.args = [paths.redisAcl, ...s.args];
+      s.ready = expect(host, ports.redis, okOrPong, `${redisHello}PING\r\n`);
+    }
+  }
   const services: ServiceSpec[] = [...base];
 
   if (config.local.redis) {
@@ -83,7 +120,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
           String(ports.redis),
         ]),
         ports: { redisReplica: ha.redisReplica },
-        ready: expect(host, ha.redisReplica, /^\+PONG/, 'PING\r\n'),
+        ready: expect(host, ha.redisReplica, okOrPong, `${redisHello}PING\r\n`),
       });
     }
     ha.sentinels.forEach((port, i) => {
@@ -92,7 +129,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         command: 'redis-sentinel',
         args: [paths.sentinel(i)],
         ports: { sentinel: port },
-        ready: expect(host, port, /^\+PONG/, 'PING\r\n'),
+        ready: expect(host, port, okOrPong, `${sentinelHello}PING\r\n`),
       });
     });
   }
@@ -100,12 +137,22 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
   ha.wildduck.forEach((p, i) => {
     const wildduck = wildduckProcess(paths.wildduck(i), {
       ferretdb: config.local.mongodb,
-      health: { host, port: p.health, imap: p.imap, pop3: p.pop3, api: p.api },
+      health: {
+        host,
+        port: p.health,
+        imap: p.imap,
+        pop3: p.pop3,
+        api: p.api,
+        ...(secured
+          ? { apiToken: secured.secrets.apiToken, tlsCa: secured.security.tls.ca ?? '', pop3Tls: true, proxyProtocol: true }
+          : {}),
+      },
+      tlsWatch: secured ? [secured.security.tls.cert, secured.security.tls.key].filter((f): f is string => !!f) : undefined,
     });
     services.push({
       name: `wildduck-${i + 1}`,
       ...wildduck,
-      ports: { imap: p.imap, pop3: p.pop3, api: p.api, health: p.health },
+      ports: { imap: p.imap, pop3: p.pop3, api: p.api, health: p.health, ...(secured ? { imaps: p.imaps ?? ports.imaps } : {}) },
       ready: () => healthy(host, p.health),
     });
   });
@@ -134,11 +181,21 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
     name: 'haproxy',
     command: 'haproxy',
     args: ['-db', '-f', paths.haproxy],
-    ports: { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats, runtime: ha.haproxy.runtime },
+    ports: secured
+      ? { smtp: ports.smtp, imap: ports.imap, imaps: ports.imaps, pop3s: ports.pop3s, stats: ha.haproxy.stats }
+      : { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats },
     ready: async () => {
       await expect(host, ports.smtp, /^220 /)();
       await expect(host, ports.imap, /^\* OK/)();
-      await expect(host, ports.pop3, /^\+OK/)();
+      if (!secured) return expect(host, ports.pop3, /^\+OK/)();
+      const ca = secured.security.tls.ca;
+      for (const [port, greeting] of [
+        [ports.imaps, /^\* OK/],
+        [ports.pop3s, /^\+OK/],
+      ] as const) {
+        const line = await tlsFirstLine(host, port, ca);
+        if (!greeting.test(line)) throw new Error(`unexpected TLS greeting on ${host}:${port}: ${line}`);
+      }
     },
   });
 
@@ -204,7 +261,13 @@ export function formatHaEndpoints(config: KuraConfig): string {
         `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${host}:${h.health}/health${h.metrics ? `  metrics http://${host}:${h.metrics}/metrics` : ''}`,
     ),
     `  Redis primary ${config.ports.redis}, replica ${ha.redisReplica}, Sentinels ${ha.sentinels.join(', ')} (name "${config.redis.name}")`,
-    `  HAProxy stats http://${host}:${ha.haproxy.stats}/  runtime API ${host}:${ha.haproxy.runtime}`,
+    `  HAProxy stats http://${host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
+    ...(isSecured(config)
+      ? [
+          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}, SMTP STARTTLS; CA ${config.security.tls.ca ?? '(system)'}`,
+          `  Secrets (API token, Redis, Sentinel, HAProxy stats, demo and canary passwords): ${secretsFileOf(config)}`,
+        ]
+      : []),
     `Status page (guard): http://${host}:${guard.port}/   metrics: http://${host}:${guard.port}/metrics`,
   ].join('\n');
 }
@@ -215,7 +278,10 @@ function assertDistinctPorts(config: KuraConfig): void {
   const named: Array<[string, number]> = [
     ...Object.entries(ports).map(([k, v]): [string, number] => [`ports.${k}`, v]),
     ...ha.wildduck.flatMap((w, i) =>
-      (['imap', 'pop3', 'api', 'health'] as const).map((k): [string, number] => [`ha.wildduck[${i}].${k}`, w[k]]),
+      (['imap', 'imaps', 'pop3', 'api', 'health'] as const).flatMap((k): Array<[string, number]> => {
+        const value = w[k];
+        return value ? [[`ha.wildduck[${i}].${k}`, value]] : [];
+      }),
     ),
     ...ha.haraka.flatMap((h, i) =>
       (['smtp', 'health', 'metrics'] as const).flatMap((k): Array<[string, number]> => {
@@ -226,7 +292,6 @@ function assertDistinctPorts(config: KuraConfig): void {
     ['ha.redisReplica', ha.redisReplica],
     ...ha.sentinels.map((p, i): [string, number] => [`ha.sentinels[${i}]`, p]),
     ['ha.haproxy.stats', ha.haproxy.stats],
-    ['ha.haproxy.runtime', ha.haproxy.runtime],
     ['guard.port', guard.port],
   ];
   // Instances on other hosts may share port numbers; only local ones (no host) must differ.
@@ -240,4 +305,16 @@ function assertDistinctPorts(config: KuraConfig): void {
     if (other) throw new SetupError(`${other} and ${name} are both port ${port} in kura.config.json; give each its own port`);
     seen.set(port, name);
   }
+}
+
+/** Redis ACL (secured profile): the default user is off; `kura` may do everything, with a password. */
+function renderRedisAcl(password: string): string {
+  return [
+    'user default off',
+    `user ${REDIS_USER} on >${password} ~* &* +@all`,
+    // A replica (and a primary demoted by Sentinel) logs in to its primary as the same user.
+    `masteruser ${REDIS_USER}`,
+    `masterauth ${password}`,
+    '',
+  ].join('\n');
 }

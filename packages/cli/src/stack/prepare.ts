@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type KuraConfig, renderHarakaConfig, renderWildDuckConfig } from '@kura/config';
-import { pluginModule } from '@kura/inbound';
+import { pluginModule, sentinelLimitModule } from '@kura/inbound';
 import { prepareRspamd } from './rspamd.js';
 import { SetupError } from './services.js';
 
@@ -23,7 +23,7 @@ export function prepareDataDir(config: KuraConfig): void {
   }
   write(paths.resolvedConfig, `${JSON.stringify(config, null, 2)}\n`);
   write(paths.wildduckConfig, renderWildDuckConfig(config));
-  const haraka = renderHarakaConfig(config, { pluginModule });
+  const haraka = renderHarakaConfig(config, { pluginModule, sentinelLimitModule });
   for (const [file, content] of Object.entries(haraka)) write(path.join(paths.harakaDir, file), content);
   prepareRspamd(config);
 }

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
 /**
  * Connects to host:port, optionally sends a line, and resolves with the first
@@ -24,6 +26,28 @@ export function firstLine(host: string, port: number, send?: string, timeoutMs =
     });
     socket.on('error', (err) => done(err));
     socket.on('end', () => done(new Error(`${host}:${port} closed the connection without answering`)));
+  });
+}
+
+/** The first line a TLS server (implicit TLS) sends, its certificate checked against `caFile` (or the system CAs). */
+export function tlsFirstLine(host: string, port: number, caFile?: string, timeoutMs = 3_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ca = caFile ? fs.readFileSync(caFile) : undefined;
+    const socket = tls.connect({ host, port, ca, servername: net.isIP(host) ? undefined : host });
+    let buffer = '';
+    const done = (err: Error | null, line?: string) => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(line ?? '');
+    };
+    socket.setTimeout(timeoutMs, () => done(new Error(`no TLS greeting from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      const end = buffer.indexOf('\n');
+      if (end >= 0) done(null, buffer.slice(0, end).replace(/\r$/, ''));
+    });
+    socket.on('error', (err) => done(err));
+    socket.on('end', () => done(new Error(`${host}:${port} closed the TLS connection without a greeting`)));
   });
 }
 

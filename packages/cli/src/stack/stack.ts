@@ -1,4 +1,4 @@
-import type { KuraConfig } from '@kura/config';
+import { assertSafeToExpose, type KuraConfig } from '@kura/config';
 import { ensureDemoAccount } from './demo-account.js';
 import { describeEndpoints, type Endpoints, writeEndpoints } from './endpoints.js';
 import { haServices, haStackConfig, prepareHaFiles } from './ha.js';
@@ -32,7 +32,7 @@ export interface RunningStack {
  */
 export async function startStack(requested: KuraConfig, options: StackOptions = {}): Promise<RunningStack> {
   const say = options.say ?? (() => {});
-  const config = options.ha ? haStackConfig(requested) : requested;
+  const config = options.ha ? haStackConfig(requested) : safeToExpose(requested);
   prepareDataDir(config);
   if (options.ha) prepareHaFiles(config);
   const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo });
@@ -54,4 +54,17 @@ export async function startStack(requested: KuraConfig, options: StackOptions = 
     await supervisor.stopAll();
     throw err;
   }
+}
+
+/** The single local stack is plaintext and unauthenticated: loopback only (see docs/security.md). */
+function safeToExpose(config: KuraConfig): KuraConfig {
+  try {
+    assertSafeToExpose(config);
+  } catch (err) {
+    throw new SetupError((err as Error).message);
+  }
+  if (config.security.enabled) {
+    throw new SetupError('the secured profile runs with `kura up --ha`; the single local stack is for loopback only');
+  }
+  return config;
 }

@@ -1,3 +1,4 @@
+import type { ClientTls } from '../client-tls.js';
 import { probeImap } from '../probes/imap.js';
 import { probePop3 } from '../probes/pop3.js';
 import { probeSmtp } from '../probes/smtp.js';
@@ -9,6 +10,8 @@ export interface Frontends {
   smtp: number;
   user: string;
   pass: string;
+  /** Secured profile: STARTTLS for IMAP, implicit TLS for POP3 (`pop3` is then the TLS port). */
+  tls?: ClientTls;
 }
 
 export interface LoginCheck {
@@ -35,8 +38,8 @@ export async function loginsAfterRecovery(front: Frontends, rounds = 5, timeoutM
     }
   };
   for (let i = 0; i < rounds; i++) {
-    await attempt('imap', () => probeImap(front.host, front.imap, front.user, front.pass, timeoutMs));
-    await attempt('pop3', () => probePop3(front.host, front.pop3, front.user, front.pass, timeoutMs));
+    await attempt('imap', () => probeImap(front.host, front.imap, front.user, front.pass, timeoutMs, front.tls));
+    await attempt('pop3', () => probePop3(front.host, front.pop3, front.user, front.pass, timeoutMs, front.tls));
     await attempt('smtp', () => probeSmtp(front.host, front.smtp, timeoutMs));
   }
   return check;

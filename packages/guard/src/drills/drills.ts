@@ -1,5 +1,6 @@
 import type { KuraConfig } from '@kura/config';
 import { ensureAccount } from '../accounts.js';
+import { clientTls, pop3Port } from '../client-tls.js';
 import { LineConnection } from '../net-lines.js';
 import { probeImap } from '../probes/imap.js';
 import { probePop3 } from '../probes/pop3.js';
@@ -86,9 +87,16 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
   await ensureDrillAccount(config);
   const account = drillAccount(config);
   const front = config.ha.haproxy.host ?? config.host;
-  const imap: ImapEndpoint = { host: front, port: config.ports.imap, user: account.user, pass: account.pass };
+  const imap: ImapEndpoint = { host: front, port: config.ports.imap, user: account.user, pass: account.pass, tls: clientTls(config) };
   const smtp = { host: front, port: config.ports.smtp, to: account.address, hostname: config.hostname };
-  const frontends: Frontends = { host: front, imap: config.ports.imap, pop3: config.ports.pop3, smtp: config.ports.smtp, ...account };
+  const frontends: Frontends = {
+    host: front,
+    imap: config.ports.imap,
+    pop3: pop3Port(config),
+    smtp: config.ports.smtp,
+    ...account,
+    tls: imap.tls,
+  };
   const log = actions.log ?? (() => {});
   const prefix = `drill-${name}-${Date.now().toString(36)}`;
 
@@ -179,8 +187,8 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
     log(`Sentinel promoted ${promoted} after ${promotedAt - killedAt} ms`);
     // Every protocol must work again: IMAP login+SELECT+FETCH, POP3 login+STAT, and a fresh SMTP delivery.
     const workingAt = await until('IMAP, POP3 and SMTP after the failover', 60_000, async () => {
-      await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000);
-      await probePop3(front, config.ports.pop3, imap.user, imap.pass, 3_000);
+      await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000, imap.tls);
+      await probePop3(front, pop3Port(config), imap.user, imap.pass, 3_000, imap.tls);
       const ackedBefore = stream.acknowledged.filter((m) => (m.acknowledgedAt as number) > promotedAt).length;
       return ackedBefore > 0 ? Date.now() : undefined;
     });
@@ -253,6 +261,12 @@ export async function imapLoginOutcome(imap: ImapEndpoint): Promise<{ answer: st
     conn = await LineConnection.connect(imap.host, imap.port, 5_000);
     const greeting = await conn.line(10_000);
     if (!greeting.startsWith('* OK')) return { answer: greeting.slice(0, 80), ms: Date.now() - started };
+    if (imap.tls) {
+      conn.send('A0 STARTTLS\r\n');
+      const ok = await conn.line(10_000);
+      if (!ok.startsWith('A0 OK')) return { answer: ok.slice(0, 120), ms: Date.now() - started };
+      await conn.startTls(imap.host, imap.tls, 10_000);
+    }
     conn.send(`A1 LOGIN ${imap.user} "${imap.pass}"\r\n`);
     for (;;) {
       const line = await conn.line(30_000);

@@ -1,10 +1,13 @@
 import { ImapFlow } from 'imapflow';
+import { type ClientTls, imapflowTls } from '../client-tls.js';
 
 export interface ImapEndpoint {
   host: string;
   port: number;
   user: string;
   pass: string;
+  /** STARTTLS before login (secured profile). */
+  tls?: ClientTls;
 }
 
 interface Worker {
@@ -62,6 +65,7 @@ export class ImapLoad {
         host: this.endpoint.host,
         port: this.endpoint.port,
         secure: false,
+        ...imapflowTls(this.endpoint.tls),
         auth: { user: this.endpoint.user, pass: this.endpoint.pass },
         logger: false,
         connectionTimeout: 5_000,

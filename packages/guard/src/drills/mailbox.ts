@@ -1,4 +1,5 @@
 import { ImapFlow } from 'imapflow';
+import { imapflowTls } from '../client-tls.js';
 import type { ImapEndpoint } from './imap-load.js';
 
 /** How many times each subject starting with `prefix` is in INBOX. */
@@ -7,6 +8,7 @@ export async function countSubjects(endpoint: ImapEndpoint, prefix: string): Pro
     host: endpoint.host,
     port: endpoint.port,
     secure: false,
+    ...imapflowTls(endpoint.tls),
     auth: { user: endpoint.user, pass: endpoint.pass },
     logger: false,
   });

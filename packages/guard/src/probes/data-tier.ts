@@ -28,7 +28,13 @@ export class DataTierProbe {
       appName: 'kura-guard',
     });
     const admin = this.client.db().admin();
-    await admin.command({ ping: 1 });
+    try {
+      await admin.command({ ping: 1 });
+    } catch (err) {
+      // A client whose first connection failed can stay closed ("Topology is closed") for good: start afresh next time.
+      await this.close();
+      throw err;
+    }
     const hello = await admin.command({ hello: 1 });
     if (typeof hello.setName !== 'string') return { detail: 'ping ok (single server)' };
     if (!hello.primary) return replicaSetReport(hello, undefined);

@@ -1,11 +1,20 @@
 import { ImapFlow } from 'imapflow';
+import { type ClientTls, imapflowTls } from '../client-tls.js';
 
-/** IMAP: login, SELECT INBOX and FETCH of the newest message's flags (when there is one). */
-export async function probeImap(host: string, port: number, user: string, pass: string, timeoutMs: number): Promise<string> {
+/** IMAP: (STARTTLS when `secure`,) login, SELECT INBOX and FETCH of the newest message's flags (when there is one). */
+export async function probeImap(
+  host: string,
+  port: number,
+  user: string,
+  pass: string,
+  timeoutMs: number,
+  secure?: ClientTls,
+): Promise<string> {
   const client = new ImapFlow({
     host,
     port,
     secure: false,
+    ...imapflowTls(secure),
     auth: { user, pass },
     logger: false,
     connectionTimeout: timeoutMs,

@@ -1,8 +1,16 @@
+import type { ClientTls } from '../client-tls.js';
 import { LineConnection } from '../net-lines.js';
 
-/** POP3: greeting, USER/PASS login and STAT must all answer +OK. */
-export async function probePop3(host: string, port: number, user: string, pass: string, timeoutMs: number): Promise<string> {
-  const conn = await LineConnection.connect(host, port, timeoutMs);
+/** POP3: greeting, USER/PASS login and STAT must all answer +OK (over implicit TLS when `secure`). */
+export async function probePop3(
+  host: string,
+  port: number,
+  user: string,
+  pass: string,
+  timeoutMs: number,
+  secure?: ClientTls,
+): Promise<string> {
+  const conn = await LineConnection.connect(host, port, timeoutMs, secure);
   try {
     const expectOk = async (what: string) => {
       const line = await conn.line(timeoutMs);

@@ -1,12 +1,13 @@
-import { parseSentinelUrl } from '@kura/config';
+import { parseSentinelUrl, type SentinelTarget } from '@kura/config';
 import { Redis } from 'ioredis';
 import type { ProbeOutcome } from '../state.js';
 
-function oneShot(host: string, port: number, timeoutMs: number, db = 0): Redis {
+function oneShot(host: string, port: number, timeoutMs: number, db = 0, auth: { username?: string; password?: string } = {}): Redis {
   const client = new Redis({
     host,
     port,
     db,
+    ...auth,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -19,8 +20,8 @@ function oneShot(host: string, port: number, timeoutMs: number, db = 0): Redis {
 }
 
 /** Checks that host:port answers as a primary; returns how many replicas it has. */
-async function pingPrimary(host: string, port: number, db: number, timeoutMs: number): Promise<number> {
-  const client = oneShot(host, port, timeoutMs, db);
+async function pingPrimary(host: string, port: number, target: SentinelTarget, timeoutMs: number): Promise<number> {
+  const client = oneShot(host, port, timeoutMs, target.db, { username: target.username, password: target.password });
   try {
     await client.connect();
     const role = (await client.call('ROLE')) as [string, number, unknown[]];
@@ -40,7 +41,10 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeO
   const target = parseSentinelUrl(url);
   if (!target) {
     const parsed = new URL(url);
-    const client = oneShot(parsed.hostname, Number(parsed.port || 6379), timeoutMs, Number(parsed.pathname.slice(1) || 0));
+    const client = oneShot(parsed.hostname, Number(parsed.port || 6379), timeoutMs, Number(parsed.pathname.slice(1) || 0), {
+      username: decodeURIComponent(parsed.username) || undefined,
+      password: decodeURIComponent(parsed.password) || undefined,
+    });
     try {
       await client.connect();
       await client.ping();
@@ -51,7 +55,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeO
   }
   const answers = await Promise.all(
     target.sentinels.map(async ({ host, port }) => {
-      const sentinel = oneShot(host, port, timeoutMs);
+      const sentinel = oneShot(host, port, timeoutMs, 0, sentinelAuth(target));
       try {
         await sentinel.connect();
         const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', target.name)) as [string, string] | null;
@@ -70,7 +74,7 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<ProbeO
   if (!primary || votes < quorum)
     throw new Error(`no Sentinel majority names a primary (${answers.filter(Boolean).length}/${answers.length} answered)`);
   const [host = '', port = ''] = primary.split(':');
-  const replicas = await pingPrimary(host, Number(port), target.db, timeoutMs);
+  const replicas = await pingPrimary(host, Number(port), target, timeoutMs);
   const reachable = answers.filter(Boolean).length;
   const detail = `primary ${primary} with ${replicas} replica${replicas === 1 ? '' : 's'}, ${reachable}/${answers.length} sentinels answer`;
   // Still serving, but one more failure would take Redis down: degraded.
@@ -84,7 +88,7 @@ export async function currentRedisPrimary(url: string, timeoutMs: number): Promi
   const target = parseSentinelUrl(url);
   if (!target) return undefined;
   for (const { host, port } of target.sentinels) {
-    const sentinel = oneShot(host, port, timeoutMs);
+    const sentinel = oneShot(host, port, timeoutMs, 0, sentinelAuth(target));
     try {
       await sentinel.connect();
       const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', target.name)) as [string, string] | null;
@@ -97,3 +101,5 @@ export async function currentRedisPrimary(url: string, timeoutMs: number): Promi
   }
   return undefined;
 }
+
+const sentinelAuth = (target: SentinelTarget) => ({ username: target.sentinelUsername, password: target.sentinelPassword });

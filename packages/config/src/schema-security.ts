@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * The production profile: TLS on every listener that leaves the host, a token
+ * on the WildDuck API, passwords on Redis and Sentinel, HAProxy's runtime API
+ * on a Unix socket. `kura up --ha` always runs it; a deployment switches it on
+ * here. Secrets never live in this file: they come from `secretsFile` (0600,
+ * generated when missing) or the environment (see docs/security.md).
+ */
+export const securitySchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Address of the administrative listeners (WildDuck API, health, metrics); default: `host`. */
+    internalHost: z.string().min(1).optional(),
+    /** Where generated secrets are kept (mode 0600); default <dataDir>/secrets.json. */
+    secretsFile: z.string().min(1).optional(),
+    /** PEM files for every TLS listener, re-read on SIGHUP or when they change (certbot deploy hook: `kura reload`). */
+    tls: z
+      .object({
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        /** CA that Kura's own clients (guard, drills) trust; unset: the system store. */
+        ca: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});

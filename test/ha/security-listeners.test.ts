@@ -1,0 +1,306 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { HaproxyRuntime, probePop3 } from '@kura/guard';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
+import { acceptedBy, expectedListeners } from '../support/listener-checks.js';
+import { converse, httpProbe, type Listener, listeningSockets, tlsGreeting } from '../support/listeners.js';
+import { tempDataDir } from '../support/stack.js';
+
+/**
+ * The secured profile of `kura up --ha`, scanned as an attacker on the network
+ * would: every listening socket the stack's processes own (from the kernel,
+ * not from the config) is tried with a plaintext login and an unauthenticated
+ * administrative request; none may accept either.
+ */
+describe('secured HA profile: every listener', { retry: 0 }, () => {
+  let ha: HaTestStack;
+  let ca: Buffer;
+  let secrets: Record<string, string>;
+
+  beforeAll(async () => {
+    ha = await startHaTestStack(
+      await haTestConfig(
+        tempDataDir('ha-sec'),
+        {},
+        { messagesPerRecipient: '60/1m', recipientsPerSender: '60/1m', concurrentConnectionsPerIp: 10 },
+      ),
+    );
+    await waitForGuard(ha, (s) => s.overall === 'up', 90_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${logTail(ha.config, 'guard')}`);
+    });
+    ca = fs.readFileSync(ha.config.security.tls.ca as string);
+    secrets = (ha.config as unknown as { secrets: Record<string, string> }).secrets;
+  }, 180_000);
+
+  afterAll(async () => {
+    await ha?.stop();
+  });
+
+  it('accepts no plaintext login and no unauthenticated administrative request on any socket', async () => {
+    const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
+    const sockets: Listener[] = listeningSockets(pids);
+    const known = expectedListeners(ha.config);
+    const unknown = sockets.filter((s) => !known.has(s.port));
+    expect(unknown, 'listeners nobody accounted for').toEqual([]);
+    expect(sockets.every((s) => s.address === ha.config.host)).toBe(true);
+    // Every configured listener is really there (the scan is not vacuous).
+    expect(new Set(sockets.map((s) => s.port))).toEqual(new Set(known.keys()));
+    const findings: string[] = [];
+    for (const s of sockets) {
+      const entry = known.get(s.port);
+      if (!entry) continue;
+      const problem = await acceptedBy(s.port, entry, { ca, user: ha.config.guard.canary.username, pass: ha.config.guard.canary.password });
+      if (problem) findings.push(`${entry.name} (${s.port}, ${entry.role}): ${problem}`);
+    }
+    console.log(`SCAN ${JSON.stringify({ sockets: sockets.length, roles: [...known.values()].map((k) => `${k.name}:${k.role}`) })}`);
+    expect(findings).toEqual([]);
+  }, 120_000);
+
+  it('keeps the HAProxy runtime API on a 0600 Unix socket that answers only there', async () => {
+    const socket = ha.config.paths.haproxySocket;
+    expect(fs.statSync(socket).isSocket()).toBe(true);
+    expect(fs.statSync(socket).mode & 0o777).toBe(0o600);
+    const info = await new HaproxyRuntime(socket).command('show info');
+    expect(info).toMatch(/^Name: HAProxy/m);
+    // No TCP listener of the stack speaks the runtime API.
+    const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
+    for (const s of listeningSockets(pids)) {
+      const text = await converse(s.port, ['show info'], { waitMs: 500 });
+      expect(text, `port ${s.port}`).not.toMatch(/^Name: HAProxy/m);
+    }
+  }, 60_000);
+
+  it('serves the stats page with its password, and the API with its token (no CORS)', async () => {
+    const auth = `Basic ${Buffer.from(`kura:${secrets.haproxyStatsPassword}`).toString('base64')}`;
+    expect((await httpProbe(ha.config.ha.haproxy.stats, '/metrics', { headers: { authorization: auth } })).status).toBe(200);
+    const api = ha.config.ha.wildduck[0]?.api as number;
+    const ok = await httpProbe(api, '/users/resolve/kura-canary', { headers: { 'x-access-token': secrets.apiToken as string } });
+    expect(ok.status).toBe(200);
+    const preflight = await httpProbe(api, '/users', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const cross = await httpProbe(api, '/users', {
+      headers: { origin: 'https://evil.example', 'x-access-token': secrets.apiToken as string },
+    });
+    expect(cross.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('keeps every secret in a 0600 file and out of every log, printout and generated endpoint list', () => {
+    const file = `${ha.config.dataDir}/secrets.json`;
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const values = Object.values(secrets).filter((v) => v.length >= 16);
+    expect(values.length).toBe(7);
+    const texts: Array<[string, string]> = fs
+      .readdirSync(ha.config.paths.logs)
+      .map((f): [string, string] => [`logs/${f}`, fs.readFileSync(`${ha.config.paths.logs}/${f}`, 'utf8')]);
+    texts.push(['endpoints.json', fs.readFileSync(ha.config.paths.endpoints, 'utf8')]);
+    for (const [name, text] of texts) for (const v of values) expect(text.includes(v), `${name} contains a secret`).toBe(false);
+  });
+
+  /** openssl s_client with certificate verification against the local CA; returns its output. */
+  function sClient(port: number, extra: string[], input: string): string {
+    const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ha.config.security.tls.ca as string, '-verify_return_error'];
+    return execFileSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000, stdio: ['pipe', 'pipe', 'ignore'] });
+  }
+
+  it('speaks STARTTLS and implicit TLS with imapflow, nodemailer and openssl s_client, certificates checked', async () => {
+    const demo = { user: ha.config.demo.username, pass: ha.config.demo.password };
+    const { ports } = ha.config;
+    const subject = `tls check ${Date.now()}`;
+    // SMTP: STARTTLS required by the client, certificate checked.
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: ports.smtp, secure: false, requireTLS: true, tls: { ca } });
+    const info = await transport.sendMail({
+      from: 'tls-check@example.org',
+      to: `${demo.user}@${ha.config.demo.domain}`,
+      subject,
+      text: 'delivered over STARTTLS',
+    });
+    expect(info.response).toMatch(/^250/);
+    // IMAP with STARTTLS (143) and with implicit TLS (993); the message is there.
+    for (const [port, secure] of [
+      [ports.imap, false],
+      [ports.imaps, true],
+    ] as const) {
+      const client = new ImapFlow({
+        host: '127.0.0.1',
+        port,
+        secure,
+        doSTARTTLS: secure ? undefined : true,
+        tls: { ca },
+        auth: demo,
+        logger: false,
+      });
+      await client.connect();
+      try {
+        expect(client.secureConnection).toBe(true);
+        await client.mailboxOpen('INBOX');
+        const subjects: string[] = [];
+        for await (const m of client.fetch('1:*', { envelope: true })) subjects.push(m.envelope?.subject ?? '');
+        expect(
+          subjects.filter((s) => s === subject),
+          `message over port ${port}`,
+        ).toHaveLength(1);
+      } finally {
+        await client.logout();
+      }
+    }
+    // POP3 over implicit TLS.
+    expect(await probePop3('127.0.0.1', ports.pop3s, demo.user, demo.pass, 5_000, { ca })).toMatch(/^\+OK/);
+    // Without the CA the same server is not trusted: the check is real.
+    await expect(
+      new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: ports.imaps }, () => resolve(socket.end()));
+        socket.on('error', reject);
+      }),
+    ).rejects.toThrow(/self-signed|unable to get local issuer|unable to verify/);
+    // openssl s_client: STARTTLS for IMAP and SMTP, implicit TLS for IMAPS and POP3S; "Verify return code: 0 (ok)".
+    for (const [port, extra] of [
+      [ports.imap, ['-starttls', 'imap']],
+      [ports.smtp, ['-starttls', 'smtp']],
+      [ports.imaps, []],
+      [ports.pop3s, []],
+    ] as const) {
+      const out = sClient(port, [...extra], 'Q\n');
+      expect(out, `s_client on ${port}`).toMatch(/Verify return code: 0 \(ok\)/);
+    }
+  }, 60_000);
+
+  it('reloads WildDuck certificates when the files change, without a restart', async () => {
+    const w = ha.config.ha.wildduck[0];
+    // Straight to the instance, with the PROXY header HAProxy would send.
+    const serialOf = async (port: number) => (await tlsGreeting(port, ca, true)).serial;
+    const before = await serialOf(w?.imaps as number);
+    const dir = path.dirname(ha.config.security.tls.cert as string);
+    const csr = path.join(dir, 'renew.csr');
+    const key = path.join(dir, 'renew.key');
+    const cert = path.join(dir, 'renew.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        '/CN=renewed',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        path.join(dir, 'ca.pem'),
+        '-CAkey',
+        path.join(dir, 'ca.key'),
+        '-CAcreateserial',
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-extfile',
+        path.join(dir, 'server.ext'),
+      ],
+      { stdio: 'ignore' },
+    );
+    // What a certbot deploy hook does: replace key and certificate in place.
+    fs.renameSync(key, ha.config.security.tls.key as string);
+    fs.renameSync(cert, ha.config.security.tls.cert as string);
+    const deadline = Date.now() + 15_000;
+    let after = before;
+    while (after === before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await serialOf(w?.imaps as number);
+    }
+    expect(after).not.toBe(before);
+    // The instance's POP3S listener took the new certificate too.
+    const pop3 = await serialOf(w?.pop3 as number);
+    expect(pop3).toBe(after);
+  }, 60_000);
+
+  it('applies per-recipient, per-sender and per-IP concurrency limits with Redis behind Sentinel (4xx, never 5xx)', async () => {
+    expect(ha.config.redisUrl).toMatch(/^redis\+sentinel:\/\//);
+    const tag = Date.now().toString(36);
+    const user = `limit-${tag}`;
+    const created = await httpProbe(ha.config.ha.wildduck[0]?.api as number, '/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string },
+      body: JSON.stringify({ username: user, password: `pw-${tag}-${tag}`, address: `${user}@${ha.config.demo.domain}` }),
+    });
+    expect(created.status).toBe(200);
+    const rcptReply = async (from: string, to: string) => {
+      const text = await converse(ha.config.ports.smtp, ['EHLO limits.invalid', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'QUIT'], {
+        greeting: true,
+      });
+      return (text.split('\r\n').filter((l) => /^\d{3} /.test(l))[3] ?? text).slice(0, 3);
+    };
+    // Per recipient (60 a minute; the canary, every 2 s to its own address, stays under it): different senders.
+    const perRecipient: string[] = [];
+    for (let i = 0; i < 63; i++) perRecipient.push(await rcptReply(`s${i}-${tag}@example.org`, `${user}@${ha.config.demo.domain}`));
+    expect(new Set(perRecipient.slice(0, 60)), perRecipient.join(',')).toEqual(new Set(['250']));
+    expect(
+      perRecipient.slice(60).every((code) => /^4\d\d$/.test(code)),
+      perRecipient.join(','),
+    ).toBe(true);
+    // Per sender (60 recipients a minute): one sender, different (unknown: 550 while under the limit) recipients.
+    const perSender: string[] = [];
+    for (let i = 0; i < 63; i++) perSender.push(await rcptReply(`bulk-${tag}@example.org`, `nobody-${i}-${tag}@${ha.config.demo.domain}`));
+    expect(new Set(perSender.slice(0, 60)), perSender.join(',')).toEqual(new Set(['550']));
+    expect(
+      perSender.slice(60).every((code) => /^4\d\d$/.test(code)),
+      perSender.join(','),
+    ).toBe(true);
+    // Per-IP concurrency (10), one budget for both Haraka instances: 14 sessions held open at once.
+    const held = await Promise.all(
+      Array.from({ length: 14 }, () => converse(ha.config.ports.smtp, [], { greeting: true, waitMs: 3_000 }).then((t) => t.slice(0, 3))),
+    );
+    expect(held.filter((code) => code === '421').length, held.join(',')).toBeGreaterThanOrEqual(1);
+    expect(
+      held.every((code) => code === '220' || code === '421'),
+      held.join(','),
+    ).toBe(true);
+  }, 60_000);
+
+  it("lets WildDuck see the client address through HAProxy (PROXY protocol), not HAProxy's", async () => {
+    const tag = Date.now().toString(36);
+    const user = `proxied-${tag}`;
+    const pass = `pw-${tag}-${tag}`;
+    const api = ha.config.ha.wildduck[0]?.api as number;
+    const auth = { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string };
+    const created = await httpProbe(api, '/users', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ username: user, password: pass, address: `${user}@${ha.config.demo.domain}` }),
+    });
+    expect(created.status).toBe(200);
+    const { id } = JSON.parse(created.body) as { id: string };
+    // The client connects from 127.0.0.2; HAProxy's own connection to WildDuck comes from 127.0.0.1.
+    const text = await converse(ha.config.ports.imaps, [`a1 LOGIN ${user} "${pass}"`, 'a2 LOGOUT'], {
+      ca,
+      greeting: true,
+      localAddress: '127.0.0.2',
+    });
+    expect(text).toMatch(/^a1 OK/m);
+    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth });
+    const ips = (JSON.parse(log.body) as { results: Array<{ ip?: string }> }).results.map((r) => r.ip);
+    expect(ips).toContain('127.0.0.2');
+  }, 30_000);
+});

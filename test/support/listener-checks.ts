@@ -1,0 +1,125 @@
+import type { KuraConfig } from '@kura/config';
+import { converse, httpProbe, tlsGreeting } from './listeners.js';
+
+export type Role = 'imap-starttls' | 'tls-only' | 'smtp' | 'api' | 'read-only-http' | 'redis' | 'sentinel' | 'stats' | 'datatier';
+
+/** One listener the stack is meant to have: what it is, and whether it expects HAProxy's PROXY header. */
+export interface ExpectedListener {
+  name: string;
+  role: Role;
+  proxied?: boolean;
+}
+
+/** Every listener of the secured HA stack by port, from its config. */
+export function expectedListeners(config: KuraConfig): Map<number, ExpectedListener> {
+  const { ports, ha: topo, guard } = config;
+  const map = new Map<number, ExpectedListener>();
+  const add = (port: number | undefined, name: string, role: Role, proxied = false): void => {
+    if (port) map.set(port, { name, role, proxied });
+  };
+  add(ports.smtp, 'HAProxy SMTP', 'smtp');
+  add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
+  add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
+  add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
+  add(topo.haproxy.stats, 'HAProxy stats', 'stats');
+  topo.wildduck.forEach((w, i) => {
+    add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls', true);
+    add(w.imaps, `wildduck-${i + 1} IMAPS`, 'tls-only', true);
+    add(w.pop3, `wildduck-${i + 1} POP3S`, 'tls-only', true);
+    add(w.api, `wildduck-${i + 1} API`, 'api');
+    add(w.health, `wildduck-${i + 1} health`, 'read-only-http');
+  });
+  topo.haraka.forEach((h, i) => {
+    add(h.smtp, `haraka-${i + 1} SMTP`, 'smtp');
+    add(h.health, `haraka-${i + 1} health`, 'read-only-http');
+    add(h.metrics, `haraka-${i + 1} metrics`, 'read-only-http');
+  });
+  add(ports.redis, 'Redis primary', 'redis');
+  add(topo.redisReplica, 'Redis replica', 'redis');
+  topo.sentinels.forEach((p, i) => {
+    add(p, `sentinel-${i + 1}`, 'sentinel');
+  });
+  add(guard.port, 'guard status page', 'read-only-http');
+  add(ports.mongodb, 'data tier (FerretDB)', 'datatier');
+  return map;
+}
+
+const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
+
+/**
+ * What one listener does with a plaintext login (with the right password) or
+ * an unauthenticated administrative request: a description of what it
+ * accepted, or undefined when it refused as it should.
+ */
+export async function acceptedBy(
+  port: number,
+  listener: ExpectedListener,
+  ctx: { ca: Buffer; user: string; pass: string },
+): Promise<string | undefined> {
+  const { user, pass } = ctx;
+  const proxy = listener.proxied === true;
+  if (proxy) {
+    // Without HAProxy's PROXY header an instance answers nothing but an error.
+    const bare = await converse(port, [`a1 LOGIN ${user} "${pass}"`, `USER ${user}`, `PASS ${pass}`]);
+    if (/^(a1 OK|\+OK|\* OK)/m.test(bare)) return `answered without a PROXY header: ${bare}`;
+  }
+  switch (listener.role) {
+    case 'imap-starttls': {
+      const text = await converse(port, ['a1 CAPABILITY', `a2 LOGIN ${user} "${pass}"`, `a3 AUTHENTICATE PLAIN ${plain(user, pass)}`], {
+        greeting: true,
+        proxy,
+      });
+      if (/^a[23] OK/m.test(text)) return `plaintext login accepted: ${text}`;
+      if (!/STARTTLS/.test(text) || !/^a2 (NO|BAD)/m.test(text)) return `unexpected answer: ${text}`;
+      return undefined;
+    }
+    case 'tls-only': {
+      const text = await converse(port, [`a1 LOGIN ${user} "${pass}"`, `USER ${user}`, `PASS ${pass}`], { proxy });
+      if (/^(a1 OK|\+OK)/m.test(text)) return `plaintext answered: ${text}`;
+      const { line } = await tlsGreeting(port, ctx.ca, proxy);
+      return /^(\* OK|\+OK)/.test(line) ? undefined : `no greeting over TLS: ${line}`;
+    }
+    case 'smtp': {
+      const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], { greeting: true });
+      if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `SMTP AUTH offered or accepted: ${text}`;
+      return /^250[- ]STARTTLS/m.test(text) ? undefined : `no STARTTLS offered: ${text}`;
+    }
+    case 'api': {
+      for (const path of ['/users', '/health', '/users/resolve/kura-canary']) {
+        const res = await httpProbe(port, path);
+        if (res.status !== 403 && res.status !== 401) return `GET ${path} without token answered ${res.status}`;
+      }
+      const wrong = await httpProbe(port, '/users', { headers: { 'x-access-token': 'f'.repeat(40) } });
+      if (wrong.status !== 403) return `GET /users with a wrong token answered ${wrong.status}`;
+      return undefined;
+    }
+    case 'read-only-http': {
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        // A closed connection is a refusal too (the health endpoints answer GET only).
+        const status = await httpProbe(port, '/users', { method }).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 0 && status !== 404 && status !== 405) return `${method} /users answered ${status}`;
+      }
+      return undefined;
+    }
+    case 'redis':
+    case 'sentinel': {
+      const text = await converse(port, ['PING', 'INFO', `AUTH default ${pass}`]);
+      return /^-NOAUTH/m.test(text) && !/^\+PONG/m.test(text) && !/^\$\d+/m.test(text)
+        ? undefined
+        : `answered without credentials: ${text}`;
+    }
+    case 'stats': {
+      for (const path of ['/', '/metrics']) {
+        const res = await httpProbe(port, path);
+        if (res.status !== 401) return `GET ${path} without a password answered ${res.status}`;
+      }
+      return undefined;
+    }
+    case 'datatier':
+      // FerretDB (SQLite) has no SCRAM users or keyFile: production MongoDB does (docs/security.md, untested here).
+      return undefined;
+  }
+}

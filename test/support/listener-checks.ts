@@ -1,7 +1,17 @@
 import type { KuraConfig } from '@kura/config';
 import { converse, httpProbe, tlsGreeting } from './listeners.js';
 
-export type Role = 'imap-starttls' | 'tls-only' | 'smtp' | 'api' | 'read-only-http' | 'redis' | 'sentinel' | 'stats' | 'datatier';
+export type Role =
+  | 'imap-starttls'
+  | 'tls-only'
+  | 'smtp'
+  | 'api'
+  | 'read-only-http'
+  | 'redis'
+  | 'sentinel'
+  | 'stats'
+  | 'datatier'
+  | 'scanner';
 
 /** One listener the stack is meant to have: what it is, and whether it expects HAProxy's PROXY header. */
 export interface ExpectedListener {
@@ -41,6 +51,7 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
   });
   add(guard.port, 'guard status page', 'read-only-http');
   add(ports.mongodb, 'data tier (FerretDB)', 'datatier');
+  if (config.trust.rspamd.enabled && !config.trust.rspamd.url) add(ports.rspamd, 'rspamd scanner', 'scanner');
   return map;
 }
 
@@ -115,6 +126,17 @@ export async function acceptedBy(
       for (const path of ['/', '/metrics']) {
         const res = await httpProbe(port, path);
         if (res.status !== 401) return `GET ${path} without a password answered ${res.status}`;
+      }
+      return undefined;
+    }
+    case 'scanner': {
+      // rspamd's scanning worker only: no controller (statistics, learning, settings) may answer.
+      for (const path of ['/stat', '/learnspam', '/saveactions']) {
+        const status = await httpProbe(port, path, { method: path === '/stat' ? 'GET' : 'POST' }).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status >= 200 && status < 300) return `${path} answered ${status} without a password`;
       }
       return undefined;
     }

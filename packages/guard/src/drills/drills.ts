@@ -226,7 +226,7 @@ export async function runDrill(name: DrillName, config: KuraConfig, actions: Dri
   // Recovered once mail is acknowledged again and an IMAP client can log in and read (HAProxy has the instances back).
   const resumedAt = await until('an acknowledged delivery and an IMAP login after the restore', 120_000, async () => {
     if (!stream.acknowledged.some((m) => (m.acknowledgedAt as number) > restoredAt)) return undefined;
-    await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000);
+    await probeImap(imap.host, imap.port, imap.user, imap.pass, 3_000, imap.tls);
     return Date.now();
   });
   await stream.finish(120_000);

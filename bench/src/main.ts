@@ -34,11 +34,38 @@ const { values } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     /** Profile even in smoke mode (to check the profile pass itself). */
     profile: { type: 'boolean', default: false },
+    /** A smaller (or larger) configuration than the mode's: read mailbox, distinct messages, the full store. */
+    mailbox: { type: 'string' },
+    distinct: { type: 'string' },
+    'store-users': { type: 'string' },
+    'store-messages': { type: 'string' },
+    runs: { type: 'string' },
+    'no-profile': { type: 'boolean', default: false },
   },
 });
 
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`bench: --${name} must be a whole number, got "${value}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 const chosenMode: Mode = MODES[values.smoke ? 'smoke' : values.full ? 'full' : 'quick'];
-const mode: Mode = { ...chosenMode, profile: chosenMode.profile || values.profile };
+const mode: Mode = {
+  ...chosenMode,
+  profile: !values['no-profile'] && (chosenMode.profile || values.profile),
+  runs: Math.max(1, count('runs', values.runs, chosenMode.runs)),
+  mailbox: count('mailbox', values.mailbox, chosenMode.mailbox),
+  distinct: Math.max(1, count('distinct', values.distinct, chosenMode.distinct)),
+  store: {
+    users: count('store-users', values['store-users'], chosenMode.store.users),
+    messages: count('store-messages', values['store-messages'], chosenMode.store.messages),
+  },
+};
 const startedAt = new Date();
 const clock = () => `${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s`;
 const say = (line: string) => process.stderr.write(`[bench ${clock()}] ${line}\n`);

@@ -69,9 +69,9 @@ func run(listen, dataDir, logLevel string) error {
 	defer os.Remove(socket)
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: socket},
-		Logger:    logger,
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{Unix: socket},
+		Logger:   logger,
+		Handler:  "sqlite",
 		// Memory-mapped reads: large message documents span overflow pages, and reading them page by page
 		// through read(2) cost more than decoding them.
 		SQLiteURL: "file:" + abs + "/?_pragma=mmap_size(1073741824)",

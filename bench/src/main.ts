@@ -34,11 +34,38 @@ const { values } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     /** Profile even in smoke mode (to check the profile pass itself). */
     profile: { type: 'boolean', default: false },
+    /** A smaller (or larger) configuration than the mode's: read mailbox, distinct messages, the full store. */
+    mailbox: { type: 'string' },
+    distinct: { type: 'string' },
+    'store-users': { type: 'string' },
+    'store-messages': { type: 'string' },
+    runs: { type: 'string' },
+    'no-profile': { type: 'boolean', default: false },
   },
 });
 
+function count(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`bench: --${name} must be a whole number, got "${value}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 const chosenMode: Mode = MODES[values.smoke ? 'smoke' : values.full ? 'full' : 'quick'];
-const mode: Mode = { ...chosenMode, profile: chosenMode.profile || values.profile };
+const mode: Mode = {
+  ...chosenMode,
+  profile: !values['no-profile'] && (chosenMode.profile || values.profile),
+  runs: Math.max(1, count('runs', values.runs, chosenMode.runs)),
+  mailbox: count('mailbox', values.mailbox, chosenMode.mailbox),
+  distinct: Math.max(1, count('distinct', values.distinct, chosenMode.distinct)),
+  store: {
+    users: count('store-users', values['store-users'], chosenMode.store.users),
+    messages: count('store-messages', values['store-messages'], chosenMode.store.messages),
+  },
+};
 const startedAt = new Date();
 const clock = () => `${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s`;
 const say = (line: string) => process.stderr.write(`[bench ${clock()}] ${line}\n`);
@@ -167,7 +194,7 @@ function method(m: Mode): string[] {
         ', ',
       )}; time to visible = start of MAIL FROM until an IDLE/NOOP watcher sees the message over IMAP. Throughput counts messages visible per second from the first MAIL FROM to the last message visible.`,
     `Flood: one sender sends ${m.flood.floodBytes / 1024 ** 2} MB messages back to back while ${m.flood.smallCount} 5 KB messages go out every ${m.flood.smallIntervalMs} ms on two other connections.`,
-    `Read mailboxes are filled before timing starts, with the same messages on both stacks (5 KB–1 MB mix): Kura through the store's deliverToInbox (WildDuck's message handler, what the MX uses), the reference by writing Maildir files and letting doveadm index them. IMAP mailbox: ${m.mailbox} messages${m.mailbox < 10_000 ? ' (quick mode; --full uses 10,000)' : ''}; POP3 maildrop: ${m.maildrop} messages${m.maildrop < 1_000 ? ' (quick mode; --full uses 1,000)' : ''}. FETCH runs in batches of 50 and stops after ${m.readBudgetMs / 1000} s (POP3: ${m.pop3BudgetMs / 1000} s); rates then cover what was done and the table says so.`,
+    `Read mailboxes are filled before timing starts, with the same messages on both stacks (5 KB–1 MB mix): Kura through the store's deliverToInbox (WildDuck's message handler, what the MX uses), the reference by writing Maildir files and letting doveadm index them. IMAP mailbox: ${m.mailbox} messages${m.mailbox < 10_000 ? ' (quick mode; --full uses 10,000)' : ''}; POP3 maildrop: ${m.maildrop} messages${m.maildrop < 1_000 ? ' (quick mode; --full uses 1,000)' : ''}. FETCH runs in batches of 50 and stops after ${m.readBudgetMs / 1000} s (POP3: ${m.pop3BudgetMs / 1000} s); rates then cover what was done and the table says so. ${Math.min(m.mailbox, m.distinct)} distinct messages per mailbox are delivered; the rest are storage-level copies of them. "In a full store": ${m.store.users} more users hold ${m.store.messages} copies in all.`,
     `IDLE memory: ${m.idleConnections} connections (${m.idleConnections < 1_000 ? 'quick mode; --full uses 1,000' : 'full'}), 10 per user, logged in with INBOX selected and in IDLE; proportional set size (PSS) of all server processes before and during, divided by the connections.`,
   ];
 }

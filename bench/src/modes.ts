@@ -9,6 +9,10 @@ export interface Mode {
   loginMs: number;
   /** Messages in the mailbox read over IMAP (header/body FETCH, SEARCH). */
   mailbox: number;
+  /** Distinct messages delivered one by one into each read mailbox; the rest are copies of them (storage-level). */
+  distinct: number;
+  /** Other users' mail, copied at the storage level, for "IMAP read in a full store": users and messages in all. */
+  store: { users: number; messages: number };
   readBudgetMs: number;
   idleConnections: number;
   /** Messages in the POP3 maildrop. */
@@ -30,6 +34,8 @@ export const MODES: Record<Mode['name'], Mode> = {
     flood: { floodBytes: 20 * 1024 * 1024, smallCount: 10, smallIntervalMs: 150 },
     loginMs: 3_000,
     mailbox: 200,
+    distinct: 200,
+    store: { users: 5, messages: 2_000 },
     readBudgetMs: 10_000,
     idleConnections: 40,
     maildrop: 200,
@@ -46,6 +52,9 @@ export const MODES: Record<Mode['name'], Mode> = {
     flood: { floodBytes: 20 * 1024 * 1024, smallCount: 100, smallIntervalMs: 100 },
     loginMs: 10_000,
     mailbox: 10_000,
+    distinct: 1_000,
+    // 50 users and 100,000 messages in all: the reader's 10,000 and 90,000 spread over 49 others
+    store: { users: 49, messages: 90_000 },
     readBudgetMs: 300_000,
     idleConnections: 1_000,
     maildrop: 1_000,
@@ -63,6 +72,8 @@ export const MODES: Record<Mode['name'], Mode> = {
     flood: { floodBytes: 1024 * 1024, smallCount: 2, smallIntervalMs: 50 },
     loginMs: 500,
     mailbox: 10,
+    distinct: 10,
+    store: { users: 1, messages: 10 },
     readBudgetMs: 5_000,
     idleConnections: 4,
     maildrop: 10,

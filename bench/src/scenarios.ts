@@ -4,6 +4,7 @@ import { makeMessage, sizeMix } from './messages.ts';
 import type { Mode } from './modes.ts';
 import { memoryOf } from './procs.ts';
 import type { BenchTarget, BenchUser } from './stacks/target.ts';
+import { storeRead } from './store-scenario.ts';
 
 export const HEADER_NEEDLE = 'quarterly-audit';
 export const BODY_NEEDLE = 'zebrafinch';
@@ -24,14 +25,28 @@ export interface Sample {
 /** What a scenario needs from each stack, prepared before anything is timed. */
 export interface Prepared {
   target: BenchTarget;
-  users: { inbound: BenchUser; flood: BenchUser; login: BenchUser; reader: BenchUser; maildrop: BenchUser; idle: BenchUser[] };
+  users: {
+    inbound: BenchUser;
+    flood: BenchUser;
+    login: BenchUser;
+    reader: BenchUser;
+    maildrop: BenchUser;
+    idle: BenchUser[];
+    store: BenchUser[];
+  };
 }
 
 export const IDLE_PER_USER = 10;
 
 export function userNames(mode: Mode): string[] {
   const idle = Array.from({ length: Math.ceil(mode.idleConnections / IDLE_PER_USER) }, (_, i) => `idle${i}`);
-  return ['inbound', 'flood', 'login', 'reader', 'maildrop', ...idle];
+  const store = Array.from({ length: mode.store.users }, (_, i) => `store${i}`);
+  return ['inbound', 'flood', 'login', 'reader', 'maildrop', ...idle, ...store];
+}
+
+/** Which distinct message the k-th message of a read mailbox is a copy of. */
+export function seedOf(k: number, mode: Mode): number {
+  return k % Math.min(mode.mailbox, mode.distinct);
 }
 
 /** Creates users and fills the read mailboxes; the same messages go to both stacks. */
@@ -53,14 +68,19 @@ export async function prepare(target: BenchTarget, mode: Mode, say: (line: strin
           bodyExtra: i % 40 === 3 ? BODY_NEEDLE : undefined,
         }),
       }));
+  // Distinct messages are delivered one by one; a larger mailbox holds copies of them (storage-level).
+  const fill = async (user: BenchUser, count: number, seed: number) => {
+    await target.fill(user, fillMessages(user, Math.min(count, mode.distinct), seed));
+    if (count > mode.distinct) await target.clone(user, count, user);
+  };
   let t = Date.now();
-  await target.fill(get('reader'), fillMessages(get('reader'), mode.mailbox, 1000));
+  await fill(get('reader'), mode.mailbox, 1000);
   say(`${target.name}: filled the IMAP mailbox with ${mode.mailbox} messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   // When the sizes match, POP3 reads the IMAP mailbox: filling Kura is the slow part of the set-up.
   const maildrop = mode.maildrop === mode.mailbox ? get('reader') : get('maildrop');
   if (maildrop !== get('reader')) {
     t = Date.now();
-    await target.fill(maildrop, fillMessages(maildrop, mode.maildrop, 5000));
+    await fill(maildrop, mode.maildrop, 5000);
     say(`${target.name}: filled the POP3 maildrop with ${mode.maildrop} messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
   return {
@@ -72,6 +92,7 @@ export async function prepare(target: BenchTarget, mode: Mode, say: (line: strin
       reader: get('reader'),
       maildrop,
       idle: names.filter((n) => n.startsWith('idle')).map(get),
+      store: names.filter((n) => n.startsWith('store')).map(get),
     },
   };
 }
@@ -206,7 +227,12 @@ interface ReadResult {
 
 const read: Scenario = {
   name: 'IMAP read',
-  async run(p, mode, run) {
+  run: (p, mode, run) => readFigures(p, mode, run, `IMAP, ${mode.mailbox}-message mailbox`),
+};
+
+/** SELECT, FETCH, full-body FETCH and SEARCH of the reader's mailbox, as figures of the given scenario. */
+export async function readFigures(p: Prepared, mode: Mode, run: number, scenario: string): Promise<Sample[]> {
+  {
     const r = await runLoad<ReadResult>(
       {
         kind: 'read',
@@ -223,9 +249,8 @@ const read: Scenario = {
       what.complete ? undefined : `only ${what.messages}/${r.exists} messages within the ${mode.readBudgetMs / 1000} s budget`;
     const hits = (s: { hits: number; status: string }, expected: number) =>
       s.hits === expected ? undefined : s.hits < 0 ? `failed: ${s.status}` : `${s.hits} hits, expected ${expected}`;
-    const expectedHeader = Array.from({ length: mode.mailbox }, (_, i) => i).filter((i) => i % 50 === 7).length;
-    const expectedBody = Array.from({ length: mode.mailbox }, (_, i) => i).filter((i) => i % 40 === 3).length;
-    const scenario = `IMAP, ${mode.mailbox}-message mailbox`;
+    const expectedHeader = Array.from({ length: mode.mailbox }, (_, i) => seedOf(i, mode)).filter((i) => i % 50 === 7).length;
+    const expectedBody = Array.from({ length: mode.mailbox }, (_, i) => seedOf(i, mode)).filter((i) => i % 40 === 3).length;
     const shown = r.exists === mode.mailbox ? undefined : `the server shows ${r.exists} of ${mode.mailbox} messages`;
     return [
       sample(p, run, scenario, 'SELECT', 'ms', 'lower', r.selectMs, shown),
@@ -272,8 +297,8 @@ const read: Scenario = {
         hits(r.searchBody, expectedBody),
       ),
     ];
-  },
-};
+  }
+}
 
 const idle: Scenario = {
   name: 'IMAP IDLE memory',
@@ -341,5 +366,6 @@ const pop3: Scenario = {
 
 export function scenarios(mode: Mode): Scenario[] {
   // Reads first, while the store holds only the read mailbox: the inbound and flood scenarios add hundreds of MB.
-  return [login, read, idle, pop3, ...Object.keys(mode.inbound).map((n) => inboundScenario(Number(n))), floodScenario(mode)];
+  // The full store comes after the plain reads (to compare them) and before the inbound scenarios.
+  return [login, read, idle, pop3, storeRead, ...Object.keys(mode.inbound).map((n) => inboundScenario(Number(n))), floodScenario(mode)];
 }

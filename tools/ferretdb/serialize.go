@@ -8,21 +8,23 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 )
 
 // FerretDB 1.24 runs an update as read, modify, write without isolation, so
 // two concurrent $inc on one document can both read the old value and one
 // increment is lost. WildDuck allocates IMAP UIDs and counts quota that way,
 // and concurrent deliveries then share UIDs. serializer puts a proxy in front
-// of FerretDB that forwards one request at a time across all clients: every
-// command runs alone, as if each were atomic. Each client keeps a backend
-// connection of its own, so cursors and sessions behave as before.
+// of FerretDB that decides, per command, what may run side by side
+// (commands.go): reads never wait; writes to one collection run one at a
+// time, as if each were atomic; writes to different collections overlap;
+// anything else (creating or dropping collections and indexes, unknown
+// commands) runs alone. Each client keeps a backend connection of its own, so
+// cursors and sessions behave as before.
 type serializer struct {
 	backendNetwork string
 	backendAddress string
 	logger         *slog.Logger
-	mu             sync.Mutex
+	locks          commandLocks
 }
 
 const (
@@ -76,10 +78,10 @@ func (s *serializer) handle(client net.Conn) {
 }
 
 // roundTrip sends one request and reads every reply it causes, holding the
-// lock so that no other client's request runs in between.
+// locks its command needs while it runs.
 func (s *serializer) roundTrip(backend net.Conn, request []byte) ([][]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock := s.locks.acquire(classify(request))
+	defer unlock()
 	if _, err := backend.Write(request); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import { loadConfig } from '@kura/config';
 import { deliverToInbox, ensureUser, openStore } from '@kura/store';
 import { freePorts } from '../net.ts';
 import { processTree } from '../procs.ts';
+import { cloneMessages } from './kura-clone.ts';
 import type { BenchTarget, BenchUser, FillMessage } from './target.ts';
 
 const PASSWORD = 'bench-password';
@@ -124,6 +125,9 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
       };
       await Promise.all(Array.from({ length: FILL_CONCURRENCY }, worker));
     },
+    async clone(user, count, source) {
+      await cloneMessages(store, idOf(ids, user), count, idOf(ids, source));
+    },
     services: () => stack.supervisor.pids,
     serverPids() {
       return Object.values(stack.supervisor.pids).flatMap((pid) => (pid ? processTree(pid) : []));
@@ -134,4 +138,10 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+function idOf<T>(ids: Map<string, T>, user: BenchUser): T {
+  const id = ids.get(user.login);
+  if (!id) throw new Error(`unknown bench user ${user.login}`);
+  return id;
 }

@@ -120,6 +120,23 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
       execFileSync('doveadm', ['-c', dovecotConf, 'force-resync', '-u', user.login, 'INBOX'], { stdio: 'ignore' });
       execFileSync('doveadm', ['-c', dovecotConf, 'mailbox', 'status', '-u', user.login, 'messages', 'INBOX'], { stdio: 'ignore' });
     },
+    async clone(user, count, source) {
+      const dir = (u: BenchUser) => path.join(dirs.homes, u.login.split('@')[0] ?? '', 'Maildir', 'cur');
+      const seeds = fs.readdirSync(dir(source)).sort();
+      if (seeds.length === 0) throw new Error(`nothing to clone: ${source.login} has an empty INBOX`);
+      const cur = dir(user);
+      const stamp = Math.floor(Date.now() / 1000);
+      for (let have = fs.readdirSync(cur).length; have < count; have++) {
+        const seed = seeds[have % seeds.length] as string;
+        sequence += 1;
+        const size = /,S=(\d+)/.exec(seed)?.[1] ?? '0';
+        const file = path.join(cur, `${stamp}.M${sequence}P${process.pid}.bench,S=${size}:2,`);
+        fs.copyFileSync(path.join(dir(source), seed), file);
+        fs.chownSync(file, MAIL_UID, MAIL_GID);
+      }
+      execFileSync('doveadm', ['-c', dovecotConf, 'force-resync', '-u', user.login, 'INBOX'], { stdio: 'ignore' });
+      execFileSync('doveadm', ['-c', dovecotConf, 'mailbox', 'status', '-u', user.login, 'messages', 'INBOX'], { stdio: 'ignore' });
+    },
     serverPids() {
       return children.flatMap((child) => (child.pid ? processTree(child.pid) : []));
     },

@@ -26,6 +26,12 @@ export interface BenchTarget {
   user(name: string): Promise<BenchUser>;
   /** Puts messages straight into a user's INBOX, bypassing SMTP. */
   fill(user: BenchUser, messages: FillMessage[]): Promise<void>;
+  /**
+   * Adds copies of the messages in source's INBOX (in order, round robin) to user's INBOX until it holds
+   * count messages: a large store built at the storage level (message documents, Maildir files), not
+   * through delivery, so that it takes minutes instead of hours.
+   */
+  clone(user: BenchUser, count: number, source: BenchUser): Promise<void>;
   /** Process ids of every server process of the stack, for memory figures. */
   serverPids(): number[];
   stop(): Promise<void>;

@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Go's tests of Kura's FerretDB patches and of the launcher, on the patched module `npm test` built. */
+async function goTest(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await run('go', ['test', '-count=1', ...args], {
+    cwd,
+    env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+    timeout: 300_000,
+    maxBuffer: 16 << 20,
+  });
+  return stdout;
+}
+
+describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go test)", () => {
+  it('filter pushdown never loses a document and reaches the indexes; projection pushdown decodes exact fields', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), [
+      '-run',
+      'TestPushdown|TestPartial',
+      '-v',
+      './internal/backends/sqlite/',
+    ]);
+    for (const name of ['TestPushdownNeverMisses', 'TestPushdownUsesIndexes', 'TestPartialSJSON'])
+      expect(out).toContain(`--- PASS: ${name}`);
+  }, 300_000);
+
+  it('the launcher lets reads pass writes and runs writes to one collection one at a time', async () => {
+    const out = await goTest(path.join(root, 'tools/ferretdb'), ['-v', '.']);
+    for (const name of ['TestClassify', 'TestCommandLocks']) expect(out).toContain(`--- PASS: ${name}`);
+  }, 300_000);
+});

@@ -1,0 +1,183 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ensureWildDuckIndexes } from '@kura/store';
+import { type Db, type Document, GridFSBucket, ObjectId } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DataTier, startDataTier } from '../support/data-tier.js';
+
+/**
+ * The local data tier answers WildDuck's main queries through an index: SQLite's
+ * plan (explain) for each query shape names one of WildDuck's indexes and scans no
+ * table. A query's cost then depends on the mailbox it asks about, not on the store.
+ */
+describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans and pushdown', () => {
+  let tier: DataTier;
+  let db: Db;
+  const user = new ObjectId();
+  const otherUser = new ObjectId();
+  const inbox = new ObjectId();
+  const archive = new ObjectId();
+  const otherInbox = new ObjectId();
+  const thread = new ObjectId();
+  let fileId: ObjectId;
+
+  function message(mailbox: ObjectId, owner: ObjectId, uid: number): Document {
+    return {
+      _id: new ObjectId(),
+      mailbox,
+      user: owner,
+      uid,
+      modseq: uid,
+      thread,
+      flags: uid % 3 === 0 ? ['\\Seen', '\\Flagged'] : ['\\Seen'],
+      idate: new Date(1_700_000_000_000 + uid * 1000),
+      size: 2000 + uid,
+      meta: { deliveryKey: `key-${mailbox.toHexString()}-${uid}` },
+      mimeTree: { header: [`Subject: message ${uid}`], body: 'x'.repeat(3000), childNodes: [{ header: ['Content-Type: text/plain'] }] },
+    };
+  }
+
+  beforeAll(async () => {
+    tier = await startDataTier('plans', 'plans');
+    db = tier.client.db();
+    // WildDuck's own index list, as WildDuck creates it at start-up
+    await ensureWildDuckIndexes(db, new Set(['messages', 'users', 'addresses']));
+    await db.collection('kura_deliveries').insertOne({ _id: 'u:key' as unknown as ObjectId, created: new Date() });
+    const docs = [
+      ...Array.from({ length: 40 }, (_, i) => message(inbox, user, i + 1)),
+      ...Array.from({ length: 20 }, (_, i) => message(archive, user, i + 1)),
+      ...Array.from({ length: 40 }, (_, i) => message(otherInbox, otherUser, i + 1)),
+    ];
+    await db.collection('messages').insertMany(docs);
+    await db.collection('users').insertMany([
+      { _id: user, username: 'plans', unameview: 'plans' },
+      { _id: otherUser, username: 'other', unameview: 'other' },
+    ]);
+    await db.collection('addresses').insertMany([
+      { user, address: 'plans@example.org', addrview: 'plans@exampleorg' },
+      { user: otherUser, address: 'other@example.org', addrview: 'other@exampleorg' },
+    ]);
+    // GridFS as WildDuck stores attachments: the driver's bucket creates its chunk index (files_id, n)
+    const bucket = new GridFSBucket(db, { bucketName: 'attachments', chunkSizeBytes: 255 * 1024 });
+    const upload = bucket.openUploadStream('attachment');
+    await pipeline(Readable.from([Buffer.alloc(600 * 1024, 7)]), upload);
+    fileId = upload.id as ObjectId;
+  }, 120_000);
+
+  afterAll(async () => {
+    await tier?.stop();
+  });
+
+  /** SQLite's plan lines for a find, and whether the filter reached SQLite. */
+  async function plan(collection: string, filter: Document, options: Document = {}): Promise<{ lines: string[]; pushdown: boolean }> {
+    const explained = (await db.collection(collection).find(filter, options).explain()) as Document;
+    return { lines: explained.queryPlanner?.Plan as string[], pushdown: explained.filterPushdown as boolean };
+  }
+
+  /** Index names and their keys, in order, as the collection lists them. */
+  async function indexKeys(collection: string): Promise<Map<string, string[]>> {
+    const indexes = await db.collection(collection).listIndexes().toArray();
+    return new Map(indexes.map((i) => [i.name as string, Object.keys(i.key)]));
+  }
+
+  /**
+   * Every step of the plan searches an index that starts with the given fields (SQLite may pick any of
+   * WildDuck's indexes with that prefix), and no step scans the table. Returns the plan.
+   */
+  async function expectIndexOn(collection: string, leading: string[], filter: Document, options: Document = {}): Promise<string[]> {
+    const { lines, pushdown } = await plan(collection, filter, options);
+    const context = JSON.stringify(lines);
+    expect(pushdown, context).toBe(true);
+    const keys = await indexKeys(collection);
+    const searches = lines.filter((l) => /detail=SEARCH /.test(l));
+    expect(searches.length, context).toBeGreaterThan(0);
+    for (const line of searches) {
+      const name = [...keys.keys()].find((n) => line.includes(`_${n} (`));
+      expect(name, `${line} in ${context}`).toBeTruthy();
+      expect(keys.get(name as string)?.slice(0, leading.length), `${line} in ${context}`).toEqual(leading);
+    }
+    const tableScans = lines.filter((l) => /detail=SCAN /.test(l) && !/SCAN json_each/.test(l));
+    expect(tableScans, context).toEqual([]);
+    return lines;
+  }
+
+  it("SELECT's listing of one mailbox uses the mailbox index", async () => {
+    await expectIndexOn('messages', ['mailbox'], { mailbox: inbox }, { projection: { uid: true }, sort: { uid: 1 } });
+  });
+
+  it('FETCH by UID range and by UID list use the mailbox index', async () => {
+    const range = await expectIndexOn('messages', ['mailbox'], { mailbox: inbox, uid: { $gte: 3, $lte: 9 } });
+    // the UID range is searched in the index too, not checked message by message
+    expect(
+      range.some((l) => l.includes('(<expr>=? AND <expr>>? AND <expr><?)')),
+      JSON.stringify(range),
+    ).toBe(true);
+    await expectIndexOn('messages', ['mailbox'], { mailbox: inbox, $and: [{ uid: { $gte: 3, $lte: 30 } }, { uid: { $gt: 10 } }] });
+    await expectIndexOn('messages', ['mailbox'], { mailbox: inbox, uid: { $in: [2, 5, 8] } });
+  });
+
+  it('one message by UID uses mailbox and UID of the index', async () => {
+    const lines = await expectIndexOn('messages', ['mailbox'], { mailbox: inbox, uid: 7 });
+    const keys = await indexKeys('messages');
+    const exact = lines.filter((l) => l.includes('(<expr>=? AND <expr>=?)'));
+    expect(exact.length, JSON.stringify(lines)).toBeGreaterThan(0);
+    for (const line of exact) {
+      const name = [...keys.keys()].find((n) => line.includes(`_${n} (`));
+      expect(keys.get(name as string)?.slice(0, 2), line).toEqual(['mailbox', 'uid']);
+    }
+  });
+
+  it('GridFS chunk reads use the (files_id, n) index', async () => {
+    await expectIndexOn('attachments.chunks', ['files_id', 'n'], { files_id: fileId }, { sort: { n: 1 } });
+    await expectIndexOn('attachments.chunks', ['files_id', 'n'], { files_id: fileId, n: { $gte: 1 } });
+  });
+
+  it('delivery-log and recipient lookups use an index', async () => {
+    await expectIndexOn('kura_deliveries', ['_id'], { _id: 'u:key' });
+    await expectIndexOn('messages', ['user'], { user, 'meta.deliveryKey': 'key', idate: { $gte: new Date(0) } });
+    await expectIndexOn('addresses', ['addrview'], { addrview: 'plans@exampleorg' });
+    await expectIndexOn('users', ['_id'], { _id: user });
+  });
+
+  it('answers exactly what MongoDB would: the asked-for mailbox, UID range and flags', async () => {
+    const messages = db.collection('messages');
+    const listing = await messages.find({ mailbox: inbox }).project({ uid: true }).sort({ uid: 1 }).toArray();
+    expect(listing.map((m) => m.uid)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(Object.keys(listing[0]).sort()).toEqual(['_id', 'uid']);
+
+    const range = await messages.find({ mailbox: archive, uid: { $gte: 5, $lte: 8 } }, { sort: { uid: 1 } }).toArray();
+    expect(range.map((m) => m.uid)).toEqual([5, 6, 7, 8]);
+    expect(range.every((m) => m.mailbox.equals(archive))).toBe(true);
+
+    const flagged = await messages.find({ mailbox: inbox, flags: '\\Flagged' }).project({ uid: 1 }).toArray();
+    expect(flagged.map((m) => m.uid).sort((a, b) => a - b)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39]);
+
+    const chunks = await db.collection('attachments.chunks').find({ files_id: fileId }).sort({ n: 1 }).toArray();
+    expect(chunks.map((c) => c.n)).toEqual([0, 1, 2]);
+  });
+
+  it('a projection returns the same fields as projecting the whole document', async () => {
+    const messages = db.collection('messages');
+    const projection = { uid: true, flags: true, modseq: true, 'meta.deliveryKey': true };
+    const projected = await messages.find({ mailbox: archive, uid: { $lte: 10 } }, { projection, sort: { uid: 1 } }).toArray();
+    const whole = await messages.find({ mailbox: archive, uid: { $lte: 10 } }, { sort: { uid: 1 } }).toArray();
+    expect(projected).toEqual(
+      whole.map((m) => ({ _id: m._id, uid: m.uid, flags: m.flags, modseq: m.modseq, meta: { deliveryKey: m.meta.deliveryKey } })),
+    );
+  });
+
+  it('an equality matches a document whose field holds an array containing the value', async () => {
+    const messages = db.collection('messages');
+    const shared = { _id: new ObjectId(), mailbox: [archive, inbox], uid: [500, 501], user, thread, flags: [] };
+    await messages.insertOne(shared);
+    try {
+      expect((await messages.find({ mailbox: archive, uid: 501 }).toArray()).map((m) => m._id)).toEqual([shared._id]);
+      expect(await messages.countDocuments({ mailbox: inbox, uid: { $in: [500, 41] } })).toBe(1);
+      expect(await messages.countDocuments({ mailbox: otherInbox, uid: 500 })).toBe(0);
+      // and the index still serves the query
+      await expectIndexOn('messages', ['mailbox'], { mailbox: archive, uid: 501 });
+    } finally {
+      await messages.deleteOne({ _id: shared._id });
+    }
+  });
+});

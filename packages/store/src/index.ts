@@ -10,3 +10,4 @@ export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, t
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';
+export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource } from './mailboxes.js';

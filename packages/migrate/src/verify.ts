@@ -1,0 +1,112 @@
+import { messageSource, type Store } from '@kura/store';
+import { findAccount } from './account.js';
+import { contentHash, toWireForm } from './content.js';
+import { normalizeFlags } from './flags.js';
+import { type ScannedSource, scanSource, targetMailbox } from './import-user.js';
+import type { SourceOptions } from './source.js';
+
+export interface FolderVerification {
+  path: string;
+  mailbox: string | null;
+  source: { messages: number; bytes: number };
+  kura: { messages: number; bytes: number };
+  /** Source messages with no copy of the same bytes in Kura. */
+  missing: string[];
+  /** Messages whose bytes match but whose flags differ (the user may have changed them since). */
+  flagsDiffer: Array<{ message: string; source: string[]; kura: string[] }>;
+  /** Kura messages with no source counterpart (mail delivered to Kura since, or moved in). */
+  extra: number;
+  ok: boolean;
+}
+
+export interface UserVerification {
+  user: string;
+  source: string;
+  folders: FolderVerification[];
+  ok: boolean;
+  seconds: number;
+}
+
+/**
+ * Compares a source with Kura folder by folder: every source message must have a
+ * Kura message with the same bytes (as IMAP serves them: rebuilt from the store,
+ * hashed), and the same flags. Counts and byte totals are reported beside.
+ */
+export async function verifyUser(
+  store: Store,
+  request: { user: string; source: string; sourceOptions?: SourceOptions; onProgress?: (step: { messages: number; bytes: number }) => void },
+  scanned?: ScannedSource,
+): Promise<UserVerification> {
+  const started = Date.now();
+  const account = await findAccount(store, request.user);
+  const source = scanned ?? (await scanSource(request.source, request.sourceOptions));
+  const kuraByMailbox = new Map<string, Map<string, string[][]>>();
+  const folders: FolderVerification[] = [];
+
+  for (const { folder, refs } of source.folders) {
+    const mailbox = await targetMailbox(store, account.id, folder, false);
+    const result: FolderVerification = {
+      path: folder.path,
+      mailbox: mailbox?.path ?? null,
+      source: { messages: refs.length, bytes: 0 },
+      kura: { messages: 0, bytes: 0 },
+      missing: [],
+      flagsDiffer: [],
+      extra: 0,
+      ok: true,
+    };
+    let kura = mailbox ? kuraByMailbox.get(mailbox.path) : undefined;
+    if (mailbox && !kura) {
+      kura = new Map();
+      kuraByMailbox.set(mailbox.path, kura);
+      const cursor = store.db.collection('messages').find({ mailbox: mailbox._id }, { projection: { mimeTree: 1, flags: 1, size: 1 } });
+      for await (const doc of cursor) {
+        const bytes = await messageSource(store, doc.mimeTree);
+        const hash = contentHash(bytes);
+        result.kura.messages++;
+        result.kura.bytes += bytes.length;
+        const list = kura.get(hash) ?? [];
+        list.push(normalizeFlags((doc.flags as string[]) ?? []));
+        kura.set(hash, list);
+      }
+    }
+    for (const ref of refs) {
+      let hash: string | undefined;
+      try {
+        const wire = toWireForm(await ref.read());
+        result.source.bytes += wire.length;
+        hash = contentHash(wire);
+      } catch {
+        hash = undefined;
+      }
+      const copies = hash ? kura?.get(hash) : undefined;
+      if (!hash || !copies?.length) {
+        result.missing.push(ref.id);
+      } else {
+        const wanted = normalizeFlags(ref.flags);
+        // Prefer the copy whose flags match, so that identical messages pair up right.
+        const at = Math.max(
+          copies.findIndex((f) => f.join(' ') === wanted.join(' ')),
+          0,
+        );
+        const [flags] = copies.splice(at, 1);
+        if (flags && flags.join(' ') !== wanted.join(' ')) result.flagsDiffer.push({ message: ref.id, source: wanted, kura: flags });
+      }
+      request.onProgress?.({ messages: 1, bytes: ref.size });
+    }
+    folders.push(result);
+  }
+  // What is left in Kura had no source message; counted on the first folder that uses the mailbox.
+  for (const [path, left] of kuraByMailbox) {
+    const owner = folders.find((f) => f.mailbox === path);
+    if (owner) owner.extra = [...left.values()].reduce((sum, list) => sum + list.length, 0);
+  }
+  for (const folder of folders) folder.ok = folder.missing.length === 0 && folder.flagsDiffer.length === 0;
+  return {
+    user: account.username,
+    source: request.source,
+    folders,
+    ok: folders.every((f) => f.ok),
+    seconds: (Date.now() - started) / 1000,
+  };
+}

@@ -82,7 +82,7 @@ export function imapKeyword(word: string): string | undefined {
   const trimmed = word.trim();
   if (!trimmed || trimmed.startsWith('\\')) return undefined;
   // atom-specials (RFC 3501): ( ) { SP CTL % * " \ ]
-  if (/[(){ %*"\\\]\x00-\x1f\x7f]/.test(trimmed)) return undefined;
+  if (/[(){ %*"\\\]]/.test(trimmed) || [...trimmed].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return undefined;
   return trimmed;
 }
 

@@ -97,9 +97,7 @@ export async function targetMailbox(store: Store, user: ObjectId, folder: Source
 async function importedHashes(store: Store, mailbox: ObjectId): Promise<{ counts: Map<string, number>; bytes: number }> {
   const counts = new Map<string, number>();
   let bytes = 0;
-  const cursor = store.db
-    .collection('messages')
-    .find({ mailbox }, { projection: { 'meta.importHash': 1, size: 1 } });
+  const cursor = store.db.collection('messages').find({ mailbox }, { projection: { 'meta.importHash': 1, size: 1 } });
   for await (const doc of cursor) {
     const hash = doc.meta?.importHash as string | undefined;
     if (!hash) continue;
@@ -121,23 +119,8 @@ export async function importUser(store: Store, request: UserImportRequest, scann
   const dryRun = Boolean(request.dryRun);
 
   // Quota first: a user who does not fit is reported before a single message is written.
-  const present = new Map<string, { counts: Map<string, number>; bytes: number }>();
-  let presentBytes = 0;
-  for (const { folder } of source.folders) {
-    const mailbox = await targetMailbox(store, account.id, folder, false);
-    if (mailbox && !present.has(String(mailbox._id))) {
-      const found = await importedHashes(store, mailbox._id);
-      present.set(String(mailbox._id), found);
-      presentBytes += found.bytes;
-    }
-  }
-  const quota = quotaCheck(account, Math.max(source.bytes - presentBytes, 0));
-  if (!quota.fits && !request.allowOverQuota && !dryRun) {
-    throw new QuotaExceeded(
-      `${account.username}: the source needs ${mb(quota.needed)} but only ${mb(Math.max(quota.quota - quota.storageUsed, 0))} of the ${mb(quota.quota)} quota is free`,
-      quota,
-    );
-  }
+  const { quota, present } = await planImport(store, account, source);
+  if (!quota.fits && !request.allowOverQuota && !dryRun) throw quotaExceeded(account, quota);
 
   const result: UserImportResult = {
     user: account.username,
@@ -151,7 +134,9 @@ export async function importUser(store: Store, request: UserImportRequest, scann
   };
   for (const { folder, refs } of source.folders) {
     const mailbox = await targetMailbox(store, account.id, folder, !dryRun);
-    const remaining = mailbox ? new Map(present.get(String(mailbox._id))?.counts ?? (await importedHashes(store, mailbox._id)).counts) : new Map();
+    const remaining = mailbox
+      ? new Map(present.get(String(mailbox._id))?.counts ?? (await importedHashes(store, mailbox._id)).counts)
+      : new Map();
     if (mailbox) present.set(String(mailbox._id), { counts: remaining, bytes: 0 });
     const entry: FolderImport = {
       path: folder.path,
@@ -222,6 +207,28 @@ export async function importUser(store: Store, request: UserImportRequest, scann
   return result;
 }
 
+/** What an import of `source` needs: the quota check, and the hashes already imported per mailbox. */
+export async function planImport(store: Store, account: Account, source: ScannedSource) {
+  const present = new Map<string, { counts: Map<string, number>; bytes: number }>();
+  let presentBytes = 0;
+  for (const { folder } of source.folders) {
+    const mailbox = await targetMailbox(store, account.id, folder, false);
+    if (mailbox && !present.has(String(mailbox._id))) {
+      const found = await importedHashes(store, mailbox._id);
+      present.set(String(mailbox._id), found);
+      presentBytes += found.bytes;
+    }
+  }
+  return { quota: quotaCheck(account, Math.max(source.bytes - presentBytes, 0)), present };
+}
+
+export function quotaExceeded(account: Account, quota: QuotaCheck): QuotaExceeded {
+  return new QuotaExceeded(
+    `${account.username}: the source needs ${mb(quota.needed)} but only ${mb(Math.max(quota.quota - quota.storageUsed, 0))} of the ${mb(quota.quota)} quota is free`,
+    quota,
+  );
+}
+
 export class ImportInterrupted extends Error {
   override name = 'ImportInterrupted';
 }
@@ -234,7 +241,9 @@ function quotaCheck(account: Account, needed: number): QuotaCheck {
 /** Database and network failures stop the import (rerun it); anything else is about the message. */
 function isInfrastructure(err: unknown): boolean {
   const name = (err as Error).name ?? '';
-  return /^Mongo|Redis|ReplyError/.test(name) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/.test((err as Error).message ?? '');
+  return (
+    /^Mongo|Redis|ReplyError/.test(name) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed/.test((err as Error).message ?? '')
+  );
 }
 
 async function setAside(dir: string | undefined, user: string, folder: string, id: string, raw: Buffer): Promise<string | undefined> {

@@ -35,7 +35,8 @@ export function readMapping(file: string, template?: string): MappingRow[] {
     const user = record.user?.trim() || login;
     if (!login || !user) throw new MappingError(`${where}: needs a login and a user`);
     const raw = record.source?.trim() || template?.replaceAll('{login}', login).replaceAll('{user}', user);
-    if (!raw) throw new MappingError(`${where}: no source path; add a source column or pass --source-template '/var/vmail/{login}/Maildir'`);
+    if (!raw)
+      throw new MappingError(`${where}: no source path; add a source column or pass --source-template '/var/vmail/{login}/Maildir'`);
     if (seen.has(user.toLowerCase())) throw new MappingError(`${where}: user ${user} appears twice`);
     seen.add(user.toLowerCase());
     return { login, user, source: path.resolve(base, raw) };

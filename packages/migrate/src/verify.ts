@@ -34,7 +34,12 @@ export interface UserVerification {
  */
 export async function verifyUser(
   store: Store,
-  request: { user: string; source: string; sourceOptions?: SourceOptions; onProgress?: (step: { messages: number; bytes: number }) => void },
+  request: {
+    user: string;
+    source: string;
+    sourceOptions?: SourceOptions;
+    onProgress?: (step: { messages: number; bytes: number }) => void;
+  },
   scanned?: ScannedSource,
 ): Promise<UserVerification> {
   const started = Date.now();

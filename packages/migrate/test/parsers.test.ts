@@ -14,7 +14,10 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'kura-migrate-'));
 describe('Maildir flags', () => {
   it('maps the :2, letters and Dovecot keyword letters', () => {
     const keywords = parseDovecotKeywords('0 $Label1\n1 Junk\n3 $Important\nbroken line\n');
-    expect(maildirFlags('1700000000.M1P2.host,S=120:2,FRS', keywords)).toEqual({ flags: ['\\Flagged', '\\Answered', '\\Seen'], unknown: [] });
+    expect(maildirFlags('1700000000.M1P2.host,S=120:2,FRS', keywords)).toEqual({
+      flags: ['\\Flagged', '\\Answered', '\\Seen'],
+      unknown: [],
+    });
     expect(maildirFlags('1700000000.M1P2.host:2,DPTab', keywords).flags).toEqual(['\\Draft', '$Forwarded', '\\Deleted', '$Label1', 'Junk']);
     expect(maildirFlags('1700000000.M1P2.host:2,Sc', keywords)).toEqual({ flags: ['\\Seen'], unknown: ['c'] });
     expect(maildirFlags('1700000000.M1P2.host!2,S').flags).toEqual(['\\Seen']);
@@ -79,9 +82,9 @@ describe('mbox', () => {
     expect(messages[1]?.raw.toString()).toBe('Subject: two\n\nno final newline');
     // Reading a message again by its byte range gives the same bytes.
     const [folder] = await openSource(file);
-    const refs = await folder!.list();
-    expect((await refs[0]!.read()).equals(messages[0]!.raw)).toBe(true);
-    expect((await refs[1]!.read()).equals(messages[1]!.raw)).toBe(true);
+    const refs = await folder?.list();
+    expect((await refs[0]?.read()).equals(messages[0]?.raw)).toBe(true);
+    expect((await refs[1]?.read()).equals(messages[1]?.raw)).toBe(true);
     expect(mboxFlags({ status: 'O' })).toEqual([]);
   });
 
@@ -114,7 +117,8 @@ describe('content and folders', () => {
 
   it('finds Maildir++ and fs-layout folders and orders messages by dovecot-uidlist', async () => {
     const root = tmp();
-    for (const dir of ['cur', 'new', 'tmp', '.Sent/cur', '.Lists.kura/cur', 'Deep/Er/cur']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+    for (const dir of ['cur', 'new', 'tmp', '.Sent/cur', '.Lists.kura/cur', 'Deep/Er/cur'])
+      fs.mkdirSync(path.join(root, dir), { recursive: true });
     fs.writeFileSync(path.join(root, 'cur', '1700000002.M2.h:2,S'), 'Subject: b\n\nb\n');
     fs.writeFileSync(path.join(root, 'cur', '1700000001.M1.h:2,'), 'Subject: a\n\na\n');
     fs.writeFileSync(path.join(root, 'new', '1700000003.M3.h'), 'Subject: c\n\nc\n');
@@ -122,7 +126,7 @@ describe('content and folders', () => {
     fs.writeFileSync(path.join(root, 'tmp', 'partial'), 'ignored');
     const folders = await openSource(root);
     expect(folders.map((f) => f.path)).toEqual(['INBOX', 'Deep/Er', 'Lists/kura', 'Sent']);
-    const inbox = await folders.find((f) => f.path === 'INBOX')!.list();
+    const inbox = await folders.find((f) => f.path === 'INBOX')?.list();
     expect(inbox.map((r) => r.id)).toEqual(['cur/1700000002.M2.h:2,S', 'cur/1700000001.M1.h:2,', 'new/1700000003.M3.h']);
     expect(inbox[0]?.flags).toEqual(['\\Seen']);
   });

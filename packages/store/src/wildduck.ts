@@ -33,6 +33,8 @@ export interface WildDuckUserHandler {
     options?: { wildcard?: boolean; projection?: Record<string, boolean> },
   ): Promise<AddressRecord | false>;
   create(data: Record<string, unknown>): Promise<unknown>;
+  /** Changes fields (password hashed, Redis counters of changed limits reset). */
+  update(user: import('mongodb').ObjectId, data: Record<string, unknown>): Promise<unknown>;
   asyncAuthenticate(username: string, password: string, scope: string, meta: Record<string, unknown>): Promise<unknown>;
 }
 

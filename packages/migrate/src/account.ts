@@ -22,7 +22,7 @@ export async function findAccount(store: Store, nameOrAddress: string): Promise<
   let user = await users.findOne({ unameview: nameOrAddress.replace(/\./g, '').toLowerCase() }, { projection });
   if (!user && nameOrAddress.includes('@')) {
     const resolved = await store.users.asyncResolveAddress(nameOrAddress, { wildcard: false, projection: { user: true } });
-    if (resolved?.user) user = await users.findOne({ _id: resolved.user }, { projection });
+    if (resolved !== false && resolved.user) user = await users.findOne({ _id: resolved.user }, { projection });
   }
   if (!user) throw new AccountNotFound(`no Kura user "${nameOrAddress}"`);
   const quota = Number(user.quota) || Number(await store.settings.get('const:max:storage')) || 0;

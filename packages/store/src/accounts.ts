@@ -50,7 +50,7 @@ export async function findAccountSummary(store: Store, nameOrAddress: string): P
       : await users.findOne({ unameview: nameOrAddress.replace(/\./g, '').toLowerCase() }, { projection: PROJECTION });
   if (!doc && nameOrAddress.includes('@')) {
     const resolved = await store.users.asyncResolveAddress(nameOrAddress, { wildcard: false, projection: { user: true } });
-    if (resolved?.user) doc = await users.findOne({ _id: resolved.user }, { projection: PROJECTION });
+    if (resolved !== false && resolved.user) doc = await users.findOne({ _id: resolved.user }, { projection: PROJECTION });
   }
   return doc ? summary(doc) : null;
 }

@@ -53,8 +53,13 @@ function maildirFolder(dir: string, folderPath: string, dateFrom: MaildirDate): 
         for (const name of names) {
           if (name.startsWith('.')) continue;
           const file = path.join(dir, sub, name);
-          const stat = await fs.stat(file).catch(() => undefined);
-          if (!stat?.isFile()) continue;
+          const stat = await fs.stat(file).catch((err: Error) => err);
+          if (stat instanceof Error) {
+            // Listed and then reported as set aside: a file that cannot be read is never skipped silently.
+            refs.push({ id: `${sub}/${name}`, size: 0, date: undefined, flags: [], notes: [], read: () => Promise.reject(stat), sortKey: [Number.MAX_SAFE_INTEGER, 0, name] });
+            continue;
+          }
+          if (!stat.isFile()) continue;
           const { flags, unknown } = maildirFlags(name, keywords);
           const stamp = Number(/^(\d{9,11})\./.exec(name)?.[1]);
           const date = dateFrom === 'filename' && stamp ? new Date(stamp * 1000) : stat.mtime;

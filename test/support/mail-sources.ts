@@ -51,7 +51,7 @@ export function buildMaildir(root: string, options: { bigBytes: number }): { exp
   fs.writeFileSync(path.join(root, 'dovecot-keywords'), '0 $Work\n1 NonJunk\n');
   const at = (iso: string) => new Date(iso);
   const add = (segments: string[], mailbox: string, sub: 'cur' | 'new', name: string, raw: string | Buffer, flags: string[], date: Date) =>
-    expected.push({ mailbox, raw: put(path.join(folder(segments), sub), name, raw, date), flags, date });
+    expected.push({ mailbox, raw: put(path.join(folder(segments), sub), name, raw, date), flags, date }) - 1;
 
   add([], 'INBOX', 'cur', '1772000001.M1P1.old,S=100:2,S', message('seen', 'plain body\n'), ['\\Seen'], at('2026-02-25T06:13:21Z'));
   add(
@@ -122,6 +122,7 @@ export function buildMaildir(root: string, options: { bigBytes: number }): { exp
     ['\\Seen'],
     at('2026-03-01T00:00:00Z'),
   );
+  // Not a message at all (no header): stored as it is, and reported.
   add(
     [],
     'INBOX',
@@ -205,6 +206,7 @@ export function buildMbox(file: string): Expected[] {
     // An mbox writer ends every message with a newline: that one is the only byte an mbox adds.
     expected.push({ mailbox: 'INBOX', raw: Buffer.from(withStatus.endsWith('\n') ? withStatus : `${withStatus}\n`), flags: m.flags, date });
   });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, parts.join(''));
   return expected;
 }

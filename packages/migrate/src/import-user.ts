@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { appendMessage, ensureMailbox, type MailboxRecord, type Store } from '@kura/store';
+import { appendMessage, ensureMailbox, type MailboxRecord, type Store, servesUnchanged } from '@kura/store';
 import type { ObjectId } from 'mongodb';
 import { type Account, findAccount } from './account.js';
 import { contentHash, looksBroken, toWireForm } from './content.js';
@@ -169,8 +169,17 @@ export async function importUser(store: Store, request: UserImportRequest, scann
         entry.alreadyPresent++;
       } else {
         const odd = looksBroken(wire);
-        if (odd === 'empty file') {
-          result.setAside.push({ folder: folder.path, message: ref.id, problem: 'empty file (nothing to store)' });
+        const storable = odd !== 'empty file' && (await servesUnchanged(store, wire));
+        if (!storable) {
+          result.setAside.push({
+            folder: folder.path,
+            message: ref.id,
+            problem:
+              odd === 'empty file'
+                ? 'empty file (nothing to store)'
+                : `${odd ?? 'not a message'}: the store would not keep these bytes unchanged`,
+            copy: odd === 'empty file' ? undefined : await setAside(request.setAsideDir, account.username, folder.path, ref.id, raw),
+          });
         } else {
           if (odd) result.warnings.push({ folder: folder.path, message: ref.id, problem: `${odd}: stored as it is` });
           if (dryRun || !mailbox) {

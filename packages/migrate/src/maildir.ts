@@ -56,7 +56,15 @@ function maildirFolder(dir: string, folderPath: string, dateFrom: MaildirDate): 
           const stat = await fs.stat(file).catch((err: Error) => err);
           if (stat instanceof Error) {
             // Listed and then reported as set aside: a file that cannot be read is never skipped silently.
-            refs.push({ id: `${sub}/${name}`, size: 0, date: undefined, flags: [], notes: [], read: () => Promise.reject(stat), sortKey: [Number.MAX_SAFE_INTEGER, 0, name] });
+            refs.push({
+              id: `${sub}/${name}`,
+              size: 0,
+              date: undefined,
+              flags: [],
+              notes: [],
+              read: () => Promise.reject(stat),
+              sortKey: [Number.MAX_SAFE_INTEGER, 0, name],
+            });
             continue;
           }
           if (!stat.isFile()) continue;

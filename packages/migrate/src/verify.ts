@@ -45,7 +45,7 @@ export async function verifyUser(
   const started = Date.now();
   const account = await findAccount(store, request.user);
   const source = scanned ?? (await scanSource(request.source, request.sourceOptions));
-  const kuraByMailbox = new Map<string, Map<string, string[][]>>();
+  const kuraByMailbox = new Map<string, KuraIndex>();
   const folders: FolderVerification[] = [];
 
   for (const { folder, refs } of source.folders) {
@@ -62,17 +62,16 @@ export async function verifyUser(
     };
     let kura = mailbox ? kuraByMailbox.get(mailbox.path) : undefined;
     if (mailbox && !kura) {
-      kura = new Map();
+      kura = { exact: new Map(), all: [] };
       kuraByMailbox.set(mailbox.path, kura);
       const cursor = store.db.collection('messages').find({ mailbox: mailbox._id }, { projection: { mimeTree: 1, flags: 1, size: 1 } });
       for await (const doc of cursor) {
         const bytes = await messageSource(store, doc.mimeTree);
-        const hash = contentHash(bytes);
         result.kura.messages++;
         result.kura.bytes += bytes.length;
-        const list = kura.get(hash) ?? [];
-        list.push(normalizeFlags((doc.flags as string[]) ?? []));
-        kura.set(hash, list);
+        const entry: KuraEntry = { flags: normalizeFlags((doc.flags as string[]) ?? []), used: false };
+        kura.all.push(entry);
+        push(kura.exact, contentHash(bytes), entry);
       }
     }
     for (const ref of refs) {
@@ -84,27 +83,21 @@ export async function verifyUser(
       } catch {
         hash = undefined;
       }
-      const copies = hash ? kura?.get(hash) : undefined;
-      if (!hash || !copies?.length) {
+      const wanted = normalizeFlags(ref.flags);
+      const found = hash && kura ? take(kura.exact.get(hash), wanted) : undefined;
+      if (!found) {
         result.missing.push(ref.id);
       } else {
-        const wanted = normalizeFlags(ref.flags);
-        // Prefer the copy whose flags match, so that identical messages pair up right.
-        const at = Math.max(
-          copies.findIndex((f) => f.join(' ') === wanted.join(' ')),
-          0,
-        );
-        const [flags] = copies.splice(at, 1);
-        if (flags && flags.join(' ') !== wanted.join(' ')) result.flagsDiffer.push({ message: ref.id, source: wanted, kura: flags });
+        if (found.flags.join(' ') !== wanted.join(' ')) result.flagsDiffer.push({ message: ref.id, source: wanted, kura: found.flags });
       }
       request.onProgress?.({ messages: 1, bytes: ref.size });
     }
     folders.push(result);
   }
   // What is left in Kura had no source message; counted on the first folder that uses the mailbox.
-  for (const [path, left] of kuraByMailbox) {
+  for (const [path, kura] of kuraByMailbox) {
     const owner = folders.find((f) => f.mailbox === path);
-    if (owner) owner.extra = [...left.values()].reduce((sum, list) => sum + list.length, 0);
+    if (owner) owner.extra = kura.all.filter((e) => !e.used).length;
   }
   for (const folder of folders) folder.ok = folder.missing.length === 0 && folder.flagsDiffer.length === 0;
   return {
@@ -114,4 +107,28 @@ export async function verifyUser(
     ok: folders.every((f) => f.ok),
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+interface KuraEntry {
+  flags: string[];
+  used: boolean;
+}
+
+interface KuraIndex {
+  exact: Map<string, KuraEntry[]>;
+  all: KuraEntry[];
+}
+
+function push(map: Map<string, KuraEntry[]>, key: string, entry: KuraEntry): void {
+  const list = map.get(key);
+  if (list) list.push(entry);
+  else map.set(key, [entry]);
+}
+
+/** An unused copy, preferring one whose flags match (so identical messages pair up right). */
+function take(list: KuraEntry[] | undefined, flags: string[]): KuraEntry | undefined {
+  const free = list?.filter((e) => !e.used) ?? [];
+  const found = free.find((e) => e.flags.join(' ') === flags.join(' ')) ?? free[0];
+  if (found) found.used = true;
+  return found;
 }

@@ -46,12 +46,28 @@ export async function ensureMailbox(
   throw new Error(`mailbox ${path} was not created`);
 }
 
-/** A stored message's bytes exactly as IMAP FETCH BODY[] returns them. */
+/**
+ * A stored message's bytes exactly as IMAP FETCH BODY[] returns them: WildDuck's
+ * rebuild cut (or padded with spaces) to the length it announces, as its IMAP server
+ * does. (The rebuild itself may run two bytes longer; POP3 sends those, see
+ * docs/compatibility.md.)
+ */
 export async function messageSource(store: Store, mimeTree: unknown): Promise<Buffer> {
-  const { value } = store.messages.indexer.rebuild(mimeTree, false);
+  const { value, expectedLength } = store.messages.indexer.rebuild(mimeTree, false);
   const chunks: Buffer[] = [];
   for await (const chunk of value) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, 'binary'));
-  return Buffer.concat(chunks);
+  const full = Buffer.concat(chunks);
+  if (full.length >= expectedLength) return full.subarray(0, expectedLength);
+  return Buffer.concat([full, Buffer.alloc(expectedLength - full.length, ' ')]);
+}
+
+/**
+ * True when WildDuck, given `wire`, serves exactly `wire` back over IMAP: checked by
+ * parsing and rebuilding it in memory with WildDuck's own indexer. Bytes that are not
+ * a message (no header block) can come back changed.
+ */
+export async function servesUnchanged(store: Store, wire: Buffer): Promise<boolean> {
+  return (await messageSource(store, store.messages.indexer.parseMimeTree(wire))).equals(wire);
 }
 
 /**

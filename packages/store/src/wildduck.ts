@@ -13,7 +13,10 @@ export interface WildDuckMessageHandler {
   addAsync(options: Record<string, unknown>): Promise<{ status: string; data: AddedMessage }>;
   counters: unknown;
   /** Rebuilds a stored message's bytes from its MIME tree (what IMAP FETCH BODY[] sends). */
-  indexer: { rebuild(mimeTree: unknown, textOnly: boolean): { value: NodeJS.ReadableStream; expectedLength: number } };
+  indexer: {
+    rebuild(mimeTree: unknown, textOnly: boolean): { value: NodeJS.ReadableStream; expectedLength: number };
+    parseMimeTree(rfc822: Buffer): unknown;
+  };
   notifier: unknown;
   /** GridFS storage holds a Redis lock whose subscriber connection is its own. */
   attachmentStorage?: { storage?: { lock?: { _redisSubscriber?: Redis } } };

@@ -44,7 +44,7 @@ function put(dir: string, name: string, raw: Buffer | string, mtime?: Date): Buf
 export function buildMaildir(root: string, options: { bigBytes: number }): { expected: Expected[]; unstorable: string[] } {
   const expected: Expected[] = [];
   const folder = (segments: string[]) => (segments.length ? path.join(root, `.${segments.join('.')}`) : root);
-  for (const segments of [[], ['Sent'], ['Archive'], ['Archive', '2024'], ['Archive', '2024', 'Q1'], ['Entw&APw-rfe']]) {
+  for (const segments of [[], ['Sent'], ['Archive'], ['Archive', '2024'], ['Archive', '2024', 'Q1'], ['Gr&APwA3w-e']]) {
     for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(folder(segments), sub), { recursive: true });
     if (segments.length) fs.writeFileSync(path.join(folder(segments), 'maildirfolder'), '');
   }
@@ -169,8 +169,8 @@ export function buildMaildir(root: string, options: { bigBytes: number }): { exp
     at('2024-01-01T03:00:00Z'),
   );
   add(
-    ['Entw&APw-rfe'],
-    'Entwürfe',
+    ['Gr&APwA3w-e'],
+    'Grüße',
     'cur',
     '1772000015.M15P1.old:2,S',
     message('utf-7 folder name', 'x\n'),

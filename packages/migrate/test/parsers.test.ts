@@ -106,6 +106,8 @@ describe('content and folders', () => {
 
   it('maps folder names: modified UTF-7, INBOX namespace, special use', () => {
     expect(decodeFolderName('Entw&APw-rfe')).toBe('Entwürfe');
+    expect(decodeFolderName('Gr&APwA3w-e')).toBe('Grüße');
+    expect(specialUseOf('Entwürfe')).toBe('\\Drafts');
     expect(mailboxPath([])).toBe('INBOX');
     expect(mailboxPath(['inbox', 'Lists'])).toBe('INBOX/Lists');
     expect(mailboxPath(['Archive', '2024'])).toBe('Archive/2024');

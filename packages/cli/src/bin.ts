@@ -9,10 +9,14 @@ import { top } from './commands/top.js';
 import { up } from './commands/up.js';
 import { CliError } from './errors.js';
 import { registerImportCommands } from './import/register.js';
-import { snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
+import { kuraVersion, snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
 import { SetupError } from './stack/services.js';
 
-const program = new Command().name('kura').description('Kura: redundant mail store with IMAP/POP3 access').showHelpAfterError();
+const program = new Command()
+  .name('kura')
+  .description('Kura: redundant mail store with IMAP/POP3 access')
+  .version(kuraVersion())
+  .showHelpAfterError();
 
 program
   .command('up')

@@ -217,6 +217,46 @@ describe('kura import', () => {
     }
   }, 300_000);
 
+  it('imports from another IMAP server: every folder, flags, keywords, internal dates, SPECIAL-USE', async () => {
+    // henry's account on the running WildDuck plays the old server; grace is the new account.
+    await addUser('henry');
+    await addUser('grace');
+    const { config } = stack();
+    const old = new ImapFlow({
+      host: config.host,
+      port: config.ports.imap,
+      secure: false,
+      auth: { user: 'henry', pass: password('henry') },
+      logger: false,
+    });
+    await old.connect();
+    try {
+      await old.mailboxCreate('Projects/Kura');
+      const crlf = (text: string) => Buffer.from(text.replace(/\n/g, '\r\n'));
+      await old.append(
+        'INBOX',
+        crlf('Subject: keyword\nMessage-ID: <imap-1@example.edu>\n\nbody\nsecond line\n'),
+        ['\\Seen', '$Work'],
+        new Date('2025-06-01T08:00:00Z'),
+      );
+      await old.append('Projects/Kura', crlf('Subject: deep\n\nflagged\n'), ['\\Flagged'], new Date('2025-06-02T08:00:00Z'));
+      await old.append('Sent Mail', crlf('Subject: sent\n\nout\n'), ['\\Seen'], new Date('2025-06-03T08:00:00Z'));
+    } finally {
+      await old.logout();
+    }
+    const run = await runKura(['import', `imap://henry@${config.host}:${config.ports.imap}`, '--user', 'grace', '--json'], cliDir, {
+      KURA_IMAP_PASSWORD: password('henry'),
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect((lastEvent(run, 'verified') as { ok: boolean }).ok).toBe(true);
+    const view = (seen: Seen[]) =>
+      seen.map((s) => `${s.mailbox} ${contentHash(s.source)} ${s.flags.join(',')} ${s.internalDate.toISOString()}`).sort();
+    const source = await imapView('henry');
+    expect(source).toHaveLength(3);
+    expect(view(await imapView('grace'))).toEqual(view(source));
+    expect(run.stdout).not.toContain(password('henry'));
+  }, 120_000);
+
   it('gives errors that name the fix', async () => {
     const noUser = await kura('import', path.join(work, 'nowhere'));
     expect(noUser.code).toBe(1);

@@ -6,6 +6,7 @@ import { type Account, findAccount } from './account.js';
 import { contentHash, looksBroken, toWireForm } from './content.js';
 import { normalizeFlags } from './flags.js';
 import { specialUseOf } from './folders.js';
+import { closeSource } from './imap.js';
 import { openSource, type SourceFolder, type SourceOptions } from './source.js';
 
 export interface UserImportRequest {
@@ -77,17 +78,22 @@ export class QuotaExceeded extends Error {
 export async function scanSource(location: string, options: SourceOptions = {}) {
   const folders = await openSource(location, options);
   const listed = [];
-  for (const folder of folders) listed.push({ folder, refs: await folder.list() });
+  try {
+    for (const folder of folders) listed.push({ folder, refs: await folder.list() });
+  } catch (err) {
+    await closeSource(folders);
+    throw err;
+  }
   const bytes = listed.reduce((sum, f) => sum + f.refs.reduce((s, r) => s + r.size, 0), 0);
   const messages = listed.reduce((sum, f) => sum + f.refs.length, 0);
-  return { folders: listed, bytes, messages };
+  return { folders: listed, bytes, messages, close: () => closeSource(folders) };
 }
 
 export type ScannedSource = Awaited<ReturnType<typeof scanSource>>;
 
 /** The Kura mailbox a source folder goes to (existing one only when `create` is false). */
 export async function targetMailbox(store: Store, user: ObjectId, folder: SourceFolder, create: boolean): Promise<MailboxRecord | null> {
-  const specialUse = folder.path === 'INBOX' ? undefined : specialUseOf(folder.path);
+  const specialUse = folder.path === 'INBOX' ? undefined : (folder.specialUse ?? specialUseOf(folder.path));
   if (create) return (await ensureMailbox(store, user, folder.path, { specialUse })).mailbox;
   const mailboxes = store.db.collection<MailboxRecord>('mailboxes');
   return mailboxes.findOne(specialUse ? { user, specialUse } : { user, path: folder.path });
@@ -116,6 +122,20 @@ export async function importUser(store: Store, request: UserImportRequest, scann
   const started = Date.now();
   const account = await findAccount(store, request.user);
   const source = scanned ?? (await scanSource(request.source, request.sourceOptions));
+  try {
+    return await importScanned(store, request, account, source, started);
+  } finally {
+    if (!scanned) await source.close();
+  }
+}
+
+async function importScanned(
+  store: Store,
+  request: UserImportRequest,
+  account: Account,
+  source: ScannedSource,
+  started: number,
+): Promise<UserImportResult> {
   const dryRun = Boolean(request.dryRun);
 
   // Quota first: a user who does not fit is reported before a single message is written.

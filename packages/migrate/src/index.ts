@@ -2,6 +2,7 @@ export { type Account, AccountNotFound, findAccount } from './account.js';
 export { contentHash, looksBroken, toWireForm } from './content.js';
 export { imapKeyword, maildirBaseName, maildirFlags, mboxFlags, normalizeFlags, parseDovecotKeywords } from './flags.js';
 export { decodeFolderName, mailboxPath, specialUseOf } from './folders.js';
+export { closeSource, imapFolders, isImapUrl } from './imap.js';
 export {
   type FolderImport,
   ImportInterrupted,

@@ -39,7 +39,7 @@ export function readMapping(file: string, template?: string): MappingRow[] {
       throw new MappingError(`${where}: no source path; add a source column or pass --source-template '/var/vmail/{login}/Maildir'`);
     if (seen.has(user.toLowerCase())) throw new MappingError(`${where}: user ${user} appears twice`);
     seen.add(user.toLowerCase());
-    return { login, user, source: path.resolve(base, raw) };
+    return { login, user, source: /^imaps?:\/\//i.test(raw) ? raw : path.resolve(base, raw) };
   });
 }
 

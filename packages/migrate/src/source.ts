@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { mailboxPath } from './folders.js';
+import { imapFolders, isImapUrl } from './imap.js';
 import { type MaildirDate, maildirFolders } from './maildir.js';
 import { type MboxQuoting, readMbox, readMboxRange } from './mbox.js';
 
@@ -20,14 +21,18 @@ export interface SourceMessageRef {
 export interface SourceFolder {
   /** The Kura mailbox path ("INBOX", "Archive/2024"). */
   path: string;
-  /** Where it lives (directory or file). */
+  /** Where it lives (directory, file or IMAP folder). */
   location: string;
+  /** SPECIAL-USE the source declares (IMAP); otherwise the name decides. */
+  specialUse?: string;
   list(): Promise<SourceMessageRef[]>;
 }
 
 export type SourceFormat = 'maildir' | 'mbox';
 
 export interface SourceOptions {
+  /** Password for an IMAP source whose URL has none. */
+  imapPassword?: string;
   format?: SourceFormat | 'auto';
   maildirDate?: MaildirDate;
   mboxQuoting?: MboxQuoting;
@@ -45,6 +50,7 @@ export async function detectFormat(location: string): Promise<SourceFormat> {
 }
 
 export async function openSource(location: string, options: SourceOptions = {}): Promise<SourceFolder[]> {
+  if (isImapUrl(location)) return imapFolders(location, { password: options.imapPassword });
   const format = !options.format || options.format === 'auto' ? await detectFormat(location) : options.format;
   return format === 'maildir'
     ? maildirFolders(location, { date: options.maildirDate })

@@ -1,4 +1,5 @@
 import { messageSource, type Store } from '@kura/store';
+import type { ObjectId } from 'mongodb';
 import { findAccount } from './account.js';
 import { contentHash, toWireForm } from './content.js';
 import { normalizeFlags } from './flags.js';
@@ -45,11 +46,26 @@ export async function verifyUser(
   const started = Date.now();
   const account = await findAccount(store, request.user);
   const source = scanned ?? (await scanSource(request.source, request.sourceOptions));
+  try {
+    return await verifyScanned(store, request, account.username, account.id, source, started);
+  } finally {
+    if (!scanned) await source.close();
+  }
+}
+
+async function verifyScanned(
+  store: Store,
+  request: { source: string; onProgress?: (step: { messages: number; bytes: number }) => void },
+  username: string,
+  user: ObjectId,
+  source: ScannedSource,
+  started: number,
+): Promise<UserVerification> {
   const kuraByMailbox = new Map<string, KuraIndex>();
   const folders: FolderVerification[] = [];
 
   for (const { folder, refs } of source.folders) {
-    const mailbox = await targetMailbox(store, account.id, folder, false);
+    const mailbox = await targetMailbox(store, user, folder, false);
     const result: FolderVerification = {
       path: folder.path,
       mailbox: mailbox?.path ?? null,
@@ -64,14 +80,20 @@ export async function verifyUser(
     if (mailbox && !kura) {
       kura = { exact: new Map(), all: [] };
       kuraByMailbox.set(mailbox.path, kura);
-      const cursor = store.db.collection('messages').find({ mailbox: mailbox._id }, { projection: { mimeTree: 1, flags: 1, size: 1 } });
-      for await (const doc of cursor) {
-        const bytes = await messageSource(store, doc.mimeTree);
-        result.kura.messages++;
-        result.kura.bytes += bytes.length;
-        const entry: KuraEntry = { flags: normalizeFlags((doc.flags as string[]) ?? []), used: false };
-        kura.all.push(entry);
-        push(kura.exact, contentHash(bytes), entry);
+      // Ids first, then documents in small batches: rebuilding reads attachments, and a cursor
+      // left open that long may be gone on the server.
+      const messages = store.db.collection('messages');
+      const ids = (await messages.find({ mailbox: mailbox._id }, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
+      for (let i = 0; i < ids.length; i += 50) {
+        const docs = await messages.find({ _id: { $in: ids.slice(i, i + 50) } }, { projection: { mimeTree: 1, flags: 1 } }).toArray();
+        for (const doc of docs) {
+          const bytes = await messageSource(store, doc.mimeTree);
+          result.kura.messages++;
+          result.kura.bytes += bytes.length;
+          const entry: KuraEntry = { flags: normalizeFlags((doc.flags as string[]) ?? []), used: false };
+          kura.all.push(entry);
+          push(kura.exact, contentHash(bytes), entry);
+        }
       }
     }
     for (const ref of refs) {
@@ -101,7 +123,7 @@ export async function verifyUser(
   }
   for (const folder of folders) folder.ok = folder.missing.length === 0 && folder.flagsDiffer.length === 0;
   return {
-    user: account.username,
+    user: username,
     source: request.source,
     folders,
     ok: folders.every((f) => f.ok),

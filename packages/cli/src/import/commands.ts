@@ -4,6 +4,7 @@ import {
   ImportInterrupted,
   importUser,
   inParallel,
+  isImapUrl,
   type MappingRow,
   planImport,
   QuotaExceeded,
@@ -47,11 +48,16 @@ function plan(source: string | undefined, options: ImportOptions): MappingRow[] 
     throw new CliError(
       'name the source and the Kura user: kura import /var/vmail/example.edu/alice/Maildir --user alice (or --map users.csv)',
     );
-  return [{ login: options.user, user: options.user, source: path.resolve(source) }];
+  return [{ login: options.user, user: options.user, source: isImapUrl(source) ? source : path.resolve(source) }];
 }
 
 function sourceOptions(options: ImportOptions): SourceOptions {
-  return { format: options.format ?? 'auto', mboxQuoting: options.mboxQuoting, maildirDate: options.maildirDate };
+  return {
+    format: options.format ?? 'auto',
+    mboxQuoting: options.mboxQuoting,
+    maildirDate: options.maildirDate,
+    imapPassword: process.env.KURA_IMAP_PASSWORD,
+  };
 }
 
 function parallelism(options: ImportOptions): number {
@@ -102,6 +108,7 @@ export async function importRun(source: string | undefined, options: ImportOptio
     await inParallel(rows, parallel, async (row) => {
       try {
         const scanned = await scanSource(row.source, sourceOptions(options));
+        await scanned.close();
         const account = await findAccount(store, row.user);
         const { quota } = await planImport(store, account, scanned);
         totals.messages += scanned.messages;
@@ -219,6 +226,8 @@ async function verifyRows(store: Store, out: Output, rows: MappingRow[], paralle
       } catch (err) {
         bad++;
         reportFailure(out, row, err);
+      } finally {
+        await scanned.get(row.user)?.close();
       }
     },
   );

@@ -166,8 +166,9 @@ function writeReport(r: Record<string, unknown>): void {
     row('verify (rebuild every stored message, hash, compare with the source)', r.verify as Record<string, number>),
     row('rerun (everything already there)', r.rerun as Record<string, number>),
     '',
-    'One user at a time; `kura import --parallel N` runs N users side by side. On this data tier the store',
-    'is the limit (one FerretDB process on SQLite); a MongoDB replica set behaves differently and is not measured here.',
+    'One user at a time; `kura import --parallel N` runs N users side by side. Where the time goes was not',
+    'profiled; a load average above 2 means other work shared the 2 cores, so the times are pessimistic.',
+    'A MongoDB replica set is not measured here (no MongoDB on this machine).',
     '',
   ].join('\n');
   const file = path.join(root, 'docs', 'BENCHMARKS.md');

@@ -49,6 +49,7 @@ async function imapView(user: string): Promise<Seen[]> {
   try {
     const out: Seen[] = [];
     for (const box of await client.list()) {
+      if (box.flags.has('\\Noselect') || box.flags.has('\\NonExistent')) continue;
       const lock = await client.getMailboxLock(box.path);
       try {
         const exists = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.exists : 0;
@@ -255,6 +256,45 @@ describe('kura import', () => {
     expect(source).toHaveLength(3);
     expect(view(await imapView('grace'))).toEqual(view(source));
     expect(run.stdout).not.toContain(password('henry'));
+  }, 120_000);
+
+  it('operator commands: user show, quota, pop3-limit, disable/enable, passwd, list', async () => {
+    await addUser('ivy', ['--quota', '2G', '--name', 'Ivy Example']);
+    const show = await kura('user', 'show', `ivy@${stack().config.demo.domain}`);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.events[0]).toMatchObject({
+      username: 'ivy',
+      name: 'Ivy Example',
+      quota: 2 * 1024 ** 3,
+      disabled: false,
+      pop3MaxMessages: 0,
+    });
+    expect((await kura('user', 'quota', 'ivy', '500M')).events[0]).toMatchObject({ quota: 500 * 1024 ** 2 });
+    expect((await kura('user', 'pop3-limit', 'ivy', '300')).events[0]).toMatchObject({ pop3MaxMessages: 300 });
+    const login = async (pass: string) => {
+      const { config } = stack();
+      const c = new ImapFlow({ host: config.host, port: config.ports.imap, secure: false, auth: { user: 'ivy', pass }, logger: false });
+      try {
+        await c.connect();
+        await c.logout();
+        return true;
+      } catch {
+        c.close();
+        return false;
+      }
+    };
+    expect(await login(password('ivy'))).toBe(true);
+    expect((await kura('user', 'disable', 'ivy')).events[0]).toMatchObject({ disabled: true });
+    expect(await login(password('ivy'))).toBe(false);
+    expect((await kura('user', 'enable', 'ivy')).code).toBe(0);
+    expect((await kura('user', 'passwd', 'ivy', '--password', 'a-new-secret')).code).toBe(0);
+    expect(await login(password('ivy'))).toBe(false);
+    expect(await login('a-new-secret')).toBe(true);
+    const list = await kura('user', 'list', '-q', 'iv');
+    expect(list.events.map((u) => u.username)).toEqual(['ivy']);
+    const bad = await kura('user', 'quota', 'ivy', 'lots');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/e\.g\. 2G/);
   }, 120_000);
 
   it('gives errors that name the fix', async () => {

@@ -218,6 +218,28 @@ describe('kura import', () => {
     }
   }, 300_000);
 
+  it('stops cleanly on Ctrl-C (exit 130, what is stored stays) and the same command finishes the job', async () => {
+    await addUser('kim');
+    const source = buildBulkMaildir(path.join(work, 'kim', 'Maildir'), 200);
+    const { child, done } = spawnKura(['import', path.join(work, 'kim', 'Maildir'), '--user', 'kim', '--json'], cliDir);
+    const deadline = Date.now() + 60_000;
+    while ((await inboxCount('kim')) < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGINT');
+    const stopped = await done;
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(130);
+    expect(events(stopped, 'interrupted')).toHaveLength(1);
+    const partial = await inboxCount('kim');
+    expect(partial).toBeLessThan(200);
+    const resumed = await kura('import', path.join(work, 'kim', 'Maildir'), '--user', 'kim');
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const folder = (lastEvent(resumed, 'imported').folders as Array<{ imported: number; alreadyPresent: number }>)[0];
+    expect(folder?.alreadyPresent).toBe(partial);
+    expect((folder?.imported ?? 0) + partial).toBe(200);
+    expect((await imapView('kim')).map((s) => contentHash(s.source)).sort()).toEqual(
+      source.map((raw) => contentHash(toWireForm(raw))).sort(),
+    );
+  }, 180_000);
+
   it('imports from another IMAP server: every folder, flags, keywords, internal dates, SPECIAL-USE', async () => {
     // henry's account on the running WildDuck plays the old server; grace is the new account.
     await addUser('henry');

@@ -101,6 +101,7 @@ export async function importRun(source: string | undefined, options: ImportOptio
   const interrupt = interruptSignal();
   const setAsideDir = path.resolve(options.setAside ?? path.join(config.dataDir, 'import-set-aside'));
   let failed = 0;
+  let interrupted = false;
   try {
     // Every user's quota is checked before the first message is written.
     const totals = { messages: 0, bytes: 0 };
@@ -131,6 +132,10 @@ export async function importRun(source: string | undefined, options: ImportOptio
       rows.filter((row) => !blocked.has(row.user)),
       parallel,
       async (row) => {
+        if (interrupt.signal.aborted) {
+          interrupted = true;
+          return undefined;
+        }
         try {
           const result = await importUser(store, {
             user: row.user,
@@ -147,7 +152,11 @@ export async function importRun(source: string | undefined, options: ImportOptio
           if (result.setAside.length) failed++;
           return { row, result };
         } catch (err) {
-          if (err instanceof ImportInterrupted) throw err;
+          // Every worker sees the same signal and stops at its next message; report once all have.
+          if (err instanceof ImportInterrupted) {
+            interrupted = true;
+            return undefined;
+          }
           failed++;
           reportFailure(out, row, err);
           return undefined;
@@ -155,6 +164,11 @@ export async function importRun(source: string | undefined, options: ImportOptio
       },
     );
 
+    if (interrupted || interrupt.signal.aborted) {
+      out.event('interrupted', {}, 'import interrupted: what was stored stays; run the same command again to continue');
+      process.exitCode = 130;
+      return;
+    }
     if (!options.dryRun && options.verify !== false) {
       const done = results.filter((r): r is { row: MappingRow; result: UserImportResult } => Boolean(r));
       failed += await verifyRows(
@@ -165,13 +179,6 @@ export async function importRun(source: string | undefined, options: ImportOptio
         options,
       );
     }
-  } catch (err) {
-    if (err instanceof ImportInterrupted) {
-      out.event('interrupted', {}, 'import interrupted: what was stored stays; run the same command again to continue');
-      process.exitCode = 130;
-      return;
-    }
-    throw err;
   } finally {
     interrupt.dispose();
     out.stop();

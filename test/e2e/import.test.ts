@@ -280,7 +280,7 @@ describe('kura import', () => {
     expect(run.stdout).not.toContain(password('henry'));
   }, 120_000);
 
-  it('operator commands: user show, quota, pop3-limit, disable/enable, passwd, list', async () => {
+  it('operator commands: user show, quota, pop3-limit, disable/enable, passwd, list, rm', async () => {
     await addUser('ivy', ['--quota', '2G', '--name', 'Ivy Example']);
     const show = await kura('user', 'show', `ivy@${stack().config.demo.domain}`);
     expect(show.code, show.stderr).toBe(0);
@@ -317,6 +317,13 @@ describe('kura import', () => {
     const bad = await kura('user', 'quota', 'ivy', 'lots');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/e\.g\. 2G/);
+    const unsure = await kura('user', 'rm', 'ivy');
+    expect(unsure.code).toBe(1);
+    expect(unsure.stderr).toMatch(/--yes/);
+    const removed = await kura('user', 'rm', 'ivy', '--yes');
+    expect(removed.events[0]).toMatchObject({ event: 'deleted', username: 'ivy' });
+    expect(await login('a-new-secret')).toBe(false);
+    expect((await kura('user', 'show', 'ivy')).code).toBe(1);
   }, 120_000);
 
   it('gives errors that name the fix', async () => {

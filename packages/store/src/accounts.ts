@@ -78,6 +78,16 @@ export async function updateAccount(
   await store.users.update(new ObjectId(id), { ...changes, ip: '127.0.0.1' });
 }
 
+/**
+ * Deletes a user the way WildDuck's API does: the account leaves `users` at once (no
+ * logins, no mail accepted) and its mail is purged after `deleteAfter`; until then
+ * WildDuck can restore it. Returns when the purge is due.
+ */
+export async function deleteAccount(store: Store, id: string, deleteAfter: Date): Promise<string | undefined> {
+  const result = await store.users.delete(new ObjectId(id), { deleteAfter, ip: '127.0.0.1' });
+  return result.deleteAfter;
+}
+
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

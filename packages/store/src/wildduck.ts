@@ -38,6 +38,8 @@ export interface WildDuckUserHandler {
   create(data: Record<string, unknown>): Promise<unknown>;
   /** Changes fields (password hashed, Redis counters of changed limits reset). */
   update(user: import('mongodb').ObjectId, data: Record<string, unknown>): Promise<unknown>;
+  /** Moves the account aside; its mail is purged by WildDuck's task runner after `deleteAfter`. */
+  delete(user: import('mongodb').ObjectId, options: { deleteAfter?: Date; ip?: string }): Promise<{ deleteAfter?: string }>;
   asyncAuthenticate(username: string, password: string, scope: string, meta: Record<string, unknown>): Promise<unknown>;
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { trace } from './trace.js';
-import { userAdd, userDisable, userEnable, userList, userPasswd, userPop3Limit, userQuota, userShow } from './user.js';
+import { userAdd, userDisable, userEnable, userList, userPasswd, userPop3Limit, userQuota, userRm, userShow } from './user.js';
 
 /** Everyday operator commands: `kura user …` and `kura trace`. */
 export function registerAdminCommands(program: Command): void {
@@ -29,6 +29,10 @@ export function registerAdminCommands(program: Command): void {
   );
   common(user.command('disable <user>').description('block logins and incoming mail; keeps the mail')).action(userDisable);
   common(user.command('enable <user>').description('undo disable')).action(userEnable);
+  common(user.command('rm <user>').description('delete a user; its mail is purged after --keep-days (restorable until then)'))
+    .option('--yes', 'really delete')
+    .option('--keep-days <n>', 'days before the mail is purged', '14')
+    .action(userRm);
   common(
     user
       .command('pop3-limit <user> <count>')

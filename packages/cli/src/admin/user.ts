@@ -1,4 +1,4 @@
-import { type AccountSummary, ensureUser, findAccountSummary, listAccounts, type Store, updateAccount } from '@kura/store';
+import { type AccountSummary, deleteAccount, ensureUser, findAccountSummary, listAccounts, type Store, updateAccount } from '@kura/store';
 import Table from 'cli-table3';
 import { CliError } from '../errors.js';
 import { openConfiguredStore } from './open-store.js';
@@ -131,4 +131,19 @@ export async function userPop3Limit(name: string, count: string, options: AdminO
     { pop3MaxMessages: n },
     n ? `POP3 lists the newest ${n} INBOX messages` : "POP3 follows the installation's limit",
   );
+}
+
+export async function userRm(name: string, options: AdminOptions & { yes?: boolean; keepDays?: string }) {
+  const days = Number(options.keepDays ?? 14);
+  if (!Number.isFinite(days) || days < 0) throw new CliError(`--keep-days must be a number of days, not "${options.keepDays}"`);
+  if (!options.yes) throw new CliError(`this deletes ${name} and, after ${days} days, all of its mail: run again with --yes`);
+  await withStore(options, async (store) => {
+    const a = await mustFind(store, name);
+    const purge = await deleteAccount(store, a.id, new Date(Date.now() + days * 24 * 3600 * 1000));
+    print(
+      options,
+      { event: 'deleted', ...a, purgeAfter: purge },
+      `${a.username}: deleted; its mail is purged after ${purge ?? 'now'} (until then WildDuck's API can restore it)`,
+    );
+  });
 }

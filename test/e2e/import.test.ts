@@ -278,7 +278,7 @@ describe('kura import', () => {
     expect(source).toHaveLength(3);
     expect(view(await imapView('grace'))).toEqual(view(source));
     expect(run.stdout).not.toContain(password('henry'));
-  }, 120_000);
+  }, 300_000);
 
   it('operator commands: user show, quota, pop3-limit, disable/enable, passwd, list, rm', async () => {
     await addUser('ivy', ['--quota', '2G', '--name', 'Ivy Example']);

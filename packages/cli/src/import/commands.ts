@@ -169,6 +169,8 @@ export async function importRun(source: string | undefined, options: ImportOptio
       process.exitCode = 130;
       return;
     }
+    // Verification only reads: from here Ctrl-C ends the process at once.
+    interrupt.dispose();
     if (!options.dryRun && options.verify !== false) {
       const done = results.filter((r): r is { row: MappingRow; result: UserImportResult } => Boolean(r));
       failed += await verifyRows(

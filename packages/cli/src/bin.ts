@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 import { ConfigError } from '@kura/config';
+import { MappingError } from '@kura/migrate';
 import { SnapshotError } from '@kura/snapshot';
 import { Command } from 'commander';
+import { registerAdminCommands } from './admin/register.js';
 import { registerHaCommands } from './commands/ha.js';
 import { top } from './commands/top.js';
 import { up } from './commands/up.js';
 import { CliError } from './errors.js';
-import { snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
+import { registerImportCommands } from './import/register.js';
+import { kuraVersion, snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
 import { SetupError } from './stack/services.js';
 
-const program = new Command().name('kura').description('Kura: redundant mail store with IMAP/POP3 access').showHelpAfterError();
+const program = new Command()
+  .name('kura')
+  .description('Kura: redundant mail store with IMAP/POP3 access')
+  .version(kuraVersion())
+  .showHelpAfterError();
 
 program
   .command('up')
@@ -52,11 +59,13 @@ program
   .action(top);
 
 registerHaCommands(program);
+registerImportCommands(program);
+registerAdminCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof SnapshotError) {
     process.stderr.write(`\nkura: ${err.message}\n${err.hint ? `      fix: ${err.hint}\n` : ''}`);
-  } else if (err instanceof ConfigError || err instanceof SetupError || err instanceof CliError) {
+  } else if (err instanceof ConfigError || err instanceof SetupError || err instanceof CliError || err instanceof MappingError) {
     process.stderr.write(`\nkura: ${err.message}\n`);
   } else {
     process.stderr.write(`\nkura: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

@@ -131,6 +131,16 @@ export const kuraConfigSchema = z
       })
       .strict()
       .prefault({}),
+    pop3: z
+      .object({
+        /**
+         * How many of the newest INBOX messages a POP3 session lists (WildDuck's own default is 250,
+         * which hides the rest of a migrated maildrop). Per user: `kura user pop3-limit`.
+         */
+        maxMessages: z.number().int().positive().default(100_000),
+      })
+      .strict()
+      .prefault({}),
     demo: z
       .object({
         domain: z.string().min(1).default('kura.test'),

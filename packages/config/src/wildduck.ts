@@ -42,6 +42,7 @@ export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = 
       port: ports.pop3,
       secure: false,
       disableSTARTTLS: true,
+      maxMessages: config.pop3.maxMessages,
       setup: { hostname: config.hostname, secure: false, port: ports.pop3 },
     },
     lmtp: { enabled: false },

@@ -1,3 +1,4 @@
+export { type AccountSummary, deleteAccount, findAccountSummary, listAccounts, updateAccount } from './accounts.js';
 export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, takeOutboundBudget, userAddresses } from './autoreply.js';
 export { connectRedis, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
@@ -6,7 +7,9 @@ export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
+export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource, servesUnchanged } from './mailboxes.js';
 export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
+export { outboundSince, type TraceHit, traceMessage } from './trace.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';

@@ -12,6 +12,12 @@ import type { Db } from 'mongodb';
 export interface WildDuckMessageHandler {
   addAsync(options: Record<string, unknown>): Promise<{ status: string; data: AddedMessage }>;
   counters: unknown;
+  /** Rebuilds a stored message's bytes from its MIME tree (what IMAP FETCH BODY[] sends). */
+  indexer: {
+    rebuild(mimeTree: unknown, textOnly: boolean): { value: NodeJS.ReadableStream; expectedLength: number };
+    parseMimeTree(rfc822: Buffer): unknown;
+  };
+  notifier: unknown;
   /** GridFS storage holds a Redis lock whose subscriber connection is its own. */
   attachmentStorage?: { storage?: { lock?: { _redisSubscriber?: Redis } } };
 }
@@ -30,6 +36,10 @@ export interface WildDuckUserHandler {
     options?: { wildcard?: boolean; projection?: Record<string, boolean> },
   ): Promise<AddressRecord | false>;
   create(data: Record<string, unknown>): Promise<unknown>;
+  /** Changes fields (password hashed, Redis counters of changed limits reset). */
+  update(user: import('mongodb').ObjectId, data: Record<string, unknown>): Promise<unknown>;
+  /** Moves the account aside; its mail is purged by WildDuck's task runner after `deleteAfter`. */
+  delete(user: import('mongodb').ObjectId, options: { deleteAfter?: Date; ip?: string }): Promise<{ deleteAfter?: string }>;
   asyncAuthenticate(username: string, password: string, scope: string, meta: Record<string, unknown>): Promise<unknown>;
 }
 
@@ -37,6 +47,10 @@ export interface AddressRecord {
   _id: unknown;
   user?: import('mongodb').ObjectId;
   targets?: Array<{ type: string; value: unknown; user?: import('mongodb').ObjectId }>;
+}
+
+export interface WildDuckMailboxHandler {
+  createAsync(user: import('mongodb').ObjectId, path: string, opts: Record<string, unknown>): Promise<{ status: boolean; id: unknown }>;
 }
 
 export interface WildDuckSettingsHandler {
@@ -47,6 +61,7 @@ interface WildDuckModules {
   MessageHandler: new (options: Record<string, unknown>) => WildDuckMessageHandler;
   UserHandler: new (options: Record<string, unknown>) => WildDuckUserHandler;
   SettingsHandler: new (options: Record<string, unknown>) => WildDuckSettingsHandler;
+  MailboxHandler: new (options: Record<string, unknown>) => WildDuckMailboxHandler;
 }
 
 let modules: WildDuckModules | undefined;
@@ -62,6 +77,7 @@ function load(): WildDuckModules {
     MessageHandler: require(path.join(root, 'lib/message-handler.js')),
     UserHandler: require(path.join(root, 'lib/user-handler.js')),
     SettingsHandler: require(path.join(root, 'lib/settings-handler.js')).SettingsHandler,
+    MailboxHandler: require(path.join(root, 'lib/mailbox-handler.js')),
   };
   return modules;
 }
@@ -84,4 +100,15 @@ export function createHandlers(database: Db, redis: Redis) {
 export function handlerConnections(messages: WildDuckMessageHandler): Redis[] {
   const subscriber = messages.attachmentStorage?.storage?.lock?._redisSubscriber;
   return subscriber ? [subscriber] : [];
+}
+
+/** WildDuck's mailbox handler on the store's connections (creating folders the way IMAP CREATE does). */
+export function createMailboxHandler(
+  database: Db,
+  redis: Redis,
+  messages: WildDuckMessageHandler,
+  settings: WildDuckSettingsHandler,
+): WildDuckMailboxHandler {
+  const { MailboxHandler } = load();
+  return new MailboxHandler({ database, users: database, redis, notifier: messages.notifier, settingsHandler: settings });
 }

@@ -1,5 +1,17 @@
-import type { Progress } from '@kura/snapshot';
 import cliProgress from 'cli-progress';
+
+/** One progress report of a long operation (snapshot create/verify/restore, import, import verify). */
+export interface Progress {
+  phase: string;
+  /** What is being worked on right now (a collection, "3/40 users"). */
+  collection: string;
+  bytes: number;
+  /** Expected total bytes (0 when unknown). */
+  totalBytes: number;
+  messages: number;
+  totalMessages: number;
+  startedAt: number;
+}
 
 const MB = 1024 * 1024;
 
@@ -24,7 +36,7 @@ function rate(p: Progress): { mbPerSec: number; messagesPerSec: number; etaSecon
 }
 
 /**
- * Progress and results for the snapshot commands: cli-progress bars (bytes,
+ * Progress and results for the snapshot and import commands: cli-progress bars (bytes,
  * messages, rate, ETA) on a terminal, one JSON object per line otherwise
  * (progress at most once a second, then the result).
  */

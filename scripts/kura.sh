@@ -91,12 +91,16 @@ ferretdb_stamp() {
 ensure_ferretdb() {
   local src="$ROOT/tools/ferretdb" stamp
   FERRETDB_BIN="$TOOLS/ferretdb-$FERRETDB_VERSION-$(ferretdb_stamp)"
+  # The patched source serves the build and the Go tests of the patches (test/data-tier);
+  # preparing it does nothing when it is current, even if the binary exists already.
+  if command -v go >/dev/null; then
+    "$src/prepare-source.sh" "$ROOT/.kura/ferretdb-src" \
+      || fail "preparing the patched FerretDB source failed" "check that the Go module proxy is reachable and that tools/ferretdb/patches apply"
+  fi
   [ -x "$FERRETDB_BIN" ] && return 0
   command -v go >/dev/null || fail "Go is needed to build the FerretDB $FERRETDB_VERSION launcher" "install Go >= 1.24, or set MONGODB_URI to use an external MongoDB"
   say "building FerretDB $FERRETDB_VERSION launcher with Kura's patches (first run only)"
   mkdir -p "$TOOLS"
-  "$src/prepare-source.sh" "$ROOT/.kura/ferretdb-src" \
-    || fail "preparing the patched FerretDB source failed" "check that the Go module proxy is reachable and that tools/ferretdb/patches apply"
   (cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$FERRETDB_BIN.tmp" .) \
     || fail "building the FerretDB launcher failed" "check that the Go module proxy is reachable (go env GOPROXY)"
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"

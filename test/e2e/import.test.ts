@@ -356,7 +356,8 @@ async function inboxCount(user: string): Promise<number> {
   });
   await client.connect();
   try {
-    return (await client.status('INBOX', { messages: true })).messages ?? 0;
+    const status = await client.status('INBOX', { messages: true });
+    return (status && status.messages) ?? 0;
   } finally {
     await client.logout().catch(() => client.close());
   }

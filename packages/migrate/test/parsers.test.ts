@@ -127,7 +127,7 @@ describe('content and folders', () => {
     fs.writeFileSync(path.join(root, 'tmp', 'partial'), 'ignored');
     const folders = await openSource(root);
     expect(folders.map((f) => f.path)).toEqual(['INBOX', 'Deep/Er', 'Lists/kura', 'Sent']);
-    const inbox = await folders.find((f) => f.path === 'INBOX')?.list();
+    const inbox = (await folders.find((f) => f.path === 'INBOX')?.list()) ?? [];
     expect(inbox.map((r) => r.id)).toEqual(['cur/1700000002.M2.h:2,S', 'cur/1700000001.M1.h:2,', 'new/1700000003.M3.h']);
     expect(inbox[0]?.flags).toEqual(['\\Seen']);
   });

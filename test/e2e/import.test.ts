@@ -357,7 +357,7 @@ async function inboxCount(user: string): Promise<number> {
   await client.connect();
   try {
     const status = await client.status('INBOX', { messages: true });
-    return (status && status.messages) ?? 0;
+    return status ? (status.messages ?? 0) : 0;
   } finally {
     await client.logout().catch(() => client.close());
   }

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Runs the Go tests that Kura's FerretDB patch 0200 (tools/ferretdb/patches)
+ * carries for the query and aggregation operators of IMAP SEARCH, the API's
+ * search and thread-collapsed listings, against the patched module copy the
+ * launcher is built from.
+ */
+const root = process.env.KURA_ROOT ?? process.cwd();
+const source = path.join(root, '.kura/ferretdb-src');
+
+describe.skipIf(!process.env.KURA_FERRETDB_BIN)('FerretDB patch: search and thread operators (Go tests)', () => {
+  it('passes go test on the patched filter and aggregation packages', async () => {
+    const { stdout } = await promisify(execFile)('go', ['test', '-count=1', './internal/handler/common/...'], {
+      cwd: source,
+      env: { ...process.env, GOTOOLCHAIN: 'local' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(stdout).toMatch(/^ok\s+github\.com\/FerretDB\/FerretDB\/internal\/handler\/common\s/m);
+    expect(stdout).toMatch(/^ok\s+github\.com\/FerretDB\/FerretDB\/internal\/handler\/common\/aggregations\/stages\s/m);
+    expect(stdout).not.toMatch(/^FAIL/m);
+  }, 300_000);
+});

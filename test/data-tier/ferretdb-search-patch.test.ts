@@ -4,9 +4,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Runs the Go tests that Kura's FerretDB patch 0200 (tools/ferretdb/patches)
- * carries for the query and aggregation operators of IMAP SEARCH, the API's
- * search and thread-collapsed listings, against the patched module copy the
+ * Runs the Go tests that Kura's FerretDB patches 0200 and 0201 (tools/ferretdb/patches)
+ * carry for the query and aggregation operators of IMAP SEARCH, the API's
+ * search, thread-collapsed listings and audits, against the patched module copy the
  * launcher is built from.
  */
 const root = process.env.KURA_ROOT ?? process.cwd();

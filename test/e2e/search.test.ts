@@ -105,6 +105,7 @@ describe('search and threads on the local data tier', () => {
   const specs = Array.from({ length: COUNT }, (_, i) => spec(i));
   /** UID of each generated message, by index, read back from the server. */
   const uidOf = new Map<number, number>();
+  let inboxBytes = 0;
   let imap: RawImap;
 
   const uids = (predicate: (s: Spec) => boolean): number[] =>
@@ -130,7 +131,8 @@ describe('search and threads on the local data tier', () => {
     await client.connect();
     try {
       await client.mailboxOpen('INBOX');
-      for await (const msg of client.fetch('1:*', { uid: true, envelope: true })) {
+      for await (const msg of client.fetch('1:*', { uid: true, envelope: true, size: true })) {
+        inboxBytes += msg.size ?? 0;
         const match = /^<search-(\d+)@kura\.test>$/.exec(msg.envelope?.messageId ?? '');
         if (match) uidOf.set(Number(match[1]), msg.uid);
       }
@@ -286,5 +288,13 @@ describe('search and threads on the local data tier', () => {
     const reportThreads = threadHeads((s) => s.subject.includes('report'));
     expect(json.total).toBe(reportThreads.length);
     expect((json.results as Array<{ id: number }>).map((r) => r.id).sort((a, b) => a - b)).toEqual(reportThreads);
+  });
+
+  it('reports mailbox sizes (a $project that renames by field path, then $sum)', async () => {
+    const json = await api(t, 'GET', `/users/${userId}/mailboxes?sizes=true`);
+    const mailboxes = json.results as Array<{ path: string; size: number | null }>;
+    expect(inboxBytes).toBeGreaterThan(0);
+    expect(mailboxes.find((m) => m.path === 'INBOX')?.size).toBe(inboxBytes);
+    expect(mailboxes.find((m) => m.path === 'Trash')?.size).toBe(0);
   });
 });

@@ -669,7 +669,8 @@ function options() {
   });
   const timeoutMs = Number(values.timeout) * 1000;
   if (!(timeoutMs > 0)) throw new HarnessError(`--timeout must be a number of seconds, got ${values.timeout}`);
-  if (values.file.length && positionals.length !== 1) throw new HarnessError('--file needs exactly one group, e.g. api --file test/api/messages-test.js');
+  if (values.file.length && positionals.length !== 1)
+    throw new HarnessError('--file needs exactly one group, e.g. api --file test/api/messages-test.js');
   const slow = Number(values.slow);
   if (!(slow >= 1)) throw new HarnessError(`--slow must be a factor >= 1, got ${values.slow}`);
   return { timeoutMs, keep: values.keep, raw: values.raw, only: positionals, files: values.file, slow };

@@ -295,6 +295,7 @@ describe('search and threads on the local data tier', () => {
     const mailboxes = json.results as Array<{ path: string; size: number | null }>;
     expect(inboxBytes).toBeGreaterThan(0);
     expect(mailboxes.find((m) => m.path === 'INBOX')?.size).toBe(inboxBytes);
-    expect(mailboxes.find((m) => m.path === 'Trash')?.size).toBe(0);
+    // WildDuck reports a size only for mailboxes that hold messages
+    expect(mailboxes.find((m) => m.path === 'Trash')?.size).toBeUndefined();
   });
 });

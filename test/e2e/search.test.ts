@@ -288,6 +288,23 @@ describe('search and threads on the local data tier', () => {
     const reportThreads = threadHeads((s) => s.subject.includes('report'));
     expect(json.total).toBe(reportThreads.length);
     expect((json.results as Array<{ id: number }>).map((r) => r.id).sort((a, b) => a - b)).toEqual(reportThreads);
+
+    // A matching message in another mailbox: found without a mailbox condition, left out with one
+    // (the `mailbox` parameter applies to the parameter form of the search; `q` has its own `in:`).
+    const archive = (await api(t, 'POST', `/users/${userId}/mailboxes`, { path: 'Archive' })).id as string;
+    const stored = await api(t, 'POST', `/users/${userId}/mailboxes/${archive}/messages`, {
+      subject: 'Quarterly report (archived copy)',
+      text: 'archived',
+    });
+    const archivedId = (stored.message as { id: number }).id;
+    const collapsed = async (extra: Record<string, string>) => {
+      const query = new URLSearchParams({ subject: 'report', collapseThreads: 'true', limit: '250', ...extra });
+      const res = await api(t, 'GET', `/users/${userId}/search?${query}`);
+      return (res.results as Array<{ id: number; mailbox: string }>).map((r) => `${r.mailbox}/${r.id}`).sort();
+    };
+    const inInbox = reportThreads.map((uid) => `${inboxId}/${uid}`);
+    expect(await collapsed({ mailbox: inboxId })).toEqual([...inInbox].sort());
+    expect(await collapsed({})).toEqual([...inInbox, `${archive}/${archivedId}`].sort());
   });
 
   it('reports mailbox sizes (a $project that renames by field path, then $sum)', async () => {

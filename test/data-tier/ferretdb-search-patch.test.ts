@@ -14,6 +14,8 @@ const source = path.join(root, '.kura/ferretdb-src');
 
 describe.skipIf(!process.env.KURA_FERRETDB_BIN)('FerretDB patch: search and thread operators (Go tests)', () => {
   it('passes go test on the patched filter and aggregation packages', async () => {
+    // The launcher binary may come from a shared tool dir: make sure the patched source is here (a no-op when current).
+    await promisify(execFile)('bash', [path.join(root, 'tools/ferretdb/prepare-source.sh'), source], { cwd: root });
     const { stdout } = await promisify(execFile)('go', ['test', '-count=1', './internal/handler/common/...'], {
       cwd: source,
       env: { ...process.env, GOTOOLCHAIN: 'local' },

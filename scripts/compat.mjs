@@ -9,11 +9,14 @@
 // adapter (@kura/store/ferretdb-preload) preloaded into every process that
 // uses WildDuck's code. --raw leaves it out, to see FerretDB's own gaps.
 //
-// Usage: node scripts/compat.mjs [--raw] [--timeout SECONDS] [--keep] [GROUP...]
+// Usage: node scripts/compat.mjs [--raw] [--timeout SECONDS] [--keep] [GROUP... | GROUP --file PATH...]
 //   GROUP      run only these mocha groups (names from WildDuck's Gruntfile.js)
 //   --raw      plain FerretDB, without Kura's adapter
 //   --timeout  time limit per group in seconds (default 600)
 //   --keep     keep the temporary directory for inspection
+//   --file     run only this file of the group (repeatable), e.g. api --file test/api/messages-test.js
+//   --slow     multiply the suite's own time limits (mocha's and every this.timeout) by this
+//              factor, for a machine under load; results so obtained are reported as such
 // Environment: KURA_FERRETDB_BIN points at a built FerretDB launcher; without
 // it the launcher is built from tools/ferretdb into .kura/tools (as kura.sh does).
 //
@@ -200,6 +203,9 @@ async function startRedis(work, port) {
 
 // ---------------------------------------------------------------- suite copy
 
+// --slow: factor for the suite's own time limits (1 = as WildDuck ships them).
+let slowFactor = 1;
+
 // The suite runs from a copy of the WildDuck package: a few tests hard-code
 // WildDuck's default ports, which the copy points at this run's free ports,
 // and the suite writes files into its own directory (api-tests-overview.md),
@@ -216,6 +222,7 @@ function copySuite(work, ports) {
 
 function patchHardcodedPorts(dir, ports) {
   const rules = [
+    ...(slowFactor > 1 ? [[/\bthis\.timeout\((\d+)\)/g, (_, ms) => `this.timeout(${Number(ms) * slowFactor})`]] : []),
     [/127\.0\.0\.1:8080\b/g, `127.0.0.1:${ports.api}`],
     [/\bport(\s*[:=]\s*)9993\b/g, `port$1${ports.imap}`],
     [/\bport(\s*[:=]\s*)2424\b/g, `port$1${ports.lmtp}`],
@@ -450,7 +457,8 @@ async function runMocha(name, files, { suiteDir, env, nodeArgs, reporter, events
   fs.writeFileSync(eventsFile, '');
   const started = Date.now();
   // --exit as under grunt, whose mocha run does not wait for open handles.
-  const args = [...nodeArgs, MOCHA_BIN, '--reporter', reporter, '--exit', '--no-config', '--no-package', ...files];
+  const slow = slowFactor > 1 ? ['--timeout', String(2000 * slowFactor)] : [];
+  const args = [...nodeArgs, MOCHA_BIN, '--reporter', reporter, '--exit', '--no-config', '--no-package', ...slow, ...files];
   const child = startProcess(`mocha ${name}`, process.execPath, args, {
     cwd: suiteDir,
     env: { ...env, KURA_COMPAT_EVENTS: eventsFile },
@@ -655,16 +663,24 @@ function options() {
       timeout: { type: 'string', default: '600' },
       keep: { type: 'boolean', default: false },
       raw: { type: 'boolean', default: false },
+      file: { type: 'string', multiple: true, default: [] },
+      slow: { type: 'string', default: '1' },
     },
   });
   const timeoutMs = Number(values.timeout) * 1000;
   if (!(timeoutMs > 0)) throw new HarnessError(`--timeout must be a number of seconds, got ${values.timeout}`);
-  return { timeoutMs, keep: values.keep, raw: values.raw, only: positionals };
+  if (values.file.length && positionals.length !== 1)
+    throw new HarnessError('--file needs exactly one group, e.g. api --file test/api/messages-test.js');
+  const slow = Number(values.slow);
+  if (!(slow >= 1)) throw new HarnessError(`--slow must be a factor >= 1, got ${values.slow}`);
+  return { timeoutMs, keep: values.keep, raw: values.raw, only: positionals, files: values.file, slow };
 }
 
 async function main() {
   const started = Date.now();
   const opts = options();
+  slowFactor = opts.slow;
+  if (slowFactor > 1) log(`time limits of the suite multiplied by ${slowFactor} (--slow)`);
   if (Number(process.versions.node.split('.')[0]) < 24) {
     throw new HarnessError(`Node ${process.versions.node}: run this with Node 24 (npm run compat sets it up)`);
   }
@@ -677,6 +693,8 @@ async function main() {
     if (unknown.length) throw new HarnessError(`unknown group(s) ${unknown.join(', ')}; known: ${groups.map((g) => g.name).join(', ')}`);
     groups = groups.filter((g) => opts.only.includes(g.name));
   }
+  // --file: only these files of the one group given (paths relative to WildDuck's package)
+  if (opts.files.length) groups = groups.map((g) => ({ ...g, patterns: opts.files }));
 
   fs.rmSync(LOG_DIR, { recursive: true, force: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });

@@ -1,6 +1,7 @@
 import type { Collection, Document, FindOneAndUpdateOptions } from 'mongodb';
 import { unwrapNestedArrays, wrapNestedArrays } from './nested-arrays.js';
 import { applyUpdatePipeline, upsertSeed } from './pipeline-update.js';
+import { rewriteTextCommand } from './text-search.js';
 
 /**
  * Adapter for the local data tier only (FerretDB 1.24). Nested arrays are
@@ -13,7 +14,9 @@ import { applyUpdatePipeline, upsertSeed } from './pipeline-update.js';
  * (which FerretDB 1.24 cannot) in process: read, compute, replace. That is not
  * atomic against a concurrent writer of the same document; WildDuck uses a
  * pipeline only for thread bookkeeping, where a lost race costs threading, not
- * mail. It is never installed against MongoDB. See docs/compatibility.md.
+ * mail. Queries with `$text` (which FerretDB lacks) get an equivalent filter
+ * over the text index's fields (text-search.ts). It is never installed against
+ * MongoDB. See docs/compatibility.md.
  */
 
 type Projection = Record<string, unknown>;
@@ -38,7 +41,7 @@ export function installFerretDbCompat(requireFromCaller: NodeJS.Require): void {
   // The driver's wire code calls these through the module object at run time.
   const bson = requireFromCaller('mongodb/lib/bson.js') as BsonModule;
   const { serialize, deserialize } = bson;
-  bson.serialize = (doc, options) => serialize(wrapNestedArrays(doc), options);
+  bson.serialize = (doc, options) => serialize(wrapNestedArrays(rewriteTextCommand(doc)), options);
   bson.deserialize = (buffer, options) => unwrapNestedArrays(deserialize(buffer, options));
 
   for (const name of METHODS) {

@@ -91,8 +91,8 @@ function splitAddress(address: string): [string, string] {
 export function autoReplySubject(original: string, configured?: string | null): string {
   if (configured?.trim()) return configured;
   const clean = original
-    // C0/C1 controls (CR/LF included), zero-width and bidi formatting characters
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/g, ' ')
+    // controls (CR/LF included) and format characters (zero-width, bidi overrides, BOM)
+    .replace(/[\p{Cc}\p{Cf}]/gu, ' ')
     .replace(/\b(?:[a-z][a-z0-9+.-]*:\/\/|www\.)\S*/gi, '[link]')
     .replace(/\s+/g, ' ')
     .trim();

@@ -42,8 +42,15 @@ export function createMetrics() {
     labelNames: ['action', 'result'],
     registers: [registry],
   });
+  const instanceRestarts = new Counter({
+    name: 'kura_guard_instance_restarts_total',
+    help: 'Restarts of a frontend instance seen by the guard (its process start time changed)',
+    labelNames: ['instance'],
+    registers: [registry],
+  });
   return {
     registry,
+    instanceRestarts,
     setStatus: (component: string, status: Status) => componentUp.set({ component }, STATUS_VALUE[status]),
     probeSeconds,
     canaryLatency,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCRIPT = path.join(ROOT, 'scripts', 'kura.sh');
@@ -79,6 +80,16 @@ describe('operator commands never change the host', () => {
       const unit = fs.readFileSync(path.join(dir, file), 'utf8');
       expect(unit, file).toMatch(/^UMask=0077$/m);
       if (/^Type=simple$/m.test(unit)) expect(unit, file).toMatch(/^Restart=(always|on-failure)$/m);
+    }
+  });
+
+  it('has compose restart every long-running service', () => {
+    const compose = parse(fs.readFileSync(path.join(ROOT, 'deploy', 'compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { restart?: string }>;
+    };
+    const oneShot = new Set(['mongo-init']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (!oneShot.has(name)) expect(service.restart, name).toMatch(/^(always|unless-stopped|on-failure)$/);
     }
   });
 });

@@ -13,7 +13,7 @@ import { type TestStack, useTestStack } from '../support/stack.js';
  */
 const SEED = Number(process.env.KURA_FUZZ_SEED ?? 0x6b757261);
 const CASES = { imap: 400, pop3: 150, smtp: 200 };
-const BUDGET_MS = 20_000;
+const BUDGET_MS = 15_000;
 
 /** mulberry32: small, fast, deterministic. */
 function prng(seed: number) {

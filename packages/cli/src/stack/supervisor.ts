@@ -88,6 +88,8 @@ export class Supervisor {
         );
       }
     }
+    // A restart that was due while the stack began to stop must not leave a process behind.
+    if (this.closed) throw new SetupError(`${spec.name} not started: the stack is stopping`);
     fs.mkdirSync(this.options.logDir, { recursive: true });
     const log = fs.createWriteStream(path.join(this.options.logDir, `${spec.name}.log`), { flags: 'a' });
     const child = spawn(spec.command, spec.args, {
@@ -144,6 +146,7 @@ export class Supervisor {
     if (exitedEarly) throw new SetupError(`${spec.name} exited during start-up (see its log)`);
     entry.ready = true;
     this.tracker(spec.name).started(Date.now());
+    if (this.closed) await this.stopEntry(entry, 'SIGTERM');
   }
 
   private tracker(name: string): RestartTracker {

@@ -115,8 +115,9 @@ describe('IMAP conformance: NIL, literals, nesting, sequence sets, charsets, pip
       ['STORE 1 (UNCHANGEDSINCE NIL) +FLAGS (\\Seen)', 'BAD'],
       ['UID STORE 1 +FLAGS (NIL)', 'BAD'],
       ['COPY NIL INBOX', 'BAD'],
-      ['COPY 1 NIL', 'BAD'],
-      ['MOVE 1 NIL', 'BAD'],
+      // A mailbox name is an astring: NIL is the (missing) mailbox "NIL".
+      ['COPY 1 NIL', 'NO', /\[TRYCREATE\]/],
+      ['MOVE 1 NIL', 'NO', /\[TRYCREATE\]/],
       ['UID EXPUNGE NIL', 'BAD'],
       ['ID (NIL NIL)', 'OK', /./],
       ['ID (NIL "x")', 'OK'],
@@ -124,8 +125,11 @@ describe('IMAP conformance: NIL, literals, nesting, sequence sets, charsets, pip
       ['COMPRESS NIL', 'BAD'],
     ];
     for (const [command, status, text] of cases) {
+      // A failed SELECT leaves no mailbox selected: every case starts in the Selected state.
+      expect((await imap.run('SELECT INBOX')).status).toBe('OK');
       const answer = await imap.run(command);
       expect(answer.status, `${command} → ${JSON.stringify(answer)}`).toBe(status);
+      expect(answer.tagged, command).not.toMatch(/not allowed now/);
       if (text) expect(answer.tagged, command).toMatch(text);
     }
     // The NIL flag attempts stored nothing: FLAGS stays a valid list of non-empty atoms.
@@ -164,6 +168,11 @@ describe('IMAP conformance: NIL, literals, nesting, sequence sets, charsets, pip
     expect((await imap.run('SELECT {0}\r\n')).status).toBe('NO');
     const literalSelect = await imap.run('SELECT {5}\r\nINBOX');
     expect(literalSelect.status, JSON.stringify(literalSelect)).toBe('OK');
+    // NIL where a mailbox name goes is the name "NIL" (an astring, RFC 3501 section 9).
+    expect((await imap.run('CREATE NIL')).status).toBe('OK');
+    expect((await imap.run('STATUS NIL (MESSAGES)')).untagged).toEqual([expect.stringMatching(/^\* STATUS "?NIL"? \(MESSAGES 0\)$/)]);
+    expect((await imap.run('DELETE "NIL"')).status).toBe('OK');
+    expect((await imap.run('SELECT INBOX')).status).toBe('OK');
     const status = await imap.run('STATUS INBOX (MESSAGES UIDNEXT)');
     expect(status.untagged).toEqual([expect.stringMatching(/^\* STATUS "?INBOX"? \(MESSAGES 1 UIDNEXT 2\)$/)]);
     expect((await imap.run('CAPABILITY')).untagged[0]).toMatch(/^\* CAPABILITY .*\bIMAP4rev1\b/);

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Kura's single entry point behind `npm start`, `npm test`, `npm run compat`
-# and `npm run kura`. It performs every set-up step that is missing (Debian
+# and `npm run kura`. The developer commands (start, test, vitest, compat,
+# bench, node, setup) perform every set-up step that is missing (Debian
 # packages, Node 24, the FerretDB launcher, npm dependencies, the TypeScript
-# build), then runs the command with Node 24. Each step is skipped when its
-# result is already in place, so reruns are fast.
+# build), then run with Node 24; each step is skipped when its result is
+# already in place. The operator command (`kura …`) never sets anything up:
+# it runs the installed build and changes nothing on the host (no apt, no
+# systemctl, no downloads, no builds), failing with the fix when the build is
+# missing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -137,6 +141,27 @@ setup() {
   export KURA_ROOT="$ROOT"
 }
 
+# The operator CLI: the installed build, with the Node.js that set-up installed (or any Node >= 24 on PATH).
+run_installed_cli() {
+  local node="$TOOLS/node-$NODE_VERSION/bin/node" ferretdb
+  if [ ! -x "$node" ]; then
+    node="$(command -v node || true)"
+    [ -n "$node" ] || fail "Node.js >= 24 is not installed" "install Node.js 24 (or run \`npm start\` once on a developer machine)"
+    "$node" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' \
+      || fail "$node is Node.js $("$node" --version), Kura needs >= 24" "install Node.js 24, or put it first on PATH"
+  fi
+  [ -f "$ROOT/packages/cli/dist/bin.js" ] && [ -d "$ROOT/node_modules" ] \
+    || fail "Kura is not built in $ROOT (packages/cli/dist/bin.js or node_modules is missing)" \
+      "build it once: \`npm ci && npm run build\` (or \`bash scripts/kura.sh setup\` on a developer machine), then rerun"
+  # `kura up` on the local tier uses the FerretDB launcher if one was built; nothing is built here.
+  if [ -z "${MONGODB_URI:-}" ] && [ -z "${KURA_FERRETDB_BIN:-}" ]; then
+    ferretdb="$TOOLS/ferretdb-$FERRETDB_VERSION-$(ferretdb_stamp 2>/dev/null || echo none)"
+    [ -x "$ferretdb" ] && export KURA_FERRETDB_BIN="$ferretdb"
+  fi
+  export KURA_ROOT="$ROOT"
+  exec "$node" "$ROOT/packages/cli/dist/bin.js" "$@"
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -153,7 +178,7 @@ case "$cmd" in
   compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
   bench)  setup; exec node "$ROOT/bench/src/main.ts" "$@" ;;
   node)   setup; cd "$ROOT"; exec node "$@" ;;
-  kura)   setup; exec node "$ROOT/packages/cli/dist/bin.js" "$@" ;;
+  kura)   run_installed_cli "$@" ;;
   setup)  setup ;;
   *) fail "unknown command '$cmd'" "use one of: start, test, vitest, compat, bench, kura, node, setup" ;;
 esac

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { ensureUser, openStore, setAutoReply } from '@kura/store';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { type SunkMessage, startSink } from '../support/sink.js';
@@ -46,7 +48,13 @@ describe('auto-replies cannot loop', () => {
       void sendMail(kuraPort, { from: LIST, to: [demoAddress(t.config)] }, stripped);
     });
     dataDir = tempDataDir('autoreply');
-    const config = await testConfig(dataDir, { outbound: { relay: `127.0.0.1:${sink.port}`, perUserPerHour: 3 } });
+    // Auto-replies go only to mail a scanner found clean: a real scanner process, junk when the body says so.
+    const scanner = path.join(dataDir, 'scanner.sh');
+    fs.writeFileSync(scanner, 'if grep -q SPAM-MARKER; then exit 1; fi\nexit 0\n');
+    const config = await testConfig(dataDir, {
+      outbound: { relay: `127.0.0.1:${sink.port}`, perUserPerHour: 3 },
+      smtp: { scanner: { command: ['sh', scanner] } },
+    });
     t = await startTestStack(config);
     kuraPort = config.ports.smtp;
 
@@ -120,5 +128,36 @@ describe('auto-replies cannot loop', () => {
       30_000,
     );
     expect(replies).toBe(3);
+  }, 60_000);
+
+  it('gives a forged or bulk sender nothing to reflect: To/Cc only, no junk, bounded Subject', async () => {
+    const user = 'away@kura.test';
+    const store = await openStore({ mongodbUri: t.config.mongodbUri, redisUrl: t.config.redisUrl });
+    try {
+      const { id } = await ensureUser(store, { username: 'away', password: 'away-password', address: user });
+      await setAutoReply(store, id, { status: true, text: 'Away.' });
+    } finally {
+      await store.close();
+    }
+    const send = async (from: string, message: Buffer) =>
+      expect((await sendMail(t.config.ports.smtp, { from, to: [user] }, message)).data?.code).toBe(250);
+    // Envelope to the user, but the user is not in To/Cc (a Bcc or a spammer's envelope): no reply.
+    await send('victim1@example.org', plainMessage('someone@else.example', 'bcc copy'));
+    // Scanned as junk: no reply.
+    await send('victim2@example.org', plainMessage(user, 'junk', 'SPAM-MARKER buy now\r\n'));
+    // Addressed to the user and clean: one reply, whose Subject echoes only a short, cleaned part.
+    const subject = `Visit https://spam.example/offer now ${'x'.repeat(300)}`;
+    await send('friend@example.org', plainMessage(user, subject));
+    const replies = await settled(
+      async () => sink.received.filter((m) => /^(victim\d|friend)@example\.org$/.test(m.to[0] ?? '')).map((m) => m.to[0]),
+      3_000,
+      30_000,
+    );
+    expect(replies).toEqual(['friend@example.org']);
+    const reply = sink.received.find((m) => m.to[0] === 'friend@example.org')?.raw ?? Buffer.alloc(0);
+    const replySubject = (await simpleParser(reply)).subject ?? '';
+    expect(replySubject).toMatch(/^Auto: Visit \[link\] now x+…$/);
+    expect(replySubject.length).toBeLessThanOrEqual('Auto: '.length + 60);
+    expect(reply.toString()).not.toContain('spam.example');
   }, 60_000);
 });

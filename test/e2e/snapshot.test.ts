@@ -114,6 +114,9 @@ describe('kura snapshot: create, verify, restore', () => {
     expect(event.consistency).toBe('none');
     expect(created.events.some((e) => e.event === 'progress' || e.event === 'created')).toBe(true);
     const dir = String(event.dir);
+    // Owner only: a snapshot holds all mail, password hashes, TOTP and DKIM secrets.
+    for (const d of [path.dirname(dir), dir]) expect((fs.statSync(d).mode & 0o777).toString(8), d).toBe('700');
+    for (const f of fs.readdirSync(dir)) expect((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8), f).toBe('600');
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.schema.wildduck).toBe('1.0');
     expect(manifest.formatVersion).toBe(1);

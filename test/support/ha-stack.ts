@@ -89,14 +89,16 @@ export interface HaTestStack {
 }
 
 export async function startHaTestStack(config: KuraConfig): Promise<HaTestStack> {
+  // Drills hold a killed instance down (`kura drill --kill 'kill -9 …'` included) to measure failover;
+  // the supervisor's automatic restart would end the hold early. Restarts have their own test.
   let stack: RunningStack;
   try {
-    stack = await startStack(config, { ha: true });
+    stack = await startStack(config, { ha: true, restart: false });
   } catch (err) {
     // Another test's listener can still take one of these ports between the check and the bind: one more try elsewhere.
     if (!/already in use/.test((err as Error).message)) throw err;
     config = await haTestConfig(config.dataDir);
-    stack = await startStack(config, { ha: true });
+    stack = await startStack(config, { ha: true, restart: false });
   }
   const specs = new Map(haServices(stack.config).map((s) => [s.name, s]));
   return {

@@ -14,6 +14,7 @@ import { probeImapInstance } from './probes/imap-instance.js';
 import { probePop3 } from './probes/pop3.js';
 import { probeRedis } from './probes/redis.js';
 import { probeSmtp } from './probes/smtp.js';
+import { CRASH_LOOP_WINDOW_MS, RestartCounter, reportedStart } from './restarts.js';
 import { GuardState, type ProbeOutcome } from './state.js';
 
 export interface Guard {
@@ -103,6 +104,35 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     state.define(name, `Haraka instance ${i + 1}`, 'senders retry through another instance', true);
     probes.push({ id: name, run: () => probeSmtp(h.host ?? host, h.smtp, t), failover: { instance: name, backends: ['smtp'] } });
   });
+  // Restarts counted from every frontend's health endpoint; a crash loop is an incident (and an alert).
+  const restarts = new RestartCounter();
+  const healthEndpoints = [
+    ...config.ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: w.host ?? host, port: w.health })),
+    ...config.ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: h.host ?? host, port: h.health })),
+  ];
+  if (healthEndpoints.length) {
+    state.define('restarts', 'Frontend restarts', 'a frontend keeps crashing; its clients are cut off each time', true);
+    probes.push({
+      id: 'restarts',
+      run: async () => {
+        const now = Date.now();
+        await Promise.all(
+          healthEndpoints.map(async (e) => {
+            const started = await reportedStart(e.host, e.port, t);
+            if (started && restarts.observe(e.name, started, now)) {
+              metrics.instanceRestarts.inc({ instance: e.name });
+              log.warn({ instance: e.name, startedAt: started }, `${e.name} restarted`);
+            }
+          }),
+        );
+        const counts = Object.entries(restarts.recent(now)).map(([name, n]) => `${name} ${n}`);
+        const window = `${CRASH_LOOP_WINDOW_MS / 60_000} min`;
+        const looping = restarts.looping(now);
+        if (looping.length) throw new Error(`crash loop: ${counts.join(', ')} restarts in ${window}; see the instances' logs`);
+        return counts.length ? `restarts in the last ${window}: ${counts.join(', ')}` : `no restarts in the last ${window}`;
+      },
+    });
+  }
   for (const c of state.components.values()) metrics.setStatus(c.id, c.status);
 
   async function runProbe(probe: Probe): Promise<void> {

@@ -89,8 +89,15 @@ export function createMetrics(options: { snapshotDir?: string } = {}) {
       collect: fresh((at) => (Date.now() - at) / 1000),
     });
   }
+  const instanceRestarts = new Counter({
+    name: 'kura_guard_instance_restarts_total',
+    help: 'Restarts of a frontend instance seen by the guard (its process start time changed)',
+    labelNames: ['instance'],
+    registers: [registry],
+  });
   return {
     registry,
+    instanceRestarts,
     setStatus: (component: string, status: Status) => {
       if (status === 'unknown') componentUp.remove({ component });
       else componentUp.set({ component }, status === 'down' ? 0 : 1);

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { activeAutoReply, claimAutoReply, enqueueOutbound, type Store, takeOutboundBudget, userAddresses } from '@kura/store';
 import { ObjectId } from 'mongodb';
-import { autoReplyVerdict } from './autoreply-rules.js';
+import { autoReplySubject, autoReplyVerdict, type ScanStatus } from './autoreply-rules.js';
 import type { HarakaConnection, HarakaTransaction } from './haraka.js';
-import { LOOP_HEADER } from './loops.js';
+import { JUNK, LOOP_HEADER } from './loops.js';
 import { autoReplies } from './metrics.js';
 import { inboundConfig } from './store-handle.js';
 
@@ -33,7 +33,8 @@ export async function maybeAutoReply(
   const verdict = autoReplyVerdict({
     envelopeFrom: sender,
     header: (name) => txn.header.get(name),
-    ownAddresses: await userAddresses(store, user),
+    ownAddresses: [recipient.toLowerCase(), ...(await userAddresses(store, user))],
+    scan: scanStatus(txn),
   });
   if (!verdict.send) {
     connection.loginfo(plugin, `no auto-reply for ${recipient}: ${verdict.reason}`);
@@ -51,11 +52,12 @@ export async function maybeAutoReply(
     return;
   }
   const messageId = txn.header.get('message-id').trim();
-  const subject = txn.header.get('subject').trim();
+  const header = txn.header as HarakaTransaction['header'] & { get_decoded?: (name: string) => string };
+  const subject = (header.get_decoded ?? header.get).call(header, 'subject');
   const raw = await new MailComposer({
     from: { name: reply.name || recipient, address: recipient },
     to: sender,
-    subject: reply.subject || `Auto: ${subject}`,
+    subject: autoReplySubject(subject, reply.subject),
     text: reply.text ?? '',
     ...(reply.html ? { html: reply.html } : {}),
     inReplyTo: messageId || undefined,
@@ -68,4 +70,16 @@ export async function maybeAutoReply(
   await enqueueOutbound(store, { user, kind: 'autoreply', envelope: { from: '', to: [sender] }, raw });
   connection.loginfo(plugin, `auto-reply from ${recipient} to ${sender} queued`);
   autoReplies.inc({ result: 'queued' });
+}
+
+/**
+ * The scanner's verdict for this message: `clean` only when Kura's scanner ran and said so.
+ * The scanner puts its X-Kura-Scan header first, so a sender's own copy of that header is never read.
+ */
+function scanStatus(txn: HarakaTransaction): ScanStatus {
+  const junk = txn.notes[JUNK];
+  if (junk === undefined) return 'unscanned';
+  if (junk === true) return 'junk';
+  // The command scanner writes `clean`, rspamd `clean (score …)`.
+  return /^clean(\s|$)/.test((txn.header.get_all('X-Kura-Scan')[0] ?? '').trim()) ? 'clean' : 'unscanned';
 }

@@ -68,7 +68,9 @@ export async function judgeMessage(plugin: unknown, next: Next, connection: Clie
   if (auth) txn.add_leading_header('Authentication-Results', auth.header);
   if (scan)
     txn.add_leading_header('X-Kura-Scan', scan.verdict === 'skipped' ? `skipped (${scan.detail})` : `${scan.verdict} (${scan.detail})`);
-  if (auth?.action === 'junk' || scan?.verdict === 'junk') txn.notes[JUNK] = true;
+  // A scan's verdict is recorded either way: auto-replies go only to mail a scanner found clean.
+  if (scan) txn.notes[JUNK] = scan.verdict === 'junk';
+  if (auth?.action === 'junk') txn.notes[JUNK] = true;
   next();
 }
 

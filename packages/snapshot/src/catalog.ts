@@ -63,7 +63,9 @@ export function findSnapshot(dest: string, idOrPath: string): SnapshotInfo {
 
 /** Marks a temporary directory as being written by this process. */
 export function claimTemp(dir: string): void {
-  fs.writeFileSync(path.join(dir, OWNER), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+  fs.writeFileSync(path.join(dir, OWNER), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }), {
+    mode: 0o600,
+  });
 }
 
 function ownerAlive(dir: string): boolean {

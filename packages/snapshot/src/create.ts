@@ -53,7 +53,9 @@ export async function createSnapshot(options: CreateOptions): Promise<CreateResu
   const { database, dest } = options;
   const now = options.now ?? (() => new Date());
   try {
-    fs.mkdirSync(dest, { recursive: true });
+    // A snapshot holds every message, password hashes, TOTP and DKIM secrets: owner only (0700/0600).
+    fs.mkdirSync(dest, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dest, 0o700);
   } catch (err) {
     throw fsError(err, 'creating the snapshot directory', dest);
   }
@@ -64,7 +66,7 @@ export async function createSnapshot(options: CreateOptions): Promise<CreateResu
     id = `${snapshotId(started)}-${n}`;
   const tmp = path.join(dest, TMP_PREFIX + id);
   try {
-    fs.mkdirSync(tmp);
+    fs.mkdirSync(tmp, { mode: 0o700 });
     claimTemp(tmp);
   } catch (err) {
     throw fsError(err, 'creating the temporary snapshot directory', tmp);
@@ -175,7 +177,7 @@ export async function createSnapshot(options: CreateOptions): Promise<CreateResu
 }
 
 function writeFileDurably(file: string, text: string): void {
-  const fd = fs.openSync(file, 'w');
+  const fd = fs.openSync(file, 'w', 0o600);
   try {
     fs.writeFileSync(fd, text);
     fs.fsyncSync(fd);

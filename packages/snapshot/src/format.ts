@@ -200,7 +200,7 @@ export class CollectionWriter {
     const file = path.join(this.dir, name);
     const gzip = zlib.createGzip({ level: 3 });
     const tap = new Tap();
-    const out = fs.createWriteStream(file, { flush: true });
+    const out = fs.createWriteStream(file, { flush: true, mode: 0o600 });
     const done = pipeline(gzip, tap, out).catch((err: unknown) => {
       throw fsError(err, `writing ${name}`, file);
     });

@@ -2,6 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 
+const STARTED_AT = new Date(Math.round(performance.timeOrigin)).toISOString();
+
 /** One named check of a deep health endpoint; throws when the part is unusable. */
 export type HealthCheck = { name: string; run: () => Promise<unknown> };
 
@@ -31,7 +33,8 @@ export function startHealthEndpoint(options: HealthEndpointOptions): http.Server
     void runChecks(options.checks, timeoutMs).then((results) => {
       const ok = results.every((r) => r.ok);
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', connection: 'close' });
-      res.end(`${JSON.stringify({ ok, checks: results })}\n`);
+      // pid and start time let the guard count restarts of this process (crash-loop alert).
+      res.end(`${JSON.stringify({ ok, checks: results, pid: process.pid, startedAt: STARTED_AT })}\n`);
     });
   });
   server.on('error', (err) => process.stderr.write(`health endpoint on ${options.host}:${options.port}: ${err.message}\n`));

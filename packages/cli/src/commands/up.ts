@@ -28,12 +28,15 @@ export async function up(options: UpOptions): Promise<void> {
     ha: options.ha,
     echo: process.stdout,
     say,
-    onUnexpectedExit: (name, code, signal) => {
-      // During start-up the supervisor reports the failure itself.
-      if (stopping || !stack) return;
-      say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack. Its log: ${config.paths.logs}/${name}.log`);
-      void shutdown(1);
+    // A crashed service comes back after a back-off; the rest of the stack keeps serving.
+    onCrash: (r) => {
+      if (stopping) return;
+      const loop = r.crashLoop ? ' (crash loop: check the log before it fills)' : '';
+      say(
+        `${r.service} exited unexpectedly (${r.signal ?? `code ${r.code}`}); restarting in ${r.delayMs / 1000} s, restart ${r.restarts}${loop}. Its log: ${config.paths.logs}/${r.service}.log`,
+      );
     },
+    onRestarted: (name, pid) => say(`${name} answers again (pid ${pid})`),
   });
 
   async function shutdown(exitCode: number) {

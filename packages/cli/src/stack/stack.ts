@@ -3,6 +3,7 @@ import { ensureDemoAccount } from './demo-account.js';
 import { describeEndpoints, type Endpoints, writeEndpoints } from './endpoints.js';
 import { haServices, haStackConfig, prepareHaFiles } from './ha.js';
 import { prepareDataDir } from './prepare.js';
+import type { CrashReport, RestartPolicy } from './restart-policy.js';
 import { localServices, SetupError } from './services.js';
 import { Supervisor } from './supervisor.js';
 
@@ -11,7 +12,13 @@ export interface StackOptions {
   echo?: NodeJS.WritableStream;
   /** Progress lines ("starting redis…"). */
   say?: (line: string) => void;
+  /** Called when a service dies on its own while restarts are off (`restart: false`). */
   onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** A service crashed and will be started again (default policy: back-off from 1 s to 30 s). */
+  onCrash?: (report: CrashReport) => void;
+  onRestarted?: (name: string, pid: number | undefined) => void;
+  /** Restart policy for crashed services; false stops restarting (the crash is only reported). */
+  restart?: RestartPolicy | false;
   /** Aborting stops whatever has been started so far (Ctrl-C during start-up). */
   signal?: AbortSignal;
   /** High-availability mode: two of each frontend behind HAProxy, Redis with Sentinels, the guard. */
@@ -35,8 +42,9 @@ export async function startStack(requested: KuraConfig, options: StackOptions = 
   const config = options.ha ? haStackConfig(requested) : safeToExpose(requested);
   prepareDataDir(config);
   if (options.ha) prepareHaFiles(config);
-  const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo });
+  const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo, restart: options.restart });
   if (options.onUnexpectedExit) supervisor.onUnexpectedExit(options.onUnexpectedExit);
+  if (options.onCrash) supervisor.onCrash(options.onCrash);
   options.signal?.addEventListener('abort', () => void supervisor.stopAll(), { once: true });
   try {
     for (const service of options.ha ? haServices(config) : localServices(config)) {
@@ -49,6 +57,12 @@ export async function startStack(requested: KuraConfig, options: StackOptions = 
     await ensureDemoAccount(config, options.ha ? (config.ha.wildduck[0]?.api ?? config.ports.api) : config.ports.api);
     const endpoints = describeEndpoints(config, supervisor.pids);
     writeEndpoints(config.paths.endpoints, endpoints);
+    supervisor.onRestarted((name, pid) => {
+      // endpoints.json names the processes that run now.
+      endpoints.pids = { ...supervisor.pids };
+      writeEndpoints(config.paths.endpoints, endpoints);
+      options.onRestarted?.(name, pid);
+    });
     return { config, endpoints, supervisor, stop: () => supervisor.stopAll() };
   } catch (err) {
     await supervisor.stopAll();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { portIsFree, waitUntil } from './probe.js';
+import { type CrashReport, DEFAULT_RESTART_POLICY, type RestartPolicy, RestartTracker } from './restart-policy.js';
 import { type ServiceSpec, SetupError } from './services.js';
 
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -13,6 +14,8 @@ export interface SupervisorOptions {
   /** Also print every service's output, prefixed with its name, on this stream. */
   echo?: NodeJS.WritableStream;
   readyTimeoutMs?: number;
+  /** Bring back a service that dies after it was ready (default: on, with back-off); false: report it only. */
+  restart?: RestartPolicy | false;
 }
 
 interface Running {
@@ -20,17 +23,26 @@ interface Running {
   child: ChildProcess;
   exited: Promise<void>;
   stopping: boolean;
+  /** Passed its readiness check: a later exit is a crash, not a failed start. */
+  ready: boolean;
 }
 
 /**
  * Starts services one after another, each only once the previous one really
- * answers, and stops them in reverse order. A service that dies on its own is
- * reported through `onUnexpectedExit`.
+ * answers, and stops them in reverse order. A service that dies on its own
+ * after it was ready is started again after a back-off (doubling per crash in
+ * a row) and reported through `onCrash`, with a JSON line in supervisor.log;
+ * with `restart: false` it is only reported through `onUnexpectedExit`.
  */
 export class Supervisor {
   private readonly running: Running[] = [];
   private readonly specs = new Map<string, ServiceSpec>();
+  private readonly trackers = new Map<string, RestartTracker>();
+  private readonly pendingRestarts = new Map<string, NodeJS.Timeout>();
+  private closed = false;
   private unexpectedExit: (name: string, code: number | null, signal: NodeJS.Signals | null) => void = () => {};
+  private crash: (report: CrashReport) => void = () => {};
+  private restarted: (name: string, pid: number | undefined) => void = () => {};
 
   constructor(private readonly options: SupervisorOptions) {
     // If this process dies (even from an uncaught exception), take the children with it.
@@ -43,11 +55,31 @@ export class Supervisor {
     this.unexpectedExit = handler;
   }
 
+  /** A service crashed and is going to be started again (after `report.delayMs`). */
+  onCrash(handler: (report: CrashReport) => void) {
+    this.crash = handler;
+  }
+
+  /** A crashed service answers again. */
+  onRestarted(handler: (name: string, pid: number | undefined) => void) {
+    this.restarted = handler;
+  }
+
   get pids(): Record<string, number | undefined> {
     return Object.fromEntries(this.running.map((r) => [r.spec.name, r.child.pid]));
   }
 
+  /** Automatic restarts per service since the stack started. */
+  get restarts(): Record<string, number> {
+    return Object.fromEntries([...this.trackers].map(([name, tracker]) => [name, tracker.restarts]));
+  }
+
   async start(spec: ServiceSpec): Promise<void> {
+    await this.launch(spec);
+  }
+
+  /** Starts `spec`; a restart takes the crashed entry's place so that stop order stays the start order. */
+  private async launch(spec: ServiceSpec, replacing?: Running): Promise<void> {
     this.specs.set(spec.name, spec);
     for (const [what, port] of Object.entries(spec.ports)) {
       if (!(await portIsFree('127.0.0.1', port))) {
@@ -56,6 +88,8 @@ export class Supervisor {
         );
       }
     }
+    // A restart that was due while the stack began to stop must not leave a process behind.
+    if (this.closed) throw new SetupError(`${spec.name} not started: the stack is stopping`);
     fs.mkdirSync(this.options.logDir, { recursive: true });
     const log = fs.createWriteStream(path.join(this.options.logDir, `${spec.name}.log`), { flags: 'a' });
     const child = spawn(spec.command, spec.args, {
@@ -76,6 +110,7 @@ export class Supervisor {
       spec,
       child,
       stopping: false,
+      ready: false,
       exited: new Promise((resolve) => {
         child.once('error', (err) => {
           spawnError = err;
@@ -83,12 +118,14 @@ export class Supervisor {
         });
         child.once('exit', (code, signal) => {
           log.end();
-          if (!entry.stopping) this.unexpectedExit(spec.name, code, signal);
+          if (!entry.stopping) this.exitedOnItsOwn(entry, code, signal);
           resolve();
         });
       }),
     };
-    this.running.push(entry);
+    const slot = replacing ? this.running.indexOf(replacing) : -1;
+    if (slot >= 0) this.running[slot] = entry;
+    else this.running.push(entry);
 
     let exitedEarly = false;
     void entry.exited.then(() => {
@@ -107,10 +144,74 @@ export class Supervisor {
       );
     }
     if (exitedEarly) throw new SetupError(`${spec.name} exited during start-up (see its log)`);
+    entry.ready = true;
+    this.tracker(spec.name).started(Date.now());
+    if (this.closed) await this.stopEntry(entry, 'SIGTERM');
+  }
+
+  private tracker(name: string): RestartTracker {
+    let tracker = this.trackers.get(name);
+    if (!tracker) {
+      tracker = new RestartTracker(this.options.restart || DEFAULT_RESTART_POLICY);
+      this.trackers.set(name, tracker);
+    }
+    return tracker;
+  }
+
+  private exitedOnItsOwn(entry: Running, code: number | null, signal: NodeJS.Signals | null): void {
+    // A failed start is reported by launch() itself; without a restart policy the caller decides.
+    if (!entry.ready || this.closed) return;
+    if (this.options.restart === false) {
+      this.unexpectedExit(entry.spec.name, code, signal);
+      return;
+    }
+    const verdict = this.tracker(entry.spec.name).crashed(Date.now());
+    const report: CrashReport = { service: entry.spec.name, code, signal, ...verdict };
+    this.journal({ event: 'crash', ...report });
+    this.crash(report);
+    this.scheduleRestart(entry, verdict.delayMs);
+  }
+
+  private scheduleRestart(entry: Running, delayMs: number): void {
+    const name = entry.spec.name;
+    const timer = setTimeout(() => {
+      this.pendingRestarts.delete(name);
+      if (this.closed) return;
+      this.launch(entry.spec, entry).then(
+        () => {
+          const pid = this.pids[name];
+          this.journal({ event: 'restarted', service: name, pid });
+          this.restarted(name, pid);
+        },
+        (err: unknown) => {
+          if (this.closed) return;
+          // Started but never became ready: that is one more crash in a row, with a longer wait.
+          const current = this.running.find((r) => r.spec.name === name) ?? entry;
+          const verdict = this.tracker(name).crashed(Date.now());
+          const report: CrashReport = { service: name, code: current.child.exitCode, signal: current.child.signalCode, ...verdict };
+          this.journal({ event: 'restart-failed', error: (err as Error).message, ...report });
+          this.crash(report);
+          void this.stopEntry(current, 'SIGKILL', false).then(() => this.scheduleRestart(current, verdict.delayMs));
+        },
+      );
+    }, delayMs);
+    this.pendingRestarts.set(name, timer);
+  }
+
+  /** One JSON line per crash and restart in <logDir>/supervisor.log (what `kura up` printed, for machines). */
+  private journal(record: Record<string, unknown>): void {
+    const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`;
+    try {
+      fs.appendFileSync(path.join(this.options.logDir, 'supervisor.log'), line);
+    } catch {
+      // The log directory vanished (stack being removed): the callback still reports the event.
+    }
   }
 
   /** Stops one service (SIGTERM, then SIGKILL after a grace period). */
   async stopService(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    clearTimeout(this.pendingRestarts.get(name));
+    this.pendingRestarts.delete(name);
     const entry = this.running.find((r) => r.spec.name === name);
     if (entry) await this.stopEntry(entry, signal);
   }
@@ -119,16 +220,23 @@ export class Supervisor {
   async restartService(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const spec = this.specs.get(name);
     if (!spec) throw new Error(`unknown service ${name}`);
-    await this.stopService(name, signal);
-    await this.start(spec);
+    clearTimeout(this.pendingRestarts.get(name));
+    this.pendingRestarts.delete(name);
+    const entry = this.running.find((r) => r.spec.name === name);
+    if (entry) await this.stopEntry(entry, signal, false);
+    await this.launch(spec, entry);
   }
 
   /** Stops everything, most dependent service first. */
   async stopAll(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.pendingRestarts.values()) clearTimeout(timer);
+    this.pendingRestarts.clear();
     for (const entry of [...this.running].reverse()) await this.stopEntry(entry, 'SIGTERM');
   }
 
-  private async stopEntry(entry: Running, signal: NodeJS.Signals): Promise<void> {
+  /** `remove: false` keeps the entry's slot (a restart will take it). */
+  private async stopEntry(entry: Running, signal: NodeJS.Signals, remove = true): Promise<void> {
     entry.stopping = true;
     const { child } = entry;
     if (child.exitCode === null && child.signalCode === null) {
@@ -137,6 +245,7 @@ export class Supervisor {
       await entry.exited;
       clearTimeout(killer);
     }
-    this.running.splice(this.running.indexOf(entry), 1);
+    const index = this.running.indexOf(entry);
+    if (remove && index >= 0) this.running.splice(index, 1);
   }
 }

@@ -63,7 +63,7 @@ describe('kura up contains a crash', () => {
 
     process.kill(before.wildduck as number, 'SIGKILL');
     // While WildDuck is down, the MX still accepts and stores mail (it does not need WildDuck's process).
-    const during = await sendMail(smtp, { from: 'sender@example.org', to: [to] }, plainMessage(to, 'while wildduck restarts'));
+    const during = await sendMail(smtp as number, { from: 'sender@example.org', to: [to] }, plainMessage(to, 'while wildduck restarts'));
     expect(during.data?.code).toBe(250);
 
     await waitUntil(

@@ -1,0 +1,4 @@
+// mailparser ships no type declarations; the tests use only this much of it.
+declare module 'mailparser' {
+  export function simpleParser(source: Buffer | string): Promise<{ subject?: string }>;
+}

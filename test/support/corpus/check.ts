@@ -85,7 +85,9 @@ export function compare(expected: Expected[], fetched: Fetched[]): Array<{ name:
     if (!got) return;
     const trace = got.source.subarray(0, Math.max(0, got.source.length - m.sent.length));
     const rest = got.source.subarray(trace.length);
-    const bad = (what: string) => problems.push({ name: m.name, what });
+    const bad = (what: string) => {
+      problems.push({ name: m.name, what });
+    };
     if (!rest.equals(m.sent)) return bad('BODY[]');
     if (m.via === 'append' && trace.length > 0) return bad('BODY[] has extra bytes');
     if (m.via === 'smtp' && !/^Received: /.test(trace.toString('latin1'))) return bad('no trace header');

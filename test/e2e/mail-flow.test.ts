@@ -62,6 +62,15 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     });
   });
 
+  it('decodes raw 8-bit UTF-8 headers once in ENVELOPE', async () => {
+    await withImap(t.config, async (client) => {
+      await client.mailboxOpen('INBOX');
+      const utf8 = await client.fetchOne(String(sent.length), { envelope: true });
+      expect(utf8 && utf8.envelope?.subject).toBe('Grüße aus 蔵 — ½ price ☃');
+      expect(utf8 && utf8.envelope?.from?.[0]?.name).toBe('Jürgen Müller');
+    });
+  });
+
   it('decodes RFC 2047 encoded subjects in ENVELOPE', async () => {
     const to = demoAddress(t.config);
     const message = plainMessage(to, '=?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_=E8=94=B5?=');

@@ -83,8 +83,8 @@ function text(kind: number, nl: string): Buffer {
   return variants[kind % variants.length] as Buffer;
 }
 
-function base64Attachment(seed: number, lineLength: number, nl: string): Buffer {
-  const data = Buffer.alloc(700 + seed * 13);
+function base64Attachment(seed: number, lineLength: number, nl: string, bytes = 700 + seed * 13): Buffer {
+  const data = Buffer.alloc(bytes);
   for (let i = 0; i < data.length; i++) data[i] = (i * 31 + seed * 7) & 0xff;
   const encoded = data.toString('base64');
   const lines: string[] = [];
@@ -187,8 +187,8 @@ export function generateCorpus(): CorpusMessage[] {
       for (let s = 0; s < 12; s++) {
         combo++;
         for (const style of HEADER_STYLES) {
-          // every header style with every structure for CRLF (tight and digest spacing); otherwise they rotate
-          const every = eol === 'crlf' && spacing !== 'airy';
+          // every header style with every structure for CRLF; for the other line ends the styles rotate
+          const every = eol === 'crlf';
           if (!every && style !== HEADER_STYLES[combo % HEADER_STYLES.length]) continue;
           n++;
           const structure = structures(n, nl, spacing)[s];
@@ -216,8 +216,22 @@ export function generateCorpus(): CorpusMessage[] {
       }
     }
   }
-  out.push(...specials());
+  out.push(...specials(), ...large());
   return out;
+}
+
+/** Messages over the size a store keeps inline (sources of this size live in attachment storage). */
+function large(): CorpusMessage[] {
+  return (['\r\n', '\n'] as const).map((nl, i) => {
+    const attachment = leaf(
+      ['Content-Type: application/octet-stream; name="big.bin"', 'Content-Transfer-Encoding: base64'],
+      base64Attachment(i + 1, 0, nl, 200 * 1024),
+      nl,
+    );
+    const body = multipart('mixed', `big-${i}`, [leaf(['Content-Type: text/plain'], text(1, nl), nl), attachment], 'digest', nl);
+    const { raw, parts } = render({ header: Buffer.concat([rootHeader('utf8', body.contentType, 9000 + i, nl), b(nl)]), body }, '');
+    return { name: `large-${nl === '\n' ? 'lf' : 'crlf'}`, raw, smtp: nl === '\r\n', parts };
+  });
 }
 
 /** Messages whose bytes change, so parts are not tracked: checked as a whole only. */

@@ -36,7 +36,8 @@ describe('byte-exact round trip of the MIME corpus', () => {
     const once = (raw: Buffer) => !seen.has(raw.toString('latin1')) && seen.add(raw.toString('latin1'));
     for (const m of corpus.filter((c) => c.smtp).filter((c, i) => i % 6 === 0 || c.name.startsWith('large')))
       if (once(m.raw)) expected.push({ name: `${m.name} (SMTP)`, sent: m.raw, via: 'smtp', parts: m.parts });
-    for (const m of real) if (once(toSmtpForm(m.raw))) expected.push({ name: `${m.name} (SMTP)`, sent: toSmtpForm(m.raw), via: 'smtp', parts: [] });
+    for (const m of real)
+      if (once(toSmtpForm(m.raw))) expected.push({ name: `${m.name} (SMTP)`, sent: toSmtpForm(m.raw), via: 'smtp', parts: [] });
     console.log(JSON.stringify({ corpus: corpus.length, realWorld: real.length, roundTrips: expected.length }));
 
     // APPEND first, then SMTP: INBOX's UID order is the order of `expected`.

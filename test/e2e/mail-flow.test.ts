@@ -66,8 +66,8 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
     await withImap(t.config, async (client) => {
       await client.mailboxOpen('INBOX');
       const utf8 = await client.fetchOne(String(sent.length), { envelope: true });
-      expect(utf8 && utf8.envelope?.subject).toBe('Grüße aus 蔵 — ½ price ☃');
-      expect(utf8 && utf8.envelope?.from?.[0]?.name).toBe('Jürgen Müller');
+      expect(utf8?.envelope?.subject).toBe('Grüße aus 蔵 — ½ price ☃');
+      expect(utf8?.envelope?.from?.[0]?.name).toBe('Jürgen Müller');
     });
   });
 

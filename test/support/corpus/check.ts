@@ -80,17 +80,18 @@ export async function fetchAll(client: ImapFlow, expected: Expected[]): Promise<
 export function compare(expected: Expected[], fetched: Fetched[]): Array<{ name: string; what: string }> {
   const problems: Array<{ name: string; what: string }> = [];
   if (fetched.length !== expected.length) problems.push({ name: '*', what: `stored ${fetched.length} of ${expected.length}` });
-  expected.forEach((m, i) => {
+  for (const [i, m] of expected.entries()) {
     const got = fetched[i];
-    if (!got) return;
+    if (!got) continue;
     const trace = got.source.subarray(0, Math.max(0, got.source.length - m.sent.length));
     const rest = got.source.subarray(trace.length);
     const bad = (what: string) => {
       problems.push({ name: m.name, what });
     };
-    if (!rest.equals(m.sent)) return bad('BODY[]');
-    if (m.via === 'append' && trace.length > 0) return bad('BODY[] has extra bytes');
-    if (m.via === 'smtp' && !/^Received: /.test(trace.toString('latin1'))) return bad('no trace header');
+    if (!rest.equals(m.sent)) bad('BODY[]');
+    else if (m.via === 'append' && trace.length > 0) bad('BODY[] has extra bytes');
+    else if (m.via === 'smtp' && !/^Received: /.test(trace.toString('latin1'))) bad('no trace header');
+    if (problems.some((p) => p.name === m.name)) continue;
     if (got.size !== got.source.length) bad(`RFC822.SIZE ${got.size} != ${got.source.length}`);
     for (const p of m.parts) {
       if (p.path === '') {
@@ -102,7 +103,7 @@ export function compare(expected: Expected[], fetched: Fetched[]): Array<{ name:
       const mime = got.sections.get(`${p.path}.MIME`);
       if (mime && p.mime && !mime.equals(p.mime)) bad(`BODY[${p.path}.MIME]`);
     }
-  });
+  }
   return problems;
 }
 

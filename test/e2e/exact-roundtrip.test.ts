@@ -118,14 +118,15 @@ describe('byte-exact round trip of the MIME corpus', () => {
     first = await readBack();
     const problems = compare(expected, first);
     const inexact = new Set(problems.map((p) => p.name));
-    console.log(JSON.stringify({ imap: { exact: expected.length - inexact.size, of: expected.length } }));
+    console.log(JSON.stringify({ imap: { exact: expected.length - inexact.size, of: expected.length }, problems: problems.slice(0, 40) }));
     expect(problems).toEqual([]);
   }, 600_000);
 
-  it('returns the same bytes over POP3 (RETR, and TOP n 0 for the header)', async () => {
+  it('returns the same bytes over POP3 (RETR, and TOP n 0 for the header), for a sample', async () => {
     expect(first).toHaveLength(expected.length);
-    const problems = await pop3Problems(t.config, first);
-    console.log(JSON.stringify({ pop3: { exact: first.length - new Set(problems.map((p) => p.uid)).size, of: first.length } }));
+    const { checked, problems } = await pop3Problems(t.config, first);
+    console.log(JSON.stringify({ pop3: { exact: checked - new Set(problems.map((p) => p.uid)).size, of: checked } }));
+    expect(checked).toBeGreaterThanOrEqual(30);
     expect(problems).toEqual([]);
   }, 600_000);
 

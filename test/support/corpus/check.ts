@@ -101,26 +101,47 @@ export function compare(expected: Expected[], fetched: Fetched[]): Array<{ name:
   return problems;
 }
 
-/** RETR and TOP n 0 of every message over one POP3 session, compared with the IMAP sources. */
-export async function pop3Problems(config: KuraConfig, fetched: Fetched[]): Promise<Array<{ uid: number; what: string }>> {
+/**
+ * RETR (and TOP n 0 for every other one) of a sample over one POP3 session,
+ * compared with the IMAP sources: every message whose framing is delicate (no
+ * final line end, bare LF or CR, a line starting with a dot) and every 10th
+ * other one, at most `limit`. POP3 lists the newest messages only, oldest first.
+ */
+export async function pop3Problems(
+  config: KuraConfig,
+  fetched: Fetched[],
+  limit = 40,
+): Promise<{ checked: number; problems: Array<{ uid: number; what: string }> }> {
   const { client } = await Pop3Client.connect(config.ports.pop3);
   const problems: Array<{ uid: number; what: string }> = [];
+  let checked = 0;
   try {
     const { user, pass } = demoAuth(config);
     await client.login(user, pass);
-    for (const [i, m] of fetched.entries()) {
-      const retr = await client.multiline(`RETR ${i + 1}`);
+    const count = Number(/^\+OK (\d+)/.exec(await client.command('STAT'))?.[1]);
+    const offset = fetched.length - count;
+    const delicate = (source: Buffer) => !endsWithCrlf(source) || /(^|[^\r])\n|\r(?!\n)|\r\n\./.test(source.toString('latin1'));
+    const sample = [...Array(count).keys()].filter((k) => {
+      const m = fetched[offset + k];
+      return m !== undefined && (delicate(m.source) || k % 10 === 0);
+    });
+    for (const k of sample.filter((_, i) => i % Math.ceil(sample.length / limit) === 0)) {
+      const m = fetched[offset + k] as Fetched;
+      checked++;
+      const retr = await client.multiline(`RETR ${k + 1}`);
       // POP3 lines end in CRLF: a message without a final line end gets one from the framing.
       const body = endsWithCrlf(m.source) || m.source.length === 0 ? retr.body : retr.body.subarray(0, -2);
       if (!body.equals(m.source)) problems.push({ uid: m.uid, what: `RETR (${retr.body.length} vs ${m.source.length} bytes)` });
-      const top = await client.multiline(`TOP ${i + 1} 0`);
-      const header = m.sections.get('HEADER');
-      const topBody = header && header.length > 0 && !endsWithCrlf(header) ? top.body.subarray(0, -2) : top.body;
-      if (header && !topBody.equals(header)) problems.push({ uid: m.uid, what: 'TOP n 0' });
+      if (checked % 2 === 1) {
+        const top = await client.multiline(`TOP ${k + 1} 0`);
+        const header = m.sections.get('HEADER');
+        const topBody = header && header.length > 0 && !endsWithCrlf(header) ? top.body.subarray(0, -2) : top.body;
+        if (header && !topBody.equals(header)) problems.push({ uid: m.uid, what: 'TOP n 0' });
+      }
     }
     await client.command('QUIT');
   } finally {
     client.destroy();
   }
-  return problems;
+  return { checked, problems };
 }

@@ -41,7 +41,8 @@ export function render(message: Leaf, path: string): { raw: Buffer; parts: PartB
     chunks.push(buf);
     pos += buf.length;
   };
-  const emit = (piece: Piece, at: string) => {
+  // `gap` ends the part before the next delimiter; the last part of an unterminated multipart has none
+  const emit = (piece: Piece, at: string, gap?: Buffer) => {
     const part: Leaf =
       'header' in piece ? piece : { header: Buffer.from(`Content-Type: ${piece.contentType}${piece.nl}${piece.nl}`), body: piece };
     const start = pos;
@@ -54,14 +55,15 @@ export function render(message: Leaf, path: string): { raw: Buffer; parts: PartB
       body.parts.forEach((child, i) => {
         if (i > 0 || body.preamble.length > 0) push(body.nl);
         push(`--${body.boundary}${body.nl}`);
-        emit(child, at ? `${at}.${i + 1}` : `${i + 1}`);
+        const last = i === body.parts.length - 1;
+        emit(child, at ? `${at}.${i + 1}` : `${i + 1}`, last && !body.closed ? undefined : body.gap);
       });
       if (body.closed) {
         push(`${body.nl}--${body.boundary}--`);
         push(body.epilogue);
       }
     }
-    if (at !== path) push((findGap(message, at) ?? Buffer.alloc(0)) as Buffer);
+    if (gap) push(gap);
     ranges.push({ path: at, start, bodyStart, end: pos });
   };
   emit(message, path);
@@ -78,16 +80,4 @@ export function render(message: Leaf, path: string): { raw: Buffer; parts: PartB
     if (root) parts.push({ ...root, path: '1', mime: Buffer.alloc(0) });
   }
   return { raw, parts };
-}
-
-/** The gap of the multipart that directly contains the part at `at`. */
-function findGap(message: Leaf, at: string): Buffer | undefined {
-  const steps = at.split('.').map(Number);
-  let container: Multipart | undefined = Buffer.isBuffer(message.body) ? undefined : message.body;
-  for (const step of steps.slice(0, -1)) {
-    const child: Piece | undefined = container?.parts[step - 1];
-    if (!child) return undefined;
-    container = 'header' in child ? (Buffer.isBuffer(child.body) ? undefined : child.body) : child;
-  }
-  return container?.gap;
 }

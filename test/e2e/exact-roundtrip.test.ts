@@ -12,7 +12,9 @@ import { demoAddress, type TestStack, useTestStack, withImap } from '../support/
  * Every message comes back exactly as it was sent: Kura's pathological corpus
  * and the real-world test mail installed packages ship, over IMAP APPEND and
  * SMTP, read back whole and part by part over IMAP, over POP3, and again after
- * a snapshot, a wiped database and a restore.
+ * a snapshot, a wiped database and a restore (POP3 reads the restored store:
+ * its writes on QUIT would otherwise keep the local data tier busy during the
+ * snapshot).
  */
 describe('byte-exact round trip of the MIME corpus', () => {
   const stack = useTestStack('exact');
@@ -122,14 +124,6 @@ describe('byte-exact round trip of the MIME corpus', () => {
     expect(problems).toEqual([]);
   }, 600_000);
 
-  it('returns the same bytes over POP3 (RETR, and TOP n 0 for the header), for a sample', async () => {
-    expect(first).toHaveLength(expected.length);
-    const { checked, problems } = await pop3Problems(t.config, first);
-    console.log(JSON.stringify({ pop3: { exact: checked - new Set(problems.map((p) => p.uid)).size, of: checked } }));
-    expect(checked).toBeGreaterThanOrEqual(30);
-    expect(problems).toEqual([]);
-  }, 600_000);
-
   it('returns the same bytes after snapshot, a wiped database and a restore', async () => {
     expect(first).toHaveLength(expected.length);
     const cliDir = path.join(t.config.dataDir, 'cli');
@@ -154,6 +148,14 @@ describe('byte-exact round trip of the MIME corpus', () => {
       again,
     );
     console.log(JSON.stringify({ restored: { exact: expected.length - new Set(problems.map((p) => p.name)).size, of: expected.length } }));
+    expect(problems).toEqual([]);
+  }, 600_000);
+
+  it('returns the same bytes over POP3 from the restored store (RETR, and TOP n 0 for the header), for a sample', async () => {
+    expect(first).toHaveLength(expected.length);
+    const { checked, problems } = await pop3Problems(t.config, first);
+    console.log(JSON.stringify({ pop3: { exact: checked - new Set(problems.map((p) => p.uid)).size, of: checked } }));
+    expect(checked).toBeGreaterThanOrEqual(30);
     expect(problems).toEqual([]);
   }, 600_000);
 });

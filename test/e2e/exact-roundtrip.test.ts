@@ -12,9 +12,7 @@ import { demoAddress, type TestStack, useTestStack, withImap } from '../support/
  * Every message comes back exactly as it was sent: Kura's pathological corpus
  * and the real-world test mail installed packages ship, over IMAP APPEND and
  * SMTP, read back whole and part by part over IMAP, over POP3, and again after
- * a snapshot, a wiped database and a restore (POP3 reads the restored store:
- * its writes on QUIT would otherwise keep the local data tier busy during the
- * snapshot).
+ * a snapshot, a wiped database and a restore; POP3 reads the restored store.
  */
 describe('byte-exact round trip of the MIME corpus', () => {
   const stack = useTestStack('exact');

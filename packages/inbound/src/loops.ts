@@ -1,14 +1,14 @@
 import { MAX_DATA_LINE_BYTES } from '@kura/config';
 import { countRepeat, withTimeout } from '@kura/store';
 import { codes, dsn } from './codes.js';
-import { messageFingerprint } from './fingerprint.js';
+import { loopFingerprint, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { messageVerdicts, scanVerdicts } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { scanMessage } from './scanner.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
-/** The message's fingerprint, computed once after DATA and reused by delivery. */
+/** The message's exact fingerprint, computed once after DATA (before Kura adds headers) and reused by delivery. */
 export const FINGERPRINT = 'kura.fingerprint';
 
 /** Set when the scanner judged the message junk: it goes to the Junk mailbox. */
@@ -22,6 +22,8 @@ export const LOOP_HEADER = 'X-Kura-Loop';
  * and Kura's own loop marker (554 5.4.6), and the repeat brake: the same
  * content for the same recipient more than `repeatThreshold` times within the
  * window is temp-failed, so a loop between two systems cannot fill a mailbox.
+ * The brake only ever answers 451: a message it holds back is not lost, the
+ * sender keeps it. Only the exact fingerprint may turn a message into a "retry".
  */
 export async function checkMessage(plugin: unknown, next: Next, connection: HarakaConnection) {
   const txn = connection.transaction;
@@ -60,6 +62,8 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
   }
 
   const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  // Before the scanner adds its header: the fingerprint covers only what the sender sent.
+  txn.notes[FINGERPRINT] = messageFingerprint(txn, raw);
   const scan = await applyScanner(txn, raw);
   if (scan === 'tempfail') {
     txn.results.add(plugin, { fail: 'scanner:unavailable' });
@@ -103,8 +107,7 @@ async function repeatedRecipients(txn: HarakaTransaction, raw: Buffer): Promise<
   const { smtp } = inboundConfig();
   const recipients = Object.keys((txn.notes[ACCEPTED] ?? {}) as Record<string, string>);
   if (recipients.length === 0) return [];
-  const fingerprint = messageFingerprint(txn, raw);
-  txn.notes[FINGERPRINT] = fingerprint;
+  const fingerprint = loopFingerprint(txn, raw);
   const store = await getStore();
   const over: string[] = [];
   for (const recipient of recipients) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
+import { serialize } from '@kura/snapshot';
 import { openDatabase } from '@kura/store';
-import { BSON } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compare, type Expected, type Fetched, fetchAll, pop3Problems, sendAll } from '../support/corpus/check.js';
 import { generateCorpus } from '../support/corpus/generate.js';
@@ -71,7 +71,7 @@ describe('byte-exact round trip of the MIME corpus', () => {
       let inlineSources = 0;
       let inlineBytes = 0;
       for await (const doc of database.db.collection('messages').find({})) {
-        documents += BSON.calculateObjectSize(doc);
+        documents += serialize(doc).length;
         const source = doc.mimeTree?.attachmentMap?.SOURCE;
         if (source) sources.add(Buffer.from(source.buffer).toString('hex'));
         if (doc.mimeTree?.source) {
@@ -82,7 +82,7 @@ describe('byte-exact round trip of the MIME corpus', () => {
       let sourceBytes = 0;
       let otherFileBytes = 0;
       for await (const file of database.db.collection('attachments.files').find({}, { projection: { length: 1 } })) {
-        if (sources.has(Buffer.from(file._id.buffer).toString('hex'))) sourceBytes += file.length;
+        if (sources.has(file._id.toHexString())) sourceBytes += file.length;
         else otherFileBytes += file.length;
       }
       return { messageDocumentBytes: documents, inlineSources, inlineBytes, sourceFiles: sources.size, sourceBytes, otherFileBytes };

@@ -6,19 +6,9 @@ import { loadConfig } from '@kura/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { freePorts, inboxSources, tempDataDir } from '../support/stack.js';
+import { freePorts, inboxSources, isAlive, tempDataDir } from '../support/stack.js';
 
 const bin = path.resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
-
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('kura up contains a crash', () => {
   const dir = tempDataDir('crash');

@@ -5,17 +5,7 @@ import { SetupError, startStack } from '@kura/cli';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
-
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { demoAddress, inboxSources, isAlive, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
 
 describe('local stack lifecycle', () => {
   const cleanups: Array<() => Promise<void> | void> = [];

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'vitest';
 import { RawImap } from './imap-session.js';
-import type { TestStack } from './stack.js';
+import { isAlive, type TestStack } from './stack.js';
 
 /** A fresh mailbox owner for one test, created through WildDuck's API (each test owns its data). */
 export async function freshUser(t: TestStack, label: string): Promise<{ user: string; pass: string; address: string }> {
@@ -15,16 +15,6 @@ export async function freshUser(t: TestStack, label: string): Promise<{ user: st
   });
   if (!res.ok) throw new Error(`creating ${user} failed: ${res.status} ${await res.text()}`);
   return { user, pass, address };
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -24,6 +24,17 @@ export function testTrust(own: KuraConfigInput['trust'] = {}): KuraConfigInput['
   };
 }
 
+/** Whether a process with this pid exists (signal 0 checks without touching it). */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function tempDataDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `kura-${label}-`));
 }

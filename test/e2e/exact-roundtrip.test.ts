@@ -82,7 +82,7 @@ describe('byte-exact round trip of the MIME corpus', () => {
       let sourceBytes = 0;
       let otherFileBytes = 0;
       for await (const file of database.db.collection('attachments.files').find({}, { projection: { length: 1 } })) {
-        if (sources.has(file._id.toHexString())) sourceBytes += file.length;
+        if (sources.has(Buffer.from((file._id as unknown as { buffer: Uint8Array }).buffer).toString('hex'))) sourceBytes += file.length;
         else otherFileBytes += file.length;
       }
       return { messageDocumentBytes: documents, inlineSources, inlineBytes, sourceFiles: sources.size, sourceBytes, otherFileBytes };

@@ -83,12 +83,16 @@ describe('mail flows SMTP → store → IMAP/POP3', () => {
   });
 
   it('decodes raw 8-bit UTF-8 headers once in ENVELOPE', async () => {
-    await withImap(t.config, async (client) => {
-      await client.mailboxOpen('INBOX');
-      const utf8 = (await client.fetchOne(String(sent.length), { envelope: true })) || undefined;
-      expect(utf8?.envelope?.subject).toBe('Grüße aus 蔵 — ½ price ☃');
-      expect(utf8?.envelope?.from?.[0]?.name).toBe('Jürgen Müller');
-    });
+    await withImap(
+      t.config,
+      async (client) => {
+        await client.mailboxOpen('INBOX');
+        const utf8 = (await client.fetchOne(String(sent.length), { envelope: true })) || undefined;
+        expect(utf8?.envelope?.subject).toBe('Grüße aus 蔵 — ½ price ☃');
+        expect(utf8?.envelope?.from?.[0]?.name).toBe('Jürgen Müller');
+      },
+      fixture,
+    );
   });
 
   it('decodes RFC 2047 encoded subjects in ENVELOPE', async () => {

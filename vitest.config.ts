@@ -14,7 +14,10 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       // Pure logic and static checks of deploy/: no stack.
-      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'test/deploy/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/corpus/**/*.test.ts'] },
+      },
       // One local stack (or data tier) per file, on free ports.
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/data-tier/**/*.test.ts'] } },
       // The high-availability stack and its failover drills.

@@ -16,21 +16,6 @@ export async function openConfiguredStore(options: { config?: string }): Promise
   }
 }
 
-/** Ctrl-C and SIGTERM as an AbortSignal, so long commands stop at a safe point. */
-export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
 export const MB = 1024 * 1024;
 
 export function mb(bytes: number): string {

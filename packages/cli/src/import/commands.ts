@@ -17,8 +17,9 @@ import {
   verifyUser,
 } from '@kura/migrate';
 import type { Store } from '@kura/store';
-import { interruptSignal, mb, openConfiguredStore } from '../admin/open-store.js';
+import { mb, openConfiguredStore } from '../admin/open-store.js';
 import { CliError } from '../errors.js';
+import { interruptSignal } from '../interrupt.js';
 import { createOutput, type Output, type Progress } from '../snapshot/progress.js';
 import { describeImport, describeVerification } from './report.js';
 

@@ -16,6 +16,7 @@ import {
 } from '@kura/snapshot';
 import { type Database, ensureWildDuckIndexes, openDatabase, openStore, type Store } from '@kura/store';
 import Table from 'cli-table3';
+import { interruptSignal } from '../interrupt.js';
 import { createOutput, type Output } from './progress.js';
 
 interface Common {
@@ -61,20 +62,6 @@ function redact(uri: string): string {
   return uri.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-function interruptible(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
 function mb(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`;
 }
@@ -86,7 +73,7 @@ export async function snapshotCreate(options: Common & { prune?: boolean }): Pro
   const database: Database = await connect('mail store', config.mongodbUri, () =>
     openDatabase(config.mongodbUri, { appName: 'kura-snapshot' }),
   );
-  const interrupt = interruptible();
+  const interrupt = interruptSignal();
   const started = Date.now();
   try {
     const result = await createSnapshot({

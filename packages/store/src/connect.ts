@@ -32,6 +32,18 @@ export interface Store {
   close(): Promise<void>;
 }
 
+let closing = false;
+
+/**
+ * Whether `error` is ioredis refusing a command because a store of this
+ * process was closed. WildDuck's handlers send a few Redis commands without
+ * awaiting them (cache updates, event publishing); one that lands after a
+ * short-lived command closed its store is rejected with nobody listening.
+ */
+export function isLateCommandAfterClose(error: unknown): boolean {
+  return closing && error instanceof Error && error.message === 'Connection is closed.';
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   // Every acknowledged write waits for a journaled majority: on a replica set
   // that is what makes "250 OK" survive the loss of the primary.
@@ -71,6 +83,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     users,
     settings,
     async close() {
+      closing = true;
       // QUIT lets commands WildDuck's handlers still have in flight (event publishing after
       // creating a user, for one) finish instead of failing them as "Connection is closed".
       await Promise.all([...extraConnections, redis].map((connection) => connection.quit().catch(() => connection.disconnect())));

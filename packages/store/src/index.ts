@@ -1,6 +1,6 @@
 export { type AccountSummary, deleteAccount, findAccountSummary, listAccounts, updateAccount } from './accounts.js';
 export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, takeOutboundBudget, userAddresses } from './autoreply.js';
-export { connectRedis, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
+export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';
 export { TemporaryStoreError, withTimeout } from './errors.js';

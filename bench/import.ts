@@ -16,6 +16,7 @@ import { freePorts, startStack } from '@kura/cli';
 import { loadConfig } from '@kura/config';
 import { importUser, scanSource, verifyUser } from '@kura/migrate';
 import { ensureUser, openStore } from '@kura/store';
+import { writeBenchmarkSection } from './src/docs-section.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -171,17 +172,7 @@ function writeReport(r: Record<string, unknown>): void {
     'A MongoDB replica set is not measured here (no MongoDB on this machine).',
     '',
   ].join('\n');
-  const file = path.join(root, 'docs', 'BENCHMARKS.md');
-  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-  const start = doc.indexOf('## Import');
-  if (start >= 0) {
-    const next = doc.indexOf('\n## ', start + 1);
-    doc = doc.slice(0, start) + section + (next >= 0 ? doc.slice(next + 1) : '');
-  } else {
-    doc = `${doc.trimEnd()}\n\n${section}`;
-  }
-  fs.writeFileSync(file, doc);
-  process.stdout.write(`[bench] wrote ${path.relative(root, file)}\n`);
+  writeBenchmarkSection(root, '## Import', section);
 }
 
 main().then(

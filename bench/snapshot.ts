@@ -18,6 +18,7 @@ import { loadConfig } from '@kura/config';
 import { createSnapshot, restoreFull, verifySnapshot } from '@kura/snapshot';
 import { ensureUser, ensureWildDuckIndexes, openDatabase, openStore } from '@kura/store';
 import { Binary, type Document, ObjectId } from 'mongodb';
+import { writeBenchmarkSection } from './src/docs-section.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -326,18 +327,7 @@ function writeReport(r: Record<string, unknown>): void {
     'the benchmark process, which also holds the template mail it clones (tens of MB) in memory.',
     '',
   ].join('\n');
-  const file = path.join(root, 'docs', 'BENCHMARKS.md');
-  let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-  const start = doc.indexOf('## Snapshots');
-  if (start >= 0) {
-    const next = doc.indexOf('\n## ', start + 1);
-    doc = doc.slice(0, start) + section + (next >= 0 ? doc.slice(next + 1) : '');
-  } else {
-    doc = `${doc.trimEnd()}\n\n${section}`;
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, doc);
-  process.stdout.write(`[bench] wrote ${path.relative(root, file)}\n`);
+  writeBenchmarkSection(root, '## Snapshots', section);
 }
 
 main().then(

@@ -31,6 +31,14 @@ export const kuraConfigSchema = z
         /** Implicit-TLS IMAP and POP3 (993 and 995 in production); served by the secured profile only. */
         imaps: port.default(9993),
         pop3s: port.default(9995),
+        /** Authenticated submission: STARTTLS required before AUTH (587 in production). */
+        submission: port.default(9587),
+        /** Authenticated submission over implicit TLS (465 in production). */
+        submissions: port.default(9465),
+        /** Webmail (Roundcube) over HTTP on the local stack; production puts it behind the TLS front. */
+        webmail: port.default(9480),
+        /** Kura's self-service page (vacation reply, forwarding), Japanese and English. */
+        selfService: port.default(9481),
       })
       .strict()
       .prefault({}),

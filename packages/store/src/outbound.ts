@@ -2,14 +2,15 @@ import { ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
 
 /**
- * The outbound queue: mail Kura emits itself (auto-replies), kept in the mail
+ * The outbound queue: mail Kura emits (auto-replies, submissions, forwards), kept in the mail
  * store until a relay accepted it, so a crash of the MX loses nothing. Any MX
  * instance may send any entry; a claim is a lease that expires.
  */
 export interface OutboundEntry {
   _id: ObjectId;
   user: ObjectId;
-  kind: 'autoreply';
+  /** What emitted it: an auto-reply, a user's submission, or a forward of inbound mail. */
+  kind: 'autoreply' | 'submission' | 'forward';
   envelope: { from: string; to: string[] };
   raw: Buffer;
   status: 'queued' | 'sending' | 'sent' | 'failed';

@@ -175,7 +175,7 @@ case "$cmd" in
     exec node node_modules/vitest/vitest.mjs run "$@"
     ;;
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
-  compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
+  compat) setup; exec node "$ROOT/scripts/compat/main.ts" "$@" ;;
   bench)  setup; exec node "$ROOT/bench/src/main.ts" "$@" ;;
   node)   setup; cd "$ROOT"; exec node "$@" ;;
   kura)   run_installed_cli "$@" ;;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -8,7 +8,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
 import { acceptedBy, expectedListeners } from '../support/listener-checks.js';
-import { converse, httpProbe, type Listener, listeningSockets, tlsGreeting } from '../support/listeners.js';
+import { converse, httpProbe, type Listener, listeningSockets, smtpStartTlsSerial, tlsGreeting } from '../support/listeners.js';
 import { tempDataDir } from '../support/stack.js';
 
 /**
@@ -107,7 +107,10 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
   /** openssl s_client with certificate verification against the local CA; returns its output. */
   function sClient(port: number, extra: string[], input: string): string {
     const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ha.config.security.tls.ca as string, '-verify_return_error'];
-    return execFileSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000, stdio: ['pipe', 'pipe', 'ignore'] });
+    const run = spawnSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000 });
+    if (run.status !== 0)
+      throw new Error(`openssl s_client ${extra.join(' ')} on ${port} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+    return run.stdout;
   }
 
   it('speaks STARTTLS and implicit TLS with imapflow, nodemailer and openssl s_client, certificates checked', async () => {
@@ -166,17 +169,25 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       [ports.smtp, ['-starttls', 'smtp']],
       [ports.imaps, []],
       [ports.pop3s, []],
+      [ports.pop3, ['-starttls', 'pop3']],
     ] as const) {
       const out = sClient(port, [...extra], 'Q\n');
       expect(out, `s_client on ${port}`).toMatch(/Verify return code: 0 \(ok\)/);
     }
+    // POP3 on 110 after STLS: the same login that is refused in plaintext (see the scan) works and finds the maildrop.
+    const pop3 = sClient(ports.pop3, ['-starttls', 'pop3', '-crlf', '-ign_eof'], `USER ${demo.user}\nPASS ${demo.pass}\nSTAT\nQUIT\n`);
+    expect(pop3).toMatch(/^\+OK maildrop has [1-9]\d* message/m);
+    expect(pop3).toMatch(/^\+OK Bye/m);
   }, 60_000);
 
-  it('reloads WildDuck certificates when the files change, without a restart', async () => {
+  it('reloads WildDuck and Haraka certificates when the files change, without a restart', async () => {
     const w = ha.config.ha.wildduck[0];
     // Straight to the instance, with the PROXY header HAProxy would send.
     const serialOf = async (port: number) => (await tlsGreeting(port, ca, true)).serial;
     const before = await serialOf(w?.imaps as number);
+    const harakaPorts = ha.config.ha.haraka.map((h) => h.smtp);
+    for (const port of harakaPorts) expect(await smtpStartTlsSerial(port, ca), `haraka ${port} before`).toBe(before);
+    const pids = { ...ha.stack.supervisor.pids };
     const dir = path.dirname(ha.config.security.tls.cert as string);
     const csr = path.join(dir, 'renew.csr');
     const key = path.join(dir, 'renew.key');
@@ -234,6 +245,17 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     // The instance's POP3S listener took the new certificate too.
     const pop3 = await serialOf(w?.pop3 as number);
     expect(pop3).toBe(after);
+    // Haraka (STARTTLS on 25) as well, each instance on its own.
+    for (const port of harakaPorts) {
+      let serial = before;
+      while (serial === before && Date.now() < deadline) {
+        serial = await smtpStartTlsSerial(port, ca);
+        if (serial === before) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(serial, `haraka ${port} after`).toBe(after);
+    }
+    // Nothing was restarted.
+    expect(ha.stack.supervisor.pids).toEqual(pids);
   }, 60_000);
 
   it('applies per-recipient, per-sender and per-IP concurrency limits with Redis behind Sentinel (4xx, never 5xx)', async () => {

@@ -5,7 +5,7 @@ import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config'
 import { testTrust } from './stack.js';
 
 /**
- * Free ports below Linux's ephemeral range (32768+): the HA stack binds 28 of
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds 30 of
  * them over several seconds, and ports the kernel hands out for outgoing
  * connections (other tests are busy too) must not take one in between.
  */
@@ -24,11 +24,12 @@ export async function haTestConfig(
   dataDir: string,
   guard: Record<string, unknown> = {},
   limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']> = {},
+  security?: KuraConfigInput['security'],
 ): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(32);
+  const p = await listenablePorts(34);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -52,10 +53,11 @@ export async function haTestConfig(
         smtpMetrics: next(),
       },
       trust: testTrust(),
+      ...(security ? { security } : {}),
       ha: {
         wildduck: [
-          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
-          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), pop3Stls: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), pop3Stls: next(), api: next(), health: next() },
         ],
         haraka: [
           { smtp: next(), health: next(), metrics: next() },

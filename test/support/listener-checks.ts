@@ -3,6 +3,7 @@ import { converse, httpProbe, tlsGreeting } from './listeners.js';
 
 export type Role =
   | 'imap-starttls'
+  | 'pop3-stls'
   | 'tls-only'
   | 'smtp'
   | 'api'
@@ -31,11 +32,13 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
   add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
   add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
   add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
+  if (topo.wildduck.every((w) => w.pop3Stls)) add(ports.pop3, 'HAProxy POP3 (STLS)', 'pop3-stls');
   add(topo.haproxy.stats, 'HAProxy stats', 'stats');
   topo.wildduck.forEach((w, i) => {
     add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls', true);
     add(w.imaps, `wildduck-${i + 1} IMAPS`, 'tls-only', true);
     add(w.pop3, `wildduck-${i + 1} POP3S`, 'tls-only', true);
+    add(w.pop3Stls, `wildduck-${i + 1} POP3 (STLS)`, 'pop3-stls', true);
     add(w.api, `wildduck-${i + 1} API`, 'api');
     add(w.health, `wildduck-${i + 1} health`, 'read-only-http');
   });
@@ -82,6 +85,18 @@ export async function acceptedBy(
       });
       if (/^a[23] OK/m.test(text)) return `plaintext login accepted: ${text}`;
       if (!/STARTTLS/.test(text) || !/^a2 (NO|BAD)/m.test(text)) return `unexpected answer: ${text}`;
+      return undefined;
+    }
+    case 'pop3-stls': {
+      // RFC 2595 §4 / RFC 8314: USER, PASS and AUTH are refused until STLS; STLS is offered.
+      const text = await converse(port, ['CAPA', `USER ${user}`, `PASS ${pass}`, `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], {
+        greeting: true,
+        proxy,
+      });
+      const replies = text.split('\r\n').filter((l) => /^[+-](OK|ERR)/.test(l));
+      if (!/^STLS$/m.test(text)) return `no STLS offered: ${text}`;
+      // greeting, CAPA, USER, PASS, AUTH: the last three must be -ERR.
+      if (replies.slice(2, 5).some((l) => !l.startsWith('-ERR')) || replies.length < 5) return `plaintext login not refused: ${text}`;
       return undefined;
     }
     case 'tls-only': {

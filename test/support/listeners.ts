@@ -136,3 +136,40 @@ export async function httpProbe(
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
+
+/** The serial number of the certificate an SMTP server presents after EHLO + STARTTLS (checked against `ca`). */
+export function smtpStartTlsSerial(port: number, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ host: '127.0.0.1', port });
+    const fail = (err: Error) => {
+      raw.destroy();
+      reject(err);
+    };
+    raw.setTimeout(5_000, () => fail(new Error(`no STARTTLS on ${port}`)));
+    raw.once('error', fail);
+    raw.setEncoding('latin1');
+    let text = '';
+    let step = 0;
+    const onData = (chunk: string) => {
+      text += chunk;
+      if (step === 0 && /^220 /m.test(text)) {
+        step = 1;
+        text = '';
+        raw.write('EHLO serial.invalid\r\n');
+      } else if (step === 1 && /^250 /m.test(text)) {
+        step = 2;
+        text = '';
+        raw.write('STARTTLS\r\n');
+      } else if (step === 2 && /^220 /m.test(text)) {
+        raw.off('data', onData);
+        const socket = tls.connect({ socket: raw, ca, servername: 'localhost' }, () => {
+          const serial = socket.getPeerCertificate().serialNumber;
+          socket.destroy();
+          resolve(serial);
+        });
+        socket.once('error', fail);
+      } else if (/^[45]\d\d /m.test(text)) fail(new Error(`STARTTLS on ${port}: ${text}`));
+    };
+    raw.on('data', onData);
+  });
+}

@@ -34,10 +34,13 @@ export interface WildDuckProcessOptions {
   };
   /** Certificate and key files whose change makes the instance reload its TLS listeners. */
   tlsWatch?: string[];
+  /** Per-IP failed-login limit shared through Redis (secured profile); unset or 0 failures: WildDuck's own (off). */
+  loginLimit?: { failures: number; windowSeconds: number; blockSeconds: number };
 }
 
 const healthPreload = require.resolve('./health-preload.js');
 const tlsReloadPreload = require.resolve('./tls-reload-preload.js');
+const loginLimitPreload = require.resolve('./login-limit-preload.js');
 
 /** How to run one WildDuck instance (IMAP, POP3 and API in one process) with a rendered config overlay. */
 export function wildduckProcess(configFile: string, options: WildDuckProcessOptions): ProcessSpec {
@@ -60,6 +63,12 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
   if (options.tlsWatch?.length) {
     preload.push('--import', tlsReloadPreload);
     env.KURA_TLS_WATCH = options.tlsWatch.join(':');
+  }
+  if (options.loginLimit && options.loginLimit.failures > 0) {
+    preload.push('--import', loginLimitPreload);
+    env.KURA_LOGIN_FAILURES = String(options.loginLimit.failures);
+    env.KURA_LOGIN_WINDOW_SECONDS = String(options.loginLimit.windowSeconds);
+    env.KURA_LOGIN_BLOCK_SECONDS = String(options.loginLimit.blockSeconds);
   }
   return {
     command: process.execPath,

@@ -66,6 +66,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   ];
   // Secured: WildDuck reads the client's address from the PROXY protocol (v1, all WildDuck parses).
   const toWildDuck = secured ? ' send-proxy' : '';
+  const stls = secured && pop3StlsEverywhere(config);
   const statsAuth = secured ? ['userlist kura_stats', `  user kura insecure-password ${config.secrets.haproxyStatsPassword}`, ''] : [];
 
   return [
@@ -95,6 +96,8 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     ...frontend('imap', ports.imap, 'unavailable'),
     ...(secured ? [...frontend('imaps', ports.imaps, 'none'), ...frontend('pop3s', ports.pop3s, 'none', 'pop3')] : []),
     ...(secured ? [] : frontend('pop3', ports.pop3, 'unavailable')),
+    // Secured: POP3 on ports.pop3 (110) only where every instance has an STLS listener.
+    ...(stls ? frontend('pop3', ports.pop3, 'unavailable', 'pop3-stls') : []),
     ...deepPool(
       'smtp',
       'roundrobin',
@@ -120,6 +123,14 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
       wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3, health: w.health })),
       toWildDuck,
     ),
+    ...(stls
+      ? deepPool(
+          'pop3-stls',
+          'leastconn',
+          wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3Stls as number, health: w.health })),
+          toWildDuck,
+        )
+      : []),
     ...greetingPool(
       'smtp-fallback',
       '^220',
@@ -137,6 +148,9 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     '',
   ].join('\n');
 }
+
+/** POP3 with STLS is offered (secured profile, HAProxy's `ports.pop3`) when every WildDuck instance has that listener. */
+export const pop3StlsEverywhere = (config: KuraConfig): boolean => config.ha.wildduck.every((w) => w.pop3Stls !== undefined);
 
 /** One Sentinel of the local quorum of three, watching the local Redis primary. */
 export function renderSentinelConfig(config: KuraConfig, sentinelPort: number, dir: string): string {

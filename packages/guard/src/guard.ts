@@ -96,7 +96,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       id: name,
       // Secured: WildDuck expects HAProxy's PROXY header on every connection; the probe sends its own.
       run: () => (secure ? probeImapInstance(whost, w.imap, user, pass, t, secure) : probeImap(whost, w.imap, user, pass, t)),
-      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3'] : ['imap', 'pop3'] },
+      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3', ...(w.pop3Stls ? ['pop3-stls'] : [])] : ['imap', 'pop3'] },
     });
   });
   config.ha.haraka.forEach((h, i) => {

@@ -7,6 +7,7 @@ import {
   isLoopback,
   isSecured,
   type KuraConfig,
+  pop3StlsEverywhere,
   REDIS_USER,
   renderHaproxyConfig,
   renderHarakaConfig,
@@ -148,11 +149,18 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
           : {}),
       },
       tlsWatch: secured ? [secured.security.tls.cert, secured.security.tls.key].filter((f): f is string => !!f) : undefined,
+      loginLimit: secured ? secured.security.loginFailures : undefined,
     });
     services.push({
       name: `wildduck-${i + 1}`,
       ...wildduck,
-      ports: { imap: p.imap, pop3: p.pop3, api: p.api, health: p.health, ...(secured ? { imaps: p.imaps ?? ports.imaps } : {}) },
+      ports: {
+        imap: p.imap,
+        pop3: p.pop3,
+        api: p.api,
+        health: p.health,
+        ...(secured ? { imaps: p.imaps ?? ports.imaps, ...(p.pop3Stls ? { pop3Stls: p.pop3Stls } : {}) } : {}),
+      },
       ready: () => healthy(host, p.health),
     });
   });
@@ -182,12 +190,20 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
     command: 'haproxy',
     args: ['-db', '-f', paths.haproxy],
     ports: secured
-      ? { smtp: ports.smtp, imap: ports.imap, imaps: ports.imaps, pop3s: ports.pop3s, stats: ha.haproxy.stats }
+      ? {
+          smtp: ports.smtp,
+          imap: ports.imap,
+          imaps: ports.imaps,
+          pop3s: ports.pop3s,
+          ...(pop3StlsEverywhere(config) ? { pop3: ports.pop3 } : {}),
+          stats: ha.haproxy.stats,
+        }
       : { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats },
     ready: async () => {
       await expect(host, ports.smtp, /^220 /)();
       await expect(host, ports.imap, /^\* OK/)();
-      if (!secured) return expect(host, ports.pop3, /^\+OK/)();
+      if (!secured || pop3StlsEverywhere(config)) await expect(host, ports.pop3, /^\+OK/)();
+      if (!secured) return;
       const ca = secured.security.tls.ca;
       for (const [port, greeting] of [
         [ports.imaps, /^\* OK/],
@@ -254,7 +270,8 @@ export function formatHaEndpoints(config: KuraConfig): string {
   return [
     'High-availability mode: SMTP, IMAP and POP3 above are HAProxy; behind it:',
     ...ha.wildduck.map(
-      (w, i) => `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}  API ${w.api}  health http://${host}:${w.health}/health`,
+      (w, i) =>
+        `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}${w.pop3Stls ? ` (STLS ${w.pop3Stls})` : ''}  API ${w.api}  health http://${host}:${w.health}/health`,
     ),
     ...ha.haraka.map(
       (h, i) =>
@@ -264,7 +281,7 @@ export function formatHaEndpoints(config: KuraConfig): string {
     `  HAProxy stats http://${host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
     ...(isSecured(config)
       ? [
-          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}, SMTP STARTTLS; CA ${config.security.tls.ca ?? '(system)'}`,
+          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}${pop3StlsEverywhere(config) ? `, POP3 ${config.ports.pop3} STLS` : ''}, SMTP STARTTLS; CA ${config.security.tls.ca ?? '(system)'}`,
           `  Secrets (API token, Redis, Sentinel, HAProxy stats, demo and canary passwords): ${secretsFileOf(config)}`,
         ]
       : []),
@@ -278,7 +295,7 @@ function assertDistinctPorts(config: KuraConfig): void {
   const named: Array<[string, number]> = [
     ...Object.entries(ports).map(([k, v]): [string, number] => [`ports.${k}`, v]),
     ...ha.wildduck.flatMap((w, i) =>
-      (['imap', 'imaps', 'pop3', 'api', 'health'] as const).flatMap((k): Array<[string, number]> => {
+      (['imap', 'imaps', 'pop3', 'pop3Stls', 'api', 'health'] as const).flatMap((k): Array<[string, number]> => {
         const value = w[k];
         return value ? [[`ha.wildduck[${i}].${k}`, value]] : [];
       }),

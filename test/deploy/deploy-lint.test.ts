@@ -87,6 +87,7 @@ describe('deploy/kura.config.json', () => {
     config.ha.wildduck.forEach((w, i) => {
       expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.imap} check port ${w.health}`);
       expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.pop3} check port ${w.health}`);
+      expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.pop3Stls} check port ${w.health}`);
     });
     config.ha.haraka.forEach((h, i) => {
       expect(cfg).toContain(`server haraka-${i + 1} ${h.host}:${h.smtp} check port ${h.health} send-proxy-v2`);

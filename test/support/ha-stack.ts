@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli';
-import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
+import { internalHost, type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { testTrust } from './stack.js';
 
 /**
@@ -106,7 +106,7 @@ export async function startHaTestStack(config: KuraConfig): Promise<HaTestStack>
   return {
     config: stack.config,
     stack,
-    guardUrl: `http://${config.host}:${config.guard.port}/`,
+    guardUrl: `http://${internalHost(config)}:${config.guard.port}/`,
     kill: (name) => stack.supervisor.stopService(name, 'SIGKILL'),
     async revive(name) {
       const spec = specs.get(name);

@@ -1,5 +1,5 @@
 import type { KuraConfig } from '@kura/config';
-import { converse, httpProbe, tlsGreeting } from './listeners.js';
+import { type ConverseOptions, httpProbe as probe, converse as talk, tlsGreeting } from './listeners.js';
 
 export type Role =
   | 'imap-starttls'
@@ -20,6 +20,9 @@ export interface ExpectedListener {
   role: Role;
   proxied?: boolean;
 }
+
+/** Roles that must listen on the internal address (security.internalHost), never the public one. */
+export const INTERNAL_ROLES: ReadonlySet<Role> = new Set<Role>(['api', 'read-only-http', 'stats']);
 
 /** Every listener of the secured HA stack by port, from its config. */
 export function expectedListeners(config: KuraConfig): Map<number, ExpectedListener> {
@@ -68,9 +71,12 @@ const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).
 export async function acceptedBy(
   port: number,
   listener: ExpectedListener,
-  ctx: { ca: Buffer; user: string; pass: string },
+  ctx: { ca: Buffer; user: string; pass: string; host?: string },
 ): Promise<string | undefined> {
   const { user, pass } = ctx;
+  const host = ctx.host ?? '127.0.0.1';
+  const httpProbe = (p: number, path: string, init: RequestInit = {}) => probe(p, path, init, host);
+  const converse = (p: number, lines: string[], options: ConverseOptions = {}) => talk(p, lines, { ...options, host });
   const proxy = listener.proxied === true;
   if (proxy) {
     // Without HAProxy's PROXY header an instance answers nothing but an error.
@@ -89,14 +95,13 @@ export async function acceptedBy(
     }
     case 'pop3-stls': {
       // RFC 2595 §4 / RFC 8314: USER, PASS and AUTH are refused until STLS; STLS is offered.
-      const text = await converse(port, ['CAPA', `USER ${user}`, `PASS ${pass}`, `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], {
-        greeting: true,
-        proxy,
-      });
-      const replies = text.split('\r\n').filter((l) => /^[+-](OK|ERR)/.test(l));
+      const text = await converse(port, ['CAPA', `USER ${user}`, `PASS ${pass}`], { greeting: true, proxy });
+      const auth = await converse(port, [`AUTH PLAIN ${plain(user, pass)}`], { greeting: true, proxy });
       if (!/^STLS$/m.test(text)) return `no STLS offered: ${text}`;
-      // greeting, CAPA, USER, PASS, AUTH: the last three must be -ERR.
-      if (replies.slice(2, 5).some((l) => !l.startsWith('-ERR')) || replies.length < 5) return `plaintext login not refused: ${text}`;
+      // Only the greeting and the CAPA list may be +OK; USER and AUTH must be answered -ERR.
+      const okCount = (t: string) => t.split('\r\n').filter((l) => l.startsWith('+OK')).length;
+      if (okCount(text) > 2 || !/^-ERR/m.test(text)) return `plaintext USER/PASS not refused: ${text}`;
+      if (okCount(auth) > 1 || !/^-ERR/m.test(auth)) return `plaintext AUTH not refused: ${auth}`;
       return undefined;
     }
     case 'tls-only': {

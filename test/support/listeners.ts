@@ -36,6 +36,8 @@ export interface ConverseOptions {
   ca?: Buffer;
   /** Source address of the connection (e.g. 127.0.0.2, to tell a client from HAProxy). */
   localAddress?: string;
+  /** Where the listener is (default 127.0.0.1). */
+  host?: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface ConverseOptions {
 export function converse(port: number, lines: string[], options: ConverseOptions = {}): Promise<string> {
   const waitMs = options.waitMs ?? 1_500;
   return new Promise((resolve) => {
-    const raw = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
+    const raw = net.connect({ host: options.host ?? '127.0.0.1', port, localAddress: options.localAddress });
     let socket: net.Socket = raw;
     let text = '';
     let sent = false;
@@ -132,8 +134,9 @@ export async function httpProbe(
   port: number,
   path: string,
   init: RequestInit = {},
+  host = '127.0.0.1',
 ): Promise<{ status: number; headers: Headers; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`http://${host}:${port}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
 

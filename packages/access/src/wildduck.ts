@@ -20,7 +20,10 @@ export interface WildDuckProcessOptions {
   ferretdb: boolean;
   /** Serve a deep health endpoint for HAProxy (high-availability stack). */
   health?: {
+    /** Where IMAP and POP3 are checked. */
     host: string;
+    /** Where the health endpoint listens, and the API is checked (the internal address); default `host`. */
+    bind?: string;
     port: number;
     imap: number;
     pop3: number;
@@ -51,6 +54,7 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
     preload.push('--import', healthPreload);
     Object.assign(env, {
       KURA_HEALTH_HOST: health.host,
+      ...(health.bind ? { KURA_HEALTH_BIND: health.bind } : {}),
       KURA_HEALTH_PORT: String(health.port),
       KURA_HEALTH_IMAP: String(health.imap),
       KURA_HEALTH_POP3: String(health.pop3),

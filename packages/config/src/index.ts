@@ -10,6 +10,10 @@ export { type KuraSecrets, loadSecrets, placeholderReason, REDIS_USER, redactSec
 export {
   apiHeaders,
   assertSafeToExpose,
+  GUARD_API_ROLE,
+  GUARD_API_USER,
+  guardApiHeaders,
+  guardApiToken,
   internalHost,
   isLoopback,
   isSecured,

@@ -1,7 +1,7 @@
 import { stringify } from 'smol-toml';
 import { redisConnectionOptions } from './redis-url.js';
 import type { KuraConfig } from './resolve.js';
-import { internalHost, isSecured } from './security.js';
+import { GUARD_API_GRANTS, GUARD_API_ROLE, internalHost, isSecured } from './security.js';
 
 export interface WildDuckPorts {
   imap: number;
@@ -106,6 +106,8 @@ function securedOverlay(
       host: internalHost(config),
       accessToken: config.secrets.apiToken,
       accessControl: { enabled: true, secret: config.secrets.apiSigningSecret },
+      // Added to WildDuck's own roles (roles.json): what the guard's token may do.
+      roles: { [GUARD_API_ROLE]: GUARD_API_GRANTS },
       cors: { origins: [] },
     },
   };

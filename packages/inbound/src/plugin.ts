@@ -3,7 +3,7 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
-import { hookTimeouts, isSecured, type KuraHook } from '@kura/config';
+import { hookTimeouts, internalHost, isSecured, type KuraHook } from '@kura/config';
 import { outboundCounts } from '@kura/store';
 import { advertiseSize, checkDeclaredSize, recordAttempt, stopSpoolingPastLimit } from './admission.js';
 import { codes, dsn } from './codes.js';
@@ -26,7 +26,7 @@ export function register(this: HarakaPlugin) {
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
   if (metricsPort) {
     trackOutboundQueue(async () => outboundCounts(await getStore()));
-    startMetricsServer(metricsPort, inboundConfig().host);
+    startMetricsServer(metricsPort, internalHost(inboundConfig()));
   }
   startInboundHealth();
   // Secured profile: Haraka's tls plugin serves STARTTLS; a renewed certificate is taken without a restart.

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { wildduckProcess } from '@kura/access';
 import {
   assertSafeToExpose,
+  internalHost,
   isLoopback,
   isSecured,
   type KuraConfig,
@@ -140,6 +141,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
       ferretdb: config.local.mongodb,
       health: {
         host,
+        bind: internalHost(config),
         port: p.health,
         imap: p.imap,
         pop3: p.pop3,
@@ -161,7 +163,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         health: p.health,
         ...(secured ? { imaps: p.imaps ?? ports.imaps, ...(p.pop3Stls ? { pop3Stls: p.pop3Stls } : {}) } : {}),
       },
-      ready: () => healthy(host, p.health),
+      ready: () => healthy(internalHost(config), p.health),
     });
   });
 
@@ -177,11 +179,12 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         HARAKA: dir,
         KURA_HEALTH_HOST: host,
         KURA_HEALTH_PORT: String(p.health),
+        KURA_HEALTH_BIND: internalHost(config),
         KURA_HEALTH_SMTP: String(p.smtp),
         ...(p.metrics ? { KURA_METRICS_PORT: String(p.metrics) } : {}),
       },
       ports: { smtp: p.smtp, health: p.health, ...(p.metrics ? { metrics: p.metrics } : {}) },
-      ready: () => healthy(host, p.health),
+      ready: () => healthy(internalHost(config), p.health),
     });
   });
 
@@ -220,7 +223,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
     command: process.execPath,
     args: [guardBin, '--resolved-config', config.paths.resolvedConfig],
     ports: { guard: config.guard.port },
-    ready: () => httpStatus(host, config.guard.port, '/health').then(() => undefined),
+    ready: () => httpStatus(internalHost(config), config.guard.port, '/health').then(() => undefined),
   });
 
   return services;
@@ -267,25 +270,26 @@ function write(file: string, content: string): void {
 /** What `kura up --ha` prints after the usual endpoint table. */
 export function formatHaEndpoints(config: KuraConfig): string {
   const { host, ha, guard } = config;
+  const internal = internalHost(config);
   return [
     'High-availability mode: SMTP, IMAP and POP3 above are HAProxy; behind it:',
     ...ha.wildduck.map(
       (w, i) =>
-        `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}${w.pop3Stls ? ` (STLS ${w.pop3Stls})` : ''}  API ${w.api}  health http://${host}:${w.health}/health`,
+        `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}${w.pop3Stls ? ` (STLS ${w.pop3Stls})` : ''}  API ${w.api}  health http://${internal}:${w.health}/health`,
     ),
     ...ha.haraka.map(
       (h, i) =>
-        `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${host}:${h.health}/health${h.metrics ? `  metrics http://${host}:${h.metrics}/metrics` : ''}`,
+        `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${internal}:${h.health}/health${h.metrics ? `  metrics http://${internal}:${h.metrics}/metrics` : ''}`,
     ),
     `  Redis primary ${config.ports.redis}, replica ${ha.redisReplica}, Sentinels ${ha.sentinels.join(', ')} (name "${config.redis.name}")`,
-    `  HAProxy stats http://${host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
+    `  HAProxy stats http://${config.security.internalHost ?? ha.haproxy.host ?? host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
     ...(isSecured(config)
       ? [
           `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}${pop3StlsEverywhere(config) ? `, POP3 ${config.ports.pop3} STLS` : ''}, SMTP STARTTLS; CA ${config.security.tls.ca ?? '(system)'}`,
           `  Secrets (API token, Redis, Sentinel, HAProxy stats, demo and canary passwords): ${secretsFileOf(config)}`,
         ]
       : []),
-    `Status page (guard): http://${host}:${guard.port}/   metrics: http://${host}:${guard.port}/metrics`,
+    `Status page (guard): http://${internal}:${guard.port}/   metrics: http://${internal}:${guard.port}/metrics`,
   ].join('\n');
 }
 

@@ -119,6 +119,7 @@ describe('secured HA profile: per-IP failed-login limit', { retry: 0 }, () => {
     const file = path.join(ha.config.dataDir, 'wildduck-all.log');
     fs.writeFileSync(file, logs());
     const run = spawnSync('fail2ban-regex', ['--out', 'ip', file, FILTER], { encoding: 'utf8' });
+    expect(run.error, "fail2ban-regex is missing: `bash scripts/kura.sh setup` installs Debian's fail2ban").toBeUndefined();
     expect(run.status, run.stderr).toBe(0);
     const ips = run.stdout.split('\n').filter(Boolean);
     expect(ips.filter((ip) => ip === '127.0.0.3').length).toBe(lines.filter((l) => l.includes('"ip":"127.0.0.3"')).length);

@@ -26,6 +26,20 @@ export async function haTestConfig(
   limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']> = {},
   security?: KuraConfigInput['security'],
 ): Promise<KuraConfig> {
+  const config = await haTestConfigOnce(dataDir, guard, limits, security);
+  made.set(config, [guard, limits, security]);
+  return config;
+}
+
+/** What each config was made with, so a retry on other ports keeps the test's own settings. */
+const made = new WeakMap<KuraConfig, [Record<string, unknown>, Parameters<typeof haTestConfig>[2], KuraConfigInput['security']]>();
+
+async function haTestConfigOnce(
+  dataDir: string,
+  guard: Record<string, unknown>,
+  limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']>,
+  security: KuraConfigInput['security'],
+): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
@@ -99,7 +113,7 @@ export async function startHaTestStack(config: KuraConfig): Promise<HaTestStack>
   } catch (err) {
     // Another test's listener can still take one of these ports between the check and the bind: one more try elsewhere.
     if (!/already in use/.test((err as Error).message)) throw err;
-    config = await haTestConfig(config.dataDir);
+    config = await haTestConfig(config.dataDir, ...(made.get(config) ?? []));
     stack = await startStack(config, { ha: true, restart: false });
   }
   const specs = new Map(haServices(stack.config).map((s) => [s.name, s]));

@@ -6,6 +6,11 @@ import type { Redis } from 'ioredis';
  * budget: after `failures` failures within `windowSeconds`, logins from that
  * IP are refused for `blockSeconds`. Only failures count; a refused attempt
  * neither counts nor extends the block.
+ *
+ * A frontend calls `checkLogin` before checking a password (refuse when not
+ * allowed: SMTP `454 4.7.0`, IMAP `NO`, POP3 `-ERR`), `recordLoginFailure`
+ * after a wrong one, and writes `loginFailureLogLine` to its log for both
+ * (deploy/fail2ban reads those lines). The limit is `security.loginFailures`.
  */
 export interface LoginFailureLimit {
   /** Failures that block the IP; 0 switches the limit off. */

@@ -71,9 +71,9 @@ describe('secured HA profile: per-IP failed-login limit', { retry: 0 }, () => {
     }
     // Now the right password is refused, on both protocols, with each protocol's negative reply.
     const imap = await imapsLogin(pass, attacker);
-    expect(imap).toMatch(/^a1 NO .*rate limited/im);
+    expect(imap).toMatch(/^a1 NO \[RateLimitedError\] Authentication was rate limited/m);
     const pop3 = await pop3sLogin(pass, attacker);
-    expect(pop3).toMatch(/^-ERR .*rate limited/im);
+    expect(pop3).toMatch(/^-ERR \[AUTH\] Authentication was rate limited/m);
     expect(pop3).not.toMatch(/^\+OK maildrop/m);
     // Straight to each instance (as HAProxy would, PROXY header naming 127.0.0.3): the budget is shared.
     for (const w of ha.config.ha.wildduck) {

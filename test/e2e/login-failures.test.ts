@@ -64,6 +64,13 @@ describe('per-IP failed-login limit (Redis)', () => {
     expect(await recordLoginFailure(nodeA, ip, short)).toMatchObject({ allowed: true, failures: 1 });
   });
 
+  it('never counts or refuses an exempt address', async () => {
+    const exempt = { ...limit, exempt: ['192.0.2.40'] };
+    for (let i = 0; i < 5; i++) expect((await recordLoginFailure(nodeA, '192.0.2.40', exempt)).allowed).toBe(true);
+    expect(await checkLogin(nodeB, '192.0.2.40', exempt)).toEqual({ allowed: true, failures: 0, retryAfterSeconds: 0 });
+    expect(await nodeA.exists('kura:login-failures:192.0.2.40')).toBe(0);
+  });
+
   it('is off with 0 failures', async () => {
     const off = { failures: 0, windowSeconds: 60, blockSeconds: 60 };
     for (let i = 0; i < 5; i++) expect((await recordLoginFailure(nodeA, '192.0.2.30', off)).allowed).toBe(true);

@@ -14,13 +14,14 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { checkLogin, type LoginFailureLimit, loginFailureLogLine, recordLoginFailure } from '@kura/store/login-failures';
+import { checkLogin, type LoginFailureLimit, limited, loginFailureLogLine, recordLoginFailure } from '@kura/store/login-failures';
 
 const wildduckMain = process.argv[1];
 const limit: LoginFailureLimit = {
   failures: Number(process.env.KURA_LOGIN_FAILURES ?? 0),
   windowSeconds: Number(process.env.KURA_LOGIN_WINDOW_SECONDS ?? 300),
   blockSeconds: Number(process.env.KURA_LOGIN_BLOCK_SECONDS ?? 900),
+  exempt: (process.env.KURA_LOGIN_EXEMPT ?? '').split(',').filter(Boolean),
 };
 
 interface AuthMeta {
@@ -42,7 +43,8 @@ if (wildduckMain && limit.failures > 0) {
   const write = (line: string) => process.stderr.write(`${line}\n`);
   UserHandler.prototype.rateLimitIP = async function (meta, count) {
     const ip = meta?.ip;
-    if (!ip) return { success: true };
+    // No address (an API call without `ip`) or one of Kura's own clients: not counted, not logged.
+    if (!ip || !limited(limit, ip)) return { success: true };
     const service = (meta?.protocol ?? meta?.requiredScope ?? 'unknown').toLowerCase();
     try {
       if (count > 0) {

@@ -38,7 +38,7 @@ export interface WildDuckProcessOptions {
   /** Certificate and key files whose change makes the instance reload its TLS listeners. */
   tlsWatch?: string[];
   /** Per-IP failed-login limit shared through Redis (secured profile); unset or 0 failures: WildDuck's own (off). */
-  loginLimit?: { failures: number; windowSeconds: number; blockSeconds: number };
+  loginLimit?: { failures: number; windowSeconds: number; blockSeconds: number; exempt?: readonly string[] };
 }
 
 const healthPreload = require.resolve('./health-preload.js');
@@ -73,6 +73,7 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
     env.KURA_LOGIN_FAILURES = String(options.loginLimit.failures);
     env.KURA_LOGIN_WINDOW_SECONDS = String(options.loginLimit.windowSeconds);
     env.KURA_LOGIN_BLOCK_SECONDS = String(options.loginLimit.blockSeconds);
+    env.KURA_LOGIN_EXEMPT = (options.loginLimit.exempt ?? []).join(',');
   }
   return {
     command: process.execPath,

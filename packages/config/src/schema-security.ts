@@ -34,6 +34,12 @@ export const securitySchema = z
         failures: z.number().int().min(0).default(10),
         windowSeconds: z.number().int().min(1).default(300),
         blockSeconds: z.number().int().min(1).default(900),
+        /**
+         * Client addresses never counted or refused: the guard's (its probes log in with the canary and
+         * would block themselves while the canary account does not exist yet) and monitoring hosts.
+         * `kura up --ha` on loopback adds 127.0.0.1, where its guard runs.
+         */
+        exempt: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .prefault({}),

@@ -12,6 +12,7 @@ export {
   clearLoginFailures,
   type LoginFailureLimit,
   type LoginVerdict,
+  limited as loginLimited,
   loginFailureLogLine,
   recordLoginFailure,
 } from './login-failures.js';

@@ -17,6 +17,8 @@ export interface LoginFailureLimit {
   failures: number;
   windowSeconds: number;
   blockSeconds: number;
+  /** Addresses never counted or refused: Kura's own clients (the guard's probes log in with the canary). */
+  exempt?: readonly string[];
 }
 
 export interface LoginVerdict {
@@ -37,6 +39,9 @@ if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if n == tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return {n, redis.call('TTL', KEYS[1])}`;
 
+/** Is `ip` subject to the limit at all? */
+export const limited = (limit: LoginFailureLimit, ip: string): boolean => limit.failures > 0 && !limit.exempt?.includes(ip);
+
 const verdict = (limit: LoginFailureLimit, failures: number, ttl: number): LoginVerdict => {
   const allowed = limit.failures === 0 || failures < limit.failures;
   return { allowed, failures, retryAfterSeconds: allowed ? 0 : Math.max(ttl, 1) };
@@ -44,7 +49,7 @@ const verdict = (limit: LoginFailureLimit, failures: number, ttl: number): Login
 
 /** May `ip` try to log in now? */
 export async function checkLogin(redis: Redis, ip: string, limit: LoginFailureLimit): Promise<LoginVerdict> {
-  if (limit.failures === 0) return verdict(limit, 0, 0);
+  if (!limited(limit, ip)) return verdict(limit, 0, 0);
   const replies = ((await redis.multi().get(key(ip)).ttl(key(ip)).exec()) ?? []) as Array<[Error | null, unknown]>;
   const [count, ttl] = replies.map(([err, value]) => {
     if (err) throw err;
@@ -55,7 +60,7 @@ export async function checkLogin(redis: Redis, ip: string, limit: LoginFailureLi
 
 /** Counts one failed login from `ip`; the verdict says whether the next attempt is still allowed. */
 export async function recordLoginFailure(redis: Redis, ip: string, limit: LoginFailureLimit): Promise<LoginVerdict> {
-  if (limit.failures === 0) return verdict(limit, 0, 0);
+  if (!limited(limit, ip)) return verdict(limit, 0, 0);
   const [count, ttl] = (await redis.eval(RECORD, 1, key(ip), limit.windowSeconds, limit.blockSeconds, limit.failures)) as [number, number];
   return verdict(limit, count, ttl);
 }

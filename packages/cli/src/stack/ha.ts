@@ -151,7 +151,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
           : {}),
       },
       tlsWatch: secured ? [secured.security.tls.cert, secured.security.tls.key].filter((f): f is string => !!f) : undefined,
-      loginLimit: secured ? secured.security.loginFailures : undefined,
+      loginLimit: secured ? loginLimit(secured) : undefined,
     });
     services.push({
       name: `wildduck-${i + 1}`,
@@ -338,4 +338,10 @@ function renderRedisAcl(password: string): string {
     `masterauth ${password}`,
     '',
   ].join('\n');
+}
+
+/** The instances' failed-login limit; on loopback the local guard (127.0.0.1) is exempt, as a deployment lists its guard. */
+function loginLimit(config: KuraConfig): KuraConfig['security']['loginFailures'] {
+  const { loginFailures } = config.security;
+  return isLoopback(config.host) ? { ...loginFailures, exempt: [...loginFailures.exempt, '127.0.0.1'] } : loginFailures;
 }

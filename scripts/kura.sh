@@ -19,6 +19,8 @@ DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
 DEBIAN_PACKAGES+=(rspamd)
 # promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
 DEBIAN_PACKAGES+=(prometheus)
+# fail2ban-regex checks deploy/fail2ban's filter against real failed-login log lines (test/ha/auth-limit.test.ts).
+DEBIAN_PACKAGES+=(fail2ban)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.
 DEBIAN_PACKAGES+=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
@@ -57,7 +59,7 @@ ensure_debian_packages() {
 stop_system_mail_daemons() {
   command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
   local unit
-  for unit in postfix dovecot rspamd prometheus; do
+  for unit in postfix dovecot rspamd prometheus fail2ban; do
     systemctl list-unit-files "$unit.service" >/dev/null 2>&1 && systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
   done
 }

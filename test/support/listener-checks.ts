@@ -1,8 +1,9 @@
 import type { KuraConfig } from '@kura/config';
-import { converse, httpProbe, tlsGreeting } from './listeners.js';
+import { type ConverseOptions, httpProbe as probe, converse as talk, tlsGreeting } from './listeners.js';
 
 export type Role =
   | 'imap-starttls'
+  | 'pop3-stls'
   | 'tls-only'
   | 'smtp'
   | 'api'
@@ -20,6 +21,9 @@ export interface ExpectedListener {
   proxied?: boolean;
 }
 
+/** Roles that must listen on the internal address (security.internalHost), never the public one. */
+export const INTERNAL_ROLES: ReadonlySet<Role> = new Set<Role>(['api', 'read-only-http', 'stats']);
+
 /** Every listener of the secured HA stack by port, from its config. */
 export function expectedListeners(config: KuraConfig): Map<number, ExpectedListener> {
   const { ports, ha: topo, guard } = config;
@@ -31,11 +35,13 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
   add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
   add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
   add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
+  if (topo.wildduck.every((w) => w.pop3Stls)) add(ports.pop3, 'HAProxy POP3 (STLS)', 'pop3-stls');
   add(topo.haproxy.stats, 'HAProxy stats', 'stats');
   topo.wildduck.forEach((w, i) => {
     add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls', true);
     add(w.imaps, `wildduck-${i + 1} IMAPS`, 'tls-only', true);
     add(w.pop3, `wildduck-${i + 1} POP3S`, 'tls-only', true);
+    add(w.pop3Stls, `wildduck-${i + 1} POP3 (STLS)`, 'pop3-stls', true);
     add(w.api, `wildduck-${i + 1} API`, 'api');
     add(w.health, `wildduck-${i + 1} health`, 'read-only-http');
   });
@@ -65,9 +71,12 @@ const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).
 export async function acceptedBy(
   port: number,
   listener: ExpectedListener,
-  ctx: { ca: Buffer; user: string; pass: string },
+  ctx: { ca: Buffer; user: string; pass: string; host?: string },
 ): Promise<string | undefined> {
   const { user, pass } = ctx;
+  const host = ctx.host ?? '127.0.0.1';
+  const httpProbe = (p: number, path: string, init: RequestInit = {}) => probe(p, path, init, host);
+  const converse = (p: number, lines: string[], options: ConverseOptions = {}) => talk(p, lines, { ...options, host });
   const proxy = listener.proxied === true;
   if (proxy) {
     // Without HAProxy's PROXY header an instance answers nothing but an error.
@@ -82,6 +91,17 @@ export async function acceptedBy(
       });
       if (/^a[23] OK/m.test(text)) return `plaintext login accepted: ${text}`;
       if (!/STARTTLS/.test(text) || !/^a2 (NO|BAD)/m.test(text)) return `unexpected answer: ${text}`;
+      return undefined;
+    }
+    case 'pop3-stls': {
+      // RFC 2595 §4 / RFC 8314: USER, PASS and AUTH are refused until STLS; STLS is offered.
+      const text = await converse(port, ['CAPA', `USER ${user}`, `PASS ${pass}`], { greeting: true, proxy });
+      const auth = await converse(port, [`AUTH PLAIN ${plain(user, pass)}`], { greeting: true, proxy });
+      if (!/^STLS$/m.test(text)) return `no STLS offered: ${text}`;
+      // Only the greeting and the CAPA list may be +OK; USER and AUTH must be answered -ERR.
+      const okCount = (t: string) => t.split('\r\n').filter((l) => l.startsWith('+OK')).length;
+      if (okCount(text) > 2 || !/^-ERR/m.test(text)) return `plaintext USER/PASS not refused: ${text}`;
+      if (okCount(auth) > 1 || !/^-ERR/m.test(auth)) return `plaintext AUTH not refused: ${auth}`;
       return undefined;
     }
     case 'tls-only': {

@@ -1,4 +1,4 @@
-export { renderHaproxyConfig, renderSentinelConfig, renderUnavailableLua } from './ha.js';
+export { pop3StlsEverywhere, renderHaproxyConfig, renderSentinelConfig, renderUnavailableLua } from './ha.js';
 export { type HarakaFiles, type HarakaOptions, MAX_DATA_LINE_BYTES, renderHarakaConfig } from './haraka.js';
 export { DATA_TERMINATION_MS, HARAKA_MARGIN_MS, type HookTimeout, hookTimeouts, type KuraHook } from './hook-timeouts.js';
 export { ConfigError, DEFAULT_CONFIG_FILE, type LoadOptions, loadConfig, readResolvedConfig } from './load.js';
@@ -10,6 +10,10 @@ export { type KuraSecrets, loadSecrets, placeholderReason, REDIS_USER, redactSec
 export {
   apiHeaders,
   assertSafeToExpose,
+  GUARD_API_ROLE,
+  GUARD_API_USER,
+  guardApiHeaders,
+  guardApiToken,
   internalHost,
   isLoopback,
   isSecured,

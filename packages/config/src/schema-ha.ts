@@ -12,14 +12,27 @@ export const haSchema = z
   .object({
     /**
      * WildDuck instances (IMAP, POP3, API, and the deep health endpoint HAProxy checks) behind HAProxy.
-     * In the secured profile `imap` requires STARTTLS, `imaps` is implicit TLS and `pop3` is implicit TLS.
+     * In the secured profile `imap` requires STARTTLS, `imaps` is implicit TLS, `pop3` is implicit TLS and
+     * `pop3Stls` (optional) is POP3 that requires STLS before USER/PASS/AUTH (HAProxy's `ports.pop3`).
      */
     wildduck: z
-      .array(z.object({ host: optionalHost, imap: port, imaps: port.optional(), pop3: port, api: port, health: port }).strict())
+      .array(
+        z
+          .object({
+            host: optionalHost,
+            imap: port,
+            imaps: port.optional(),
+            pop3: port,
+            pop3Stls: port.optional(),
+            api: port,
+            health: port,
+          })
+          .strict(),
+      )
       .min(2)
       .default([
-        { imap: 9243, imaps: 9293, pop3: 9210, api: 9280, health: 9281 },
-        { imap: 9343, imaps: 9393, pop3: 9310, api: 9380, health: 9381 },
+        { imap: 9243, imaps: 9293, pop3: 9210, pop3Stls: 9211, api: 9280, health: 9281 },
+        { imap: 9343, imaps: 9393, pop3: 9310, pop3Stls: 9311, api: 9380, health: 9381 },
       ]),
     /** Haraka instances (SMTP, plus the inbound plugin's deep health endpoint) behind HAProxy. */
     haraka: z

@@ -55,6 +55,22 @@ describe('secrets', () => {
   });
 });
 
+describe('MongoDB credentials (production; FerretDB has no users)', () => {
+  it('come from MONGODB_URI, reach WildDuck as written and are redacted in every printout', () => {
+    const dir = tmp();
+    const uri = 'mongodb://kura:p%40ss%2Fw0rd-0123456789@mongo1:27017,mongo2:27017/kura?replicaSet=rs0&authSource=admin';
+    const config = loadConfig({ cwd: dir, env: { MONGODB_URI: uri }, overrides: { dataDir: dir } });
+    expect(config.mongodbUri).toBe(uri);
+    const wildduck = parse(renderWildDuckConfig(config)) as { dbs: { mongo: string } };
+    expect(wildduck.dbs.mongo.startsWith(uri)).toBe(true);
+    const redacted = redactSecrets(`cannot reach ${config.mongodbUri}`);
+    expect(redacted).toBe('cannot reach mongodb://kura:***@mongo1:27017,mongo2:27017/kura?replicaSet=rs0&authSource=admin');
+    expect(redactSecrets('mongodb+srv://kura:s3cret-value@cluster.example.org/kura')).toBe(
+      'mongodb+srv://kura:***@cluster.example.org/kura',
+    );
+  });
+});
+
 describe('Sentinel URLs with credentials', () => {
   it('carry the Redis ACL user and the Sentinel password to ioredis', () => {
     const url = sentinelUrl(['s1:26379', 's2:26379'], 'kura', 3, { username: 'kura', password: 'p@ss/word', sentinelPassword: 's:pw' });
@@ -75,7 +91,7 @@ describe('Sentinel URLs with credentials', () => {
 describe('the secured profile', () => {
   it('renders WildDuck with TLS, STARTTLS required, the API token, signed user tokens and no CORS', () => {
     const config = secured();
-    const toml = parse(renderWildDuckConfig(config, { imap: 1143, imaps: 1993, pop3: 1995, api: 1080 })) as Record<
+    const toml = parse(renderWildDuckConfig(config, { imap: 1143, imaps: 1993, pop3: 1995, pop3Stls: 1110, api: 1080 })) as Record<
       string,
       Record<string, unknown>
     >;
@@ -86,6 +102,12 @@ describe('the secured profile', () => {
       accessToken: config.secrets.apiToken,
       accessControl: { enabled: true, secret: config.secrets.apiSigningSecret },
       cors: { origins: [] },
+      roles: { 'kura-guard': { users: { 'create:any': ['*'], 'read:any': ['*'] } } },
+    });
+    // POP3: implicit TLS on `pop3`, plus an STLS listener (patch 012) that refuses USER/PASS/AUTH before STLS.
+    expect(toml.pop3).toMatchObject({
+      secure: true,
+      interface: [{ enabled: true, port: 1110, secure: false, disableSTARTTLS: false, ignoreSTARTTLS: false }],
     });
     expect(toml.dbs?.redis).toMatchObject({ username: 'kura', password: config.secrets.redisPassword });
   });
@@ -100,9 +122,12 @@ describe('the secured profile', () => {
     expect(haproxy).not.toMatch(/ipv4@/);
     expect(haproxy).toContain(`user kura insecure-password ${config.secrets.haproxyStatsPassword}`);
     expect(haproxy).toMatch(/frontend imaps[\s\S]*frontend pop3s/);
-    expect(haproxy).not.toMatch(/frontend pop3\n/);
+    // POP3 on ports.pop3 only as STLS (every instance has a pop3Stls listener by default), then without it.
+    expect(haproxy).toMatch(/frontend pop3\n[\s\S]*default_backend pop3-stls/);
+    const noStls = { ...config, ha: { ...config.ha, wildduck: config.ha.wildduck.map(({ pop3Stls: _, ...w }) => w) } };
+    expect(renderHaproxyConfig(noStls, { luaFile: '/x.lua' })).not.toMatch(/frontend pop3\n/);
     // Per-frontend and per-source limits on every public port.
-    for (const name of ['smtp', 'imap', 'imaps', 'pop3s']) {
+    for (const name of ['smtp', 'imap', 'imaps', 'pop3s', 'pop3']) {
       const block = haproxy.split(`frontend ${name}\n`)[1]?.split('\n\n')[0] ?? '';
       expect(block, name).toMatch(/maxconn \d+/);
       expect(block, name).toMatch(/tcp-request connection reject if \{ sc_conn_cur\(0\) gt \d+ \} \|\| \{ sc_conn_rate\(0\) gt \d+ \}/);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { KuraConfig } from '@kura/config';
+import { internalHost, type KuraConfig } from '@kura/config';
 import type { Logger } from 'pino';
 import { ensureAccount } from './accounts.js';
 import { Alerter } from './alerts.js';
@@ -96,7 +96,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       id: name,
       // Secured: WildDuck expects HAProxy's PROXY header on every connection; the probe sends its own.
       run: () => (secure ? probeImapInstance(whost, w.imap, user, pass, t, secure) : probeImap(whost, w.imap, user, pass, t)),
-      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3'] : ['imap', 'pop3'] },
+      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3', ...(w.pop3Stls ? ['pop3-stls'] : [])] : ['imap', 'pop3'] },
     });
   });
   config.ha.haraka.forEach((h, i) => {
@@ -107,8 +107,8 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   // Restarts counted from every frontend's health endpoint; a crash loop is an incident (and an alert).
   const restarts = new RestartCounter();
   const healthEndpoints = [
-    ...config.ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: w.host ?? host, port: w.health })),
-    ...config.ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: h.host ?? host, port: h.health })),
+    ...config.ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: w.host ?? internalHost(config), port: w.health })),
+    ...config.ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: h.host ?? internalHost(config), port: h.health })),
   ];
   if (healthEndpoints.length) {
     state.define('restarts', 'Frontend restarts', 'a frontend keeps crashing; its clients are cut off each time', true);

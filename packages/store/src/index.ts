@@ -7,6 +7,15 @@ export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
+export {
+  checkLogin,
+  clearLoginFailures,
+  type LoginFailureLimit,
+  type LoginVerdict,
+  limited as loginLimited,
+  loginFailureLogLine,
+  recordLoginFailure,
+} from './login-failures.js';
 export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource, servesUnchanged } from './mailboxes.js';
 export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';

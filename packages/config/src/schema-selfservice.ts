@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** Kura's self-service page: users set their vacation reply and forwarding with their mail password. */
+export const selfServiceSchema = z
+  .object({
+    /** Failed logins from one IP address within `failedLoginWindowSeconds` before further attempts are refused. */
+    maxFailedLogins: z.number().int().min(1).default(10),
+    failedLoginWindowSeconds: z.number().int().min(10).default(900),
+    /** A session ends after this long without a request. */
+    sessionIdleMinutes: z.number().int().min(1).default(30),
+    /**
+     * Addresses (IPs or CIDRs) of the TLS front allowed to name the client in X-Forwarded-For; unset: the
+     * peer address is the client (the page is reached directly).
+     */
+    trustProxy: z.array(z.string().min(1)).optional(),
+  })
+  .strict()
+  .prefault({});

@@ -28,7 +28,7 @@ export class BlocklistWatch {
   private running = false;
 
   constructor(
-    private readonly settings: KuraConfig['guard']['blocklist'],
+    settings: KuraConfig['guard']['blocklist'],
     private readonly state: GuardState,
     private readonly metrics: GuardMetrics,
     private readonly log: Logger,

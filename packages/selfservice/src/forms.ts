@@ -48,7 +48,10 @@ export function checkVacation(form: Record<string, string>, t: Text): Checked<Va
   const end = bound(form.end, 'end');
   if (start && end && end < start) errors.push(t.errors.endBeforeStart);
   if (errors.length || start === undefined || end === undefined) return { ok: false, errors };
-  return { ok: true, value: { status, subject, text, start: start && start.toISOString(), end: end && end.toISOString() } };
+  return {
+    ok: true,
+    value: { status, subject, text, start: start === false ? false : start.toISOString(), end: end === false ? false : end.toISOString() },
+  };
 }
 
 /**

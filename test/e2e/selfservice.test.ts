@@ -208,4 +208,14 @@ describe('self-service page', () => {
     // Another address is not affected.
     expect(await attempt('198.51.100.7', user.password)).toBe(303);
   });
+
+  it('marks its cookies Secure when the TLS front says the request came over https', async () => {
+    const { config } = stack();
+    const plain = await fetch(url(config));
+    expect(plain.headers.getSetCookie().join('\n')).not.toContain('Secure');
+    const behindTls = await fetch(url(config), { headers: { 'x-forwarded-proto': 'https' } });
+    const cookies = behindTls.headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const c of cookies) expect(c).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+  });
 });

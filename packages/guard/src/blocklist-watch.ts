@@ -9,6 +9,8 @@ export interface BlocklistEntry extends BlocklistPair {
   listing: Listing;
   /** When the current state began (a listing's "since when"; kept while the state does not change). */
   since: number;
+  /** When the listing was first seen (kept while lookups fail, dropped once a lookup says "not listed"). */
+  listedSince?: number;
   checkedAt: number;
 }
 
@@ -32,12 +34,14 @@ export class BlocklistWatch {
     private readonly state: GuardState,
     private readonly metrics: GuardMetrics,
     private readonly log: Logger,
+    /** The DNS lookup (default: the configured servers); unit tests pass a scripted one. */
+    resolve?: ResolveA,
   ) {
     this.pairs = [
       ...settings.ips.flatMap((target) => settings.ipZones.map((zone) => ({ kind: 'ip' as const, target, zone }))),
       ...settings.domains.flatMap((target) => settings.domainZones.map((zone) => ({ kind: 'domain' as const, target, zone }))),
     ];
-    this.resolve = blocklistResolver(settings.dnsServers, settings.dnsTimeoutMs);
+    this.resolve = resolve ?? blocklistResolver(settings.dnsServers, settings.dnsTimeoutMs);
     if (this.enabled) {
       state.define(BLOCKLIST_COMPONENT, 'Outgoing mail reputation (blocklists)', 'receivers may refuse mail sent from this system');
     }
@@ -67,7 +71,11 @@ export class BlocklistWatch {
     const key = `${pair.kind} ${pair.target} ${pair.zone}`;
     const previous = this.entries.get(key);
     const same = previous?.listing.state === listing.state;
-    this.entries.set(key, { ...pair, listing, since: same && previous ? previous.since : now, checkedAt: now });
+    // A listing seen again after lookups failed in between is the same listing: it keeps its "since".
+    const listedSince =
+      listing.state === 'listed' ? (previous?.listedSince ?? now) : listing.state === 'unknown' ? previous?.listedSince : undefined;
+    const since = listing.state === 'listed' ? (listedSince as number) : same && previous ? previous.since : now;
+    this.entries.set(key, { ...pair, listing, since, listedSince, checkedAt: now });
     const labels = { kind: pair.kind, target: pair.target, zone: pair.zone };
     if (listing.state === 'unknown') this.metrics.blocklistListed.remove(labels);
     else this.metrics.blocklistListed.set(labels, listing.state === 'listed' ? 1 : 0);

@@ -108,7 +108,7 @@ export function renderStatusPage(
 <title>${escapeHtml(title)} · ${t.pageTitle}</title>
 <noscript><meta http-equiv="refresh" content="${Math.ceil(refreshMs / 1000)}"></noscript>
 <style>
-:root{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Noto Sans CJK JP",sans-serif;color:#1d1d1f;background:#f5f5f7}
+:root{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Noto Sans CJK JP","IPAPGothic","IPAGothic",sans-serif;color:#1d1d1f;background:#f5f5f7}
 body{margin:0 auto;max-width:42rem;padding:1rem}
 header{font-size:.95rem;color:#555;margin-bottom:.5rem;display:flex;justify-content:space-between;gap:1rem}
 .banner{border-radius:.75rem;padding:1rem 1.25rem;color:#fff}

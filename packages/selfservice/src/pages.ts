@@ -10,7 +10,7 @@ export interface Notice {
   lines: string[];
 }
 
-const STYLE = `:root{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Noto Sans CJK JP",sans-serif;color:#1d1d1f;background:#f5f5f7}
+const STYLE = `:root{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Noto Sans CJK JP","IPAPGothic","IPAGothic",sans-serif;color:#1d1d1f;background:#f5f5f7}
 body{margin:0 auto;max-width:40rem;padding:1rem}header{display:flex;justify-content:space-between;align-items:center;gap:1rem;color:#555;font-size:.95rem}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin:0 0 .5rem}section{background:#fff;border-radius:.75rem;padding:1rem 1.25rem;margin:1rem 0}
 label{display:block;margin:.6rem 0 .2rem;font-weight:600}input[type=text],input[type=password],input[type=date],textarea{width:100%;box-sizing:border-box;padding:.5rem;font:inherit;border:1px solid #bbb;border-radius:.4rem}

@@ -33,7 +33,7 @@ function headline(state: GuardState, t: StatusText): { status: Status; text: str
       text: down
         .map((c) => named(c.id, c, t))
         .map((n) => `${n.title}: ${n.impact}`)
-        .join(t.lang === 'ja' ? '。' : '. '),
+        .join(t.sentenceSeparator),
     };
   }
   return { status: overall, text: t.headline[overall] };

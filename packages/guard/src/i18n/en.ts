@@ -22,6 +22,8 @@ export const en = {
     wildduck: (n: string) => ({ title: `WildDuck instance ${n}`, impact: 'its clients reconnect to another instance' }),
     haraka: (n: string) => ({ title: `Haraka instance ${n}`, impact: 'senders retry through another instance' }),
   },
+  /** Between the impact sentences of the banner. */
+  sentenceSeparator: '. ',
   degradedSuffix: 'degraded',
   since: (at: string) => `since ${at} UTC`,
   headings: { ongoing: 'Ongoing', services: 'Services', history: 'Incident history', blocklists: 'Own blocklist listings' },

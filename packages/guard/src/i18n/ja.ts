@@ -24,6 +24,8 @@ export const ja: StatusText = {
     wildduck: (n: string) => ({ title: `WildDuck インスタンス ${n}`, impact: '利用者は別のインスタンスに再接続します' }),
     haraka: (n: string) => ({ title: `Haraka インスタンス ${n}`, impact: '送信側は別のインスタンスで再送します' }),
   },
+  /** Between the impact sentences of the banner. */
+  sentenceSeparator: '。',
   degradedSuffix: '一部に問題',
   since: (at: string) => `${at} UTC から`,
   headings: { ongoing: '発生中', services: 'サービス', history: '障害の履歴', blocklists: '自サーバーのブロックリスト掲載状況' },

@@ -12,7 +12,7 @@ import { newUser, type TestUser, useTestStack } from '../support/stack.js';
  */
 describe('self-service page', () => {
   // The throttle test names its own client addresses through X-Forwarded-For, so it never blocks the browser's (127.0.0.1).
-  const stack = useTestStack('selfservice', { selfService: { maxFailedLogins: 3, trustProxy: ['127.0.0.1'] } });
+  const stack = useTestStack('selfservice', { selfService: { maxFailedLogins: 3, trustProxy: ['127.0.0.1'], timeZone: 'Asia/Tokyo' } });
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   const url = (config: KuraConfig, path = '') => `http://${config.host}:${config.ports.selfService}/${path}`;
@@ -82,8 +82,9 @@ describe('self-service page', () => {
     expect(auto.status).toBe(true);
     expect(auto.subject).toBe('不在のお知らせ / Out of office');
     expect(auto.text).toBe('8月20日まで不在です。\nBack on 20 August.');
-    expect(new Date(String(auto.start)).getTime()).toBe(new Date(2026, 7, 1, 0, 0, 0).getTime());
-    expect(new Date(String(auto.end)).getTime()).toBe(new Date(2026, 7, 20, 23, 59, 59).getTime());
+    // Whole days in the configured zone (Asia/Tokyo, UTC+9), whatever zone the server runs in.
+    expect(new Date(String(auto.start)).toISOString()).toBe('2026-07-31T15:00:00.000Z');
+    expect(new Date(String(auto.end)).toISOString()).toBe('2026-08-20T14:59:59.000Z');
     // The page shows what WildDuck holds.
     expect(await page.locator('#vacation-enabled').isChecked()).toBe(true);
     expect(await page.locator('#vacation-end').inputValue()).toBe('2026-08-20');

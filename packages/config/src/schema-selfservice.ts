@@ -13,6 +13,21 @@ export const selfServiceSchema = z
      * peer address is the client (the page is reached directly).
      */
     trustProxy: z.array(z.string().min(1)).optional(),
+    /** The time zone vacation days are whole days in (IANA name, e.g. "Asia/Tokyo"); unset: the server's. */
+    timeZone: z
+      .string()
+      .refine(
+        (name) => {
+          try {
+            new Intl.DateTimeFormat('en', { timeZone: name });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'expected an IANA time zone name such as "Asia/Tokyo"' },
+      )
+      .optional(),
   })
   .strict()
   .prefault({});

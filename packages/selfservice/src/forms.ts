@@ -1,3 +1,4 @@
+import { dayBoundary } from './days.js';
 import type { Text } from './i18n/index.js';
 
 /** WildDuck's own limits on an auto-reply (lib/api/autoreply.js): longer input is refused here, in the user's words. */
@@ -17,19 +18,8 @@ export interface VacationInput {
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** A YYYY-MM-DD day as the start (00:00:00) or end (23:59:59) of that day in the server's time zone. */
-function day(value: string, edge: 'start' | 'end'): Date | undefined {
-  const m = DATE.exec(value);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
-  const date = edge === 'start' ? new Date(y, mo, d, 0, 0, 0) : new Date(y, mo, d, 23, 59, 59);
-  return date.getFullYear() === y && date.getMonth() === mo && date.getDate() === d ? date : undefined;
-}
-
 /** The vacation form as WildDuck's autoreply API takes it, or the user's mistakes in their language. */
-export function checkVacation(form: Record<string, string>, t: Text): Checked<VacationInput> {
+export function checkVacation(form: Record<string, string>, t: Text, timeZone?: string): Checked<VacationInput> {
   const errors: string[] = [];
   const status = form.enabled === 'on';
   const subject = (form.subject ?? '').trim();
@@ -40,7 +30,7 @@ export function checkVacation(form: Record<string, string>, t: Text): Checked<Va
   const bound = (value: string | undefined, edge: 'start' | 'end'): Date | false | undefined => {
     const trimmed = (value ?? '').trim();
     if (!trimmed) return false;
-    const parsed = day(trimmed, edge);
+    const parsed = dayBoundary(trimmed, edge, timeZone);
     if (!parsed) errors.push(t.errors.badDate(trimmed));
     return parsed;
   };

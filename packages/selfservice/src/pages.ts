@@ -1,3 +1,4 @@
+import { dayOf } from './days.js';
 import type { Text } from './i18n/index.js';
 import type { Settings } from './wildduck-api.js';
 
@@ -50,16 +51,7 @@ export function loginPage(t: Text, csrf: string, n?: Notice, username = ''): str
   );
 }
 
-/** An ISO timestamp as the YYYY-MM-DD day a date input shows (server time zone, as it was saved). */
-function asDay(iso: string | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-export function settingsPage(t: Text, who: string, csrf: string, s: Settings, n?: Notice): string {
+export function settingsPage(t: Text, who: string, csrf: string, s: Settings, n?: Notice, timeZone?: string): string {
   const v = s.vacation;
   const token = `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
   const header = `${escapeHtml(t.signedInAs(who))} <form class="inline" method="post" action="logout">${token}<button type="submit" id="logout">${t.logout}</button></form>`;
@@ -70,8 +62,8 @@ export function settingsPage(t: Text, who: string, csrf: string, s: Settings, n?
 <label class="check"><input type="checkbox" id="vacation-enabled" name="enabled"${v.status ? ' checked' : ''}> ${t.vacation.enabled}</label>
 <label for="vacation-subject">${t.vacation.subject}</label><input type="text" id="vacation-subject" name="subject" value="${escapeHtml(v.subject)}">
 <label for="vacation-text">${t.vacation.text}</label><textarea id="vacation-text" name="text">${escapeHtml(v.text)}</textarea>
-<label for="vacation-start">${t.vacation.start}</label><input type="date" id="vacation-start" name="start" value="${asDay(v.start)}">
-<label for="vacation-end">${t.vacation.end}</label><input type="date" id="vacation-end" name="end" value="${asDay(v.end)}">
+<label for="vacation-start">${t.vacation.start}</label><input type="date" id="vacation-start" name="start" value="${dayOf(v.start, timeZone)}">
+<label for="vacation-end">${t.vacation.end}</label><input type="date" id="vacation-end" name="end" value="${dayOf(v.end, timeZone)}">
 <button type="submit" id="vacation-save">${t.vacation.save}</button>
 </form></section>
 <section id="forwarding"><h2>${t.forwarding.heading}</h2><p class="hint">${t.forwarding.intro}</p>

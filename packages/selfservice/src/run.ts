@@ -40,6 +40,7 @@ export async function runSelfService(
     // Served over plain HTTP on loopback; behind the TLS front (X-Forwarded-Proto: https) the cookies are Secure.
     secure: false,
     trustProxy: s.trustProxy,
+    timeZone: s.timeZone,
   });
   await app.listen({ host: config.host, port: config.ports.selfService });
   const url = `http://${config.host}:${config.ports.selfService}/`;

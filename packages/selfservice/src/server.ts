@@ -18,6 +18,8 @@ export interface SelfServiceDeps {
   log: Logger;
   /** Always set cookies Secure; otherwise only when the TLS front says the request came over https. */
   secure: boolean;
+  /** The zone vacation days are whole days in (unset: the server's). */
+  timeZone?: string;
   /** Proxy addresses trusted to name the client in X-Forwarded-For (unset: the peer is the client). */
   trustProxy?: string[];
 }
@@ -73,7 +75,7 @@ export function buildSelfService(deps: SelfServiceDeps): FastifyInstance {
   };
   const showSettings = async (reply: FastifyReply, status: number, t: Text, s: Session, n?: Notice) => {
     const settings = await deps.api.settings(s.userId);
-    return html(reply, status, settingsPage(t, s.address || s.username, s.csrf, settings, n));
+    return html(reply, status, settingsPage(t, s.address || s.username, s.csrf, settings, n, deps.timeZone));
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -135,7 +137,7 @@ export function buildSelfService(deps: SelfServiceDeps): FastifyInstance {
   app.post(
     '/vacation',
     guarded(async (_req, reply, t, { session }, form) => {
-      const checked = checkVacation(form, t);
+      const checked = checkVacation(form, t, deps.timeZone);
       if (!checked.ok) return showSettings(reply, 400, t, session, { kind: 'error', lines: checked.errors });
       await deps.api.saveVacation(session.userId, checked.value);
       deps.log.info({ user: session.userId, enabled: checked.value.status }, 'vacation reply saved');
@@ -152,7 +154,14 @@ export function buildSelfService(deps: SelfServiceDeps): FastifyInstance {
         return html(
           reply,
           400,
-          settingsPage(t, session.address || session.username, session.csrf, settings, { kind: 'error', lines: checked.errors }),
+          settingsPage(
+            t,
+            session.address || session.username,
+            session.csrf,
+            settings,
+            { kind: 'error', lines: checked.errors },
+            deps.timeZone,
+          ),
         );
       await deps.api.saveTargets(session.userId, checked.value);
       deps.log.info({ user: session.userId, targets: checked.value.length }, 'forwarding saved');

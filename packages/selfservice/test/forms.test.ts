@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dayBoundary, dayOf } from '../src/days.js';
 import { checkTargets, checkVacation, MAX_TARGETS } from '../src/forms.js';
 import { pickText } from '../src/i18n/index.js';
 
@@ -55,6 +56,20 @@ describe('self-service forms', () => {
     ]);
     const many = Array.from({ length: MAX_TARGETS + 1 }, (_, i) => `u${i}@example.org`).join('\n');
     expect(checkTargets(many, [], en)).toEqual({ ok: false, errors: [`At most ${MAX_TARGETS} forwarding addresses.`] });
+  });
+
+  it('reads days as whole days in the configured time zone, across a DST change too', () => {
+    expect(dayBoundary('2026-08-01', 'start', 'Asia/Tokyo')?.toISOString()).toBe('2026-07-31T15:00:00.000Z');
+    expect(dayBoundary('2026-08-20', 'end', 'Asia/Tokyo')?.toISOString()).toBe('2026-08-20T14:59:59.000Z');
+    expect(dayBoundary('2026-03-29', 'start', 'Europe/Berlin')?.toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    expect(dayBoundary('2026-03-29', 'end', 'Europe/Berlin')?.toISOString()).toBe('2026-03-29T21:59:59.000Z');
+    expect(dayBoundary('2026-08-20', 'end', 'UTC')?.toISOString()).toBe('2026-08-20T23:59:59.000Z');
+    expect(dayBoundary('2026-02-30', 'start', 'UTC')).toBeUndefined();
+    expect(dayOf('2026-08-20T14:59:59.000Z', 'Asia/Tokyo')).toBe('2026-08-20');
+    expect(dayOf('2026-08-20T15:00:00.000Z', 'Asia/Tokyo')).toBe('2026-08-21');
+    expect(dayOf(undefined, 'UTC')).toBe('');
+    const tokyo = checkVacation({ text: 'x', start: '2026-08-01', end: '2026-08-20' }, en, 'Asia/Tokyo');
+    expect(tokyo.ok && [tokyo.value.start, tokyo.value.end]).toEqual(['2026-07-31T15:00:00.000Z', '2026-08-20T14:59:59.000Z']);
   });
 
   it('picks Japanese or English from Accept-Language unless the reader chose', () => {

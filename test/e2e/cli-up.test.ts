@@ -69,13 +69,14 @@ describe('kura up', () => {
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
     const pids = Object.values(endpoints.pids) as number[];
-    expect(pids).toHaveLength(5);
+    expect(pids).toHaveLength(6);
     expect(pids.every(isAlive)).toBe(true);
     await waitUntil(async () => {
       if (!run.output().includes('Press Ctrl-C')) throw new Error('table not printed yet');
     }, 10_000);
     expect(run.output()).toContain(`127.0.0.1:${imap}`);
     expect(run.output()).toContain('demo-password');
+    expect(run.output()).toContain(`http://127.0.0.1:${ports.selfService}/`);
 
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);

@@ -154,6 +154,27 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     for (const [name, text] of texts) for (const v of values) expect(text.includes(v), `${name} contains a secret`).toBe(false);
   });
 
+  it('lets a user sign in to the self-service page through the token-protected API of either WildDuck', async () => {
+    const base = `http://127.0.0.1:${ha.config.ports.selfService}/`;
+    const form = await fetch(base);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const cookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const { username, password } = ha.config.guard.canary;
+    const login = await fetch(`${base}login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ username, password, csrf }).toString(),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    const session = login.headers.getSetCookie().find((c) => c.startsWith('kura_ss='));
+    const page = await fetch(base, { headers: { cookie: session?.split(';')[0] ?? '' } });
+    expect(await page.text()).toContain('id="vacation"');
+  });
+
   /** openssl s_client with certificate verification against the local CA; returns its output. */
   function sClient(port: number, extra: string[], input: string): string {
     const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ha.config.security.tls.ca as string, '-verify_return_error'];

@@ -12,7 +12,8 @@ export type Role =
   | 'sentinel'
   | 'stats'
   | 'datatier'
-  | 'scanner';
+  | 'scanner'
+  | 'self-service';
 
 /** One listener the stack is meant to have: what it is, and whether it expects HAProxy's PROXY header. */
 export interface ExpectedListener {
@@ -56,6 +57,7 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
     add(p, `sentinel-${i + 1}`, 'sentinel');
   });
   add(guard.port, 'guard status page', 'read-only-http');
+  add(ports.selfService, 'self-service page', 'self-service');
   add(ports.mongodb, 'data tier (FerretDB)', 'datatier');
   if (config.trust.rspamd.enabled && !config.trust.rspamd.url) add(ports.rspamd, 'rspamd scanner', 'scanner');
   return map;
@@ -159,6 +161,20 @@ export async function acceptedBy(
         if (status >= 200 && status < 300) return `${path} answered ${status} without a password`;
       }
       return undefined;
+    }
+    case 'self-service': {
+      // A login page (plain HTTP on loopback; TLS at the front in production): no administrative route,
+      // and a login without the form's token is refused before the password is looked at.
+      const admin = await httpProbe(port, '/users');
+      if (admin.status !== 404) return `GET /users answered ${admin.status}`;
+      const forged = await httpProbe(port, '/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: user, password: pass, csrf: 'x' }).toString(),
+      });
+      return forged.status === 403 && !forged.headers.get('set-cookie')?.includes('kura_ss=')
+        ? undefined
+        : `a login without its token answered ${forged.status}`;
     }
     case 'datatier':
       // FerretDB (SQLite) has no SCRAM users or keyFile: production MongoDB does (docs/security.md, untested here).

@@ -76,6 +76,33 @@ export const haSchema = z
   .strict()
   .prefault({});
 
+/**
+ * The guard's watch over Kura's own sending reputation: each own IP is looked up in the IP zones
+ * (RFC 5782: the reversed address under the zone), each own domain in the domain zones. An answer in
+ * 127.0.0.0/8 (but not 127.255.255.x, the lists' own error codes) is a listing; a DNS failure is "unknown".
+ */
+const blocklistSchema = z
+  .object({
+    /** Kura's own sending IPs (what outbound mail leaves from). Empty: nothing is checked. */
+    ips: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+    /** Kura's own sending domains (envelope senders, DKIM domains). */
+    domains: z.array(z.string().min(3)).default([]),
+    /** IP blocklist zones (DNSBLs). */
+    ipZones: z.array(z.string().min(3)).default(['zen.spamhaus.org', 'bl.spamcop.net']),
+    /** Domain blocklist zones (RHSBL / DBL). */
+    domainZones: z.array(z.string().min(3)).default(['dbl.spamhaus.org']),
+    /** How often every pair is looked up again. */
+    intervalMs: z.number().int().min(1_000).default(900_000),
+    /**
+     * DNS servers asked ("ip" or "ip:port"); unset: the system's. Public lists refuse queries coming
+     * through large public resolvers, so point this at the site's own recursive resolver.
+     */
+    dnsServers: z.array(z.string().min(1)).optional(),
+    dnsTimeoutMs: z.number().int().min(100).default(5_000),
+  })
+  .strict()
+  .prefault({});
+
 /** The guard: probes, canary, status page, alerts and failover actions. */
 export const guardSchema = z
   .object({
@@ -113,6 +140,7 @@ export const guardSchema = z
       })
       .strict()
       .prefault({}),
+    blocklist: blocklistSchema,
     failover: z
       .object({
         /** Drain an instance in HAProxy when the guard's own probes of it keep failing. */

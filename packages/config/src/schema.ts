@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
 import { securitySchema } from './schema-security.js';
+import { selfServiceSchema } from './schema-selfservice.js';
 import { trustSchema } from './schema-trust.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -201,6 +202,7 @@ export const kuraConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     ha: haSchema,
     guard: guardSchema,
+    selfService: selfServiceSchema,
     trust: trustSchema,
     security: securitySchema,
   })

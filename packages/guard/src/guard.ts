@@ -3,6 +3,7 @@ import { internalHost, type KuraConfig } from '@kura/config';
 import type { Logger } from 'pino';
 import { ensureAccount } from './accounts.js';
 import { Alerter } from './alerts.js';
+import { BlocklistWatch } from './blocklist-watch.js';
 import { runCanary } from './canary.js';
 import { clientTls, pop3Port } from './client-tls.js';
 import { FailoverController } from './failover.js';
@@ -21,6 +22,8 @@ export interface Guard {
   state: GuardState;
   metrics: GuardMetrics;
   failover: FailoverController;
+  /** Kura's own IPs and domains in DNS blocklists (no pairs configured: disabled). */
+  blocklist: BlocklistWatch;
   /** Runs every probe once (also what each interval does). */
   probeOnce(): Promise<void>;
   stop(): Promise<void>;
@@ -133,6 +136,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       },
     });
   }
+  const blocklist = new BlocklistWatch(g.blocklist, state, metrics, log);
   for (const c of state.components.values()) metrics.setStatus(c.id, c.status);
 
   async function runProbe(probe: Probe): Promise<void> {
@@ -229,11 +233,17 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   canaryTick();
   timers.push(setInterval(() => void probeOnce(), g.probeIntervalMs));
   timers.push(setInterval(canaryTick, g.canaryIntervalMs));
+  if (blocklist.enabled) {
+    const blocklistTick = () => void blocklist.check().catch((err: unknown) => log.error({ err }, 'blocklist check failed'));
+    blocklistTick();
+    timers.push(setInterval(blocklistTick, g.blocklist.intervalMs));
+  }
 
   return {
     state,
     metrics,
     failover,
+    blocklist,
     probeOnce,
     async stop() {
       for (const timer of timers) clearInterval(timer);

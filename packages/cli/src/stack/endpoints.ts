@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { internalHost, isSecured, type KuraConfig, redactSecrets, secretsFile } from '@kura/config';
 import Table from 'cli-table3';
+import { selfServiceUrl } from './selfservice.js';
 
 /** What a person or a script needs to use a running stack. */
 export interface Endpoints {
@@ -8,6 +9,7 @@ export interface Endpoints {
   imap: { host: string; port: number; tls: boolean };
   pop3: { host: string; port: number; tls: boolean };
   api: { url: string };
+  selfService: { url: string };
   mongodb: { uri: string; local: boolean };
   redis: { url: string; local: boolean };
   demo: { username: string; address: string; password: string };
@@ -24,6 +26,7 @@ export function describeEndpoints(config: KuraConfig, pids: Endpoints['pids']): 
     imap: { host, port: ports.imap, tls },
     pop3: { host, port: tls ? ports.pop3s : ports.pop3, tls },
     api: { url: `http://${internalHost(config)}:${ports.api}` },
+    selfService: { url: selfServiceUrl(config) },
     mongodb: { uri: redactSecrets(config.mongodbUri), local: config.local.mongodb },
     redis: { url: redactSecrets(config.redisUrl), local: config.local.redis },
     demo: {
@@ -46,6 +49,7 @@ export function formatEndpoints(e: Endpoints, endpointsFile: string): string {
     ['SMTP (inbound MX)', `${e.smtp.host}:${e.smtp.port}`, e.smtp.tls ? 'STARTTLS' : 'plain, no TLS (loopback)'],
     ['IMAP', `${e.imap.host}:${e.imap.port}`, e.imap.tls ? 'STARTTLS required before login' : 'plain, no TLS (loopback)'],
     ['POP3', `${e.pop3.host}:${e.pop3.port}`, e.pop3.tls ? 'implicit TLS' : 'plain, no TLS (loopback)'],
+    ['Self-service page', e.selfService.url, 'vacation reply and forwarding; log in with the mail password'],
     ['WildDuck API', e.api.url, e.smtp.tls ? 'X-Access-Token (secrets file)' : 'no auth (loopback)'],
     ['data tier', e.mongodb.uri, e.mongodb.local ? 'local FerretDB (SQLite)' : 'external MongoDB'],
     ['Redis', e.redis.url, e.redis.local ? 'local redis-server' : 'external Redis'],

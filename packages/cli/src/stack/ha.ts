@@ -22,6 +22,7 @@ import {
 import { guardBin } from '@kura/guard';
 import { harakaBin, pluginModule, sentinelLimitModule } from '@kura/inbound';
 import { firstLine, tlsFirstLine } from './probe.js';
+import { selfServiceService } from './selfservice.js';
 import { localServices, type ServiceSpec, SetupError } from './services.js';
 import { ensureLocalCertificates } from './tls.js';
 
@@ -217,6 +218,8 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
       }
     },
   });
+
+  services.push(selfServiceService(config, { ha: true }));
 
   services.push({
     name: 'guard',

@@ -5,6 +5,7 @@ import { harakaBin } from '@kura/inbound';
 import { pingDatabase } from '@kura/store';
 import { firstLine } from './probe.js';
 import { rspamdService } from './rspamd.js';
+import { selfServiceService } from './selfservice.js';
 
 /** One process of the local stack: how to start it and how to know it really answers. */
 export interface ServiceSpec {
@@ -108,6 +109,8 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     ports: { smtp: ports.smtp, smtpMetrics: ports.smtpMetrics },
     ready: expectGreeting(host, ports.smtp, /^220 /),
   });
+
+  services.push(selfServiceService(config));
 
   return services;
 }

@@ -8,7 +8,14 @@ export async function runGuard(config: KuraConfig): Promise<{ stop(): Promise<vo
   const log = pino({ name: 'kura-guard', level: config.logLevel === 'trace' ? 'trace' : config.logLevel });
   const guard = createGuard(config, log);
   const refreshMs = Math.min(5_000, Math.max(1_000, config.guard.probeIntervalMs));
-  const app = await startGuardServer(guard, { host: config.host, port: config.guard.port, title: config.hostname, refreshMs, log });
+  const app = await startGuardServer(guard, {
+    host: config.host,
+    port: config.guard.port,
+    title: config.hostname,
+    refreshMs,
+    log,
+    snapshotDir: config.paths.snapshots,
+  });
   const url = `http://${config.host}:${config.guard.port}/`;
   log.info({ url }, 'guard running');
   return {

@@ -70,7 +70,9 @@ export async function aliasList(user: string | undefined, options: Options & { l
   rows = rows.slice(0, limit);
   if (wantsJson(options)) {
     for (const r of rows)
-      process.stdout.write(`${JSON.stringify({ id: r.id, address: r.address, user: r.user, main: Boolean(r.main) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ id: r.id, address: r.address, user: r.user, ...(user ? { main: Boolean(r.main) } : {}) })}\n`,
+      );
     return;
   }
   const table = new Table({ head: ['address', 'user id', 'main'] });

@@ -90,5 +90,7 @@ describe('POP3 on a large maildrop', () => {
     }
     const readSeconds = (Date.now() - readStarted) / 1000;
     process.stdout.write(`pop3-maildrop: POP3 STAT, LIST, UIDL and RETR of all ${COUNT} in ${readSeconds.toFixed(1)} s\n`);
-  }, 900_000);
+    // Measured: 535 s to store and 294 s to read on the local data tier with the machine at load 15
+    // (idle: about 28 messages/s stored); the bound leaves room for a loaded machine.
+  }, 1_500_000);
 });

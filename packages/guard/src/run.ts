@@ -15,6 +15,7 @@ export async function runGuard(config: KuraConfig): Promise<{ stop(): Promise<vo
     title: config.hostname,
     refreshMs,
     log,
+    snapshotDir: config.paths.snapshots,
   });
   const url = `http://${internalHost(config)}:${config.guard.port}/`;
   log.info({ url }, 'guard running');

@@ -20,5 +20,6 @@ export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messag
 export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { outboundSince, type TraceHit, traceMessage } from './trace.js';
+export { type AddressTrace, type OutboundTrace, traceAddress } from './trace-address.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';

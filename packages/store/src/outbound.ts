@@ -24,10 +24,21 @@ const COLLECTION = 'kura_outbound';
 const LEASE_MS = 60_000;
 const MAX_ATTEMPTS = 10;
 
-export async function enqueueOutbound(store: Store, entry: Pick<OutboundEntry, 'user' | 'kind' | 'envelope' | 'raw'>): Promise<ObjectId> {
+/**
+ * Queues one entry. With an `_id` of the caller's (derived from what it sends) the call is
+ * idempotent: a retried delivery queues its forward once. `nextAttemptAt` defers the first attempt.
+ */
+export async function enqueueOutbound(
+  store: Store,
+  entry: Pick<OutboundEntry, 'user' | 'kind' | 'envelope' | 'raw'> & Partial<Pick<OutboundEntry, '_id' | 'nextAttemptAt'>>,
+): Promise<ObjectId> {
   const now = new Date();
-  const doc: OutboundEntry = { _id: new ObjectId(), ...entry, status: 'queued', attempts: 0, nextAttemptAt: now, created: now };
-  await store.db.collection<OutboundEntry>(COLLECTION).insertOne(doc);
+  const doc: OutboundEntry = { _id: new ObjectId(), nextAttemptAt: now, ...entry, status: 'queued', attempts: 0, created: now };
+  try {
+    await store.db.collection<OutboundEntry>(COLLECTION).insertOne(doc);
+  } catch (err) {
+    if (!(entry._id && (err as { code?: number }).code === 11000)) throw err;
+  }
   return doc._id;
 }
 

@@ -165,6 +165,8 @@ export const kuraConfigSchema = z
           .string()
           .regex(/^[^:]+:\d+$/, 'expected "host:port"')
           .optional(),
+        /** SRS rewrite domain of forwarded mail (default: hostname); its SPF must allow Kura, its MX must be Kura. */
+        srsDomain: z.string().min(1).optional(),
         /** At most this many auto-replies per user per hour. */
         perUserPerHour: z.number().int().min(0).default(20),
         /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */

@@ -8,19 +8,23 @@ import { Lane, LaneTimeoutError } from './lanes.js';
 import { FINGERPRINT, JUNK } from './loops.js';
 import { deliverySeconds, messageVerdicts, trackLane } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
+import { type PlacementOutcome, placeWithFilters } from './placement.js';
+import { SRS_RETURNS, queueSrsReturns } from './srs-returns.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
 /**
- * QUEUE: store one copy per accepted recipient and answer 250 only once every
- * copy is acknowledged by the database. Any doubt answers 451 so the sender
- * keeps the message and retries.
+ * QUEUE: store one copy per accepted recipient, placed by the user's WildDuck
+ * filters and spam level, queue the forwards those settings ask for, and
+ * answer 250 only once every copy and every forward is acknowledged by the
+ * database. Any doubt answers 451 so the sender keeps the message and retries.
  */
 export async function deliverMessage(plugin: unknown, next: Next, connection: HarakaConnection) {
   const txn = connection.transaction;
   if (!txn) return next();
   const accepted = (txn.notes[ACCEPTED] ?? {}) as Record<string, string>;
   const recipients = Object.entries(accepted);
-  if (recipients.length === 0) return next();
+  const srsReturns = Object.keys((txn.notes[SRS_RETURNS] ?? {}) as Record<string, string>);
+  if (recipients.length === 0 && srsReturns.length === 0) return next();
 
   try {
     const raw = await readMessage(txn);
@@ -35,32 +39,52 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
       for (const [recipient, userId] of recipients) {
         const left = deadline - Date.now();
         if (left <= 0) throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
+        const key = deliveryKey(fingerprint, txn.mail_from.address, recipient);
+        const outcome: PlacementOutcome = { spam: false, forwards: 0, filters: [] };
+        const user = new ObjectId(userId);
+        const job = { plugin, connection, txn, store, raw, recipient, userId: user, deliveryKey: key };
         const receipt = await deliverToInbox(store, {
-          userId: new ObjectId(userId),
+          userId: user,
           raw,
           envelopeFrom: txn.mail_from.address,
           recipient,
           queueId: txn.uuid,
           remoteAddress: connection.remote.ip,
           timeoutMs: left,
-          deliveryKey: deliveryKey(fingerprint, txn.mail_from.address, recipient),
+          deliveryKey: key,
           junk: txn.notes[JUNK] === true,
           duplicateWindowMs: smtp.duplicateWindowMs,
+          place: placeWithFilters(job, outcome),
         });
-        const what = receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
-        connection.loginfo(plugin, `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size}`);
-        if (!receipt.duplicate) {
+        const what = receipt.dropped ? 'deleted by a filter' : receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
+        connection.loginfo(
+          plugin,
+          `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size} forwards=${outcome.forwards}`,
+        );
+        // WildDuck never auto-replies to what the user's spam level or filters call spam.
+        if (!receipt.duplicate && !outcome.spam) {
           // The message is safe; an auto-reply problem must not turn its 250 into a retry.
           await maybeAutoReply(plugin, connection, txn, store, recipient, userId).catch((err: Error) =>
             connection.logerror(plugin, `auto-reply for ${recipient} failed: ${err.message}`),
           );
         }
       }
+      if (srsReturns.length > 0) {
+        if (deadline - Date.now() <= 0) throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
+        await queueSrsReturns(store, txn, raw, fingerprint);
+        connection.loginfo(plugin, `returned to the original senders of ${srsReturns.join(', ')}`);
+      }
     };
     await lane.run(raw.length, smtp.laneWaitTimeoutMs, () =>
       withTimeout(storeAll(Date.now() + smtp.deliveryTimeoutMs), smtp.deliveryTimeoutMs, 'storing every copy'),
     );
-    txn.results.add(plugin, { pass: 'stored', lane: lane.options.name, recipients: recipients.length, ms: Date.now() - started });
+    txn.results.add(plugin, {
+      pass: 'stored',
+      lane: lane.options.name,
+      recipients: recipients.length,
+      srs_returns: srsReturns.length,
+      ms: Date.now() - started,
+    });
     deliverySeconds.observe({ lane: lane.options.name }, (Date.now() - started) / 1000);
     messageVerdicts.inc({ result: 'accepted', reason: 'stored' });
     return next(codes.OK, 'Message stored');

@@ -7,9 +7,9 @@ import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { Lane, LaneTimeoutError } from './lanes.js';
 import { FINGERPRINT, JUNK } from './loops.js';
 import { deliverySeconds, messageVerdicts, trackLane } from './metrics.js';
-import { ACCEPTED } from './recipients.js';
 import { type PlacementOutcome, placeWithFilters } from './placement.js';
-import { SRS_RETURNS, queueSrsReturns } from './srs-returns.js';
+import { ACCEPTED } from './recipients.js';
+import { queueSrsReturns, SRS_RETURNS } from './srs-returns.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
 /**
@@ -70,7 +70,8 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
         }
       }
       if (srsReturns.length > 0) {
-        if (deadline - Date.now() <= 0) throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
+        if (deadline - Date.now() <= 0)
+          throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
         await queueSrsReturns(store, txn, raw, fingerprint);
         connection.loginfo(plugin, `returned to the original senders of ${srsReturns.join(', ')}`);
       }

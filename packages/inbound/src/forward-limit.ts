@@ -1,4 +1,4 @@
-import { type Store, takeOutboundBudget } from '@kura/store';
+import { checkSendRate, type Store } from '@kura/store';
 import type { ObjectId } from 'mongodb';
 import { inboundConfig } from './store-handle.js';
 
@@ -9,12 +9,13 @@ export interface ForwardLimit {
 }
 
 /**
- * Whether the user may send `count` more forwards now. Over the limit the
- * forward is still queued, for later: the local copy is stored and nothing is lost.
+ * Charges a forward to `count` targets against the user's and the forwarding
+ * domain's hourly sending budgets (shared with every other mail Kura sends for
+ * them). Over the limit the forward is still queued, for when the budget has
+ * room again: the local copy is stored and nothing is lost.
  */
-export async function forwardAllowed(store: Store, userId: ObjectId, count: number): Promise<ForwardLimit> {
-  const { perUserPerHour } = inboundConfig().outbound;
-  let allowed = true;
-  for (let i = 0; i < count; i++) allowed = (await takeOutboundBudget(store.redis, userId, perUserPerHour)) && allowed;
-  return allowed ? { allowed } : { allowed, retryAfterMs: 3600_000 - (Date.now() % 3600_000) };
+export async function forwardAllowed(store: Store, userId: ObjectId, domain: string, count: number): Promise<ForwardLimit> {
+  const { perUserPerHour, perDomainPerHour } = inboundConfig().outbound;
+  const verdict = await checkSendRate(store.redis, { perUserPerHour, perDomainPerHour }, { user: userId.toHexString(), domain }, count);
+  return verdict.allowed ? { allowed: true } : { allowed: false, retryAfterMs: verdict.retryAfterSeconds * 1000 };
 }

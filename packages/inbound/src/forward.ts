@@ -3,8 +3,8 @@ import { enqueueOutbound, type ForwardCopy, type Store, signingKeyFor } from '@k
 import { sealMessage } from 'mailauth/lib/arc/index.js';
 import { ObjectId } from 'mongodb';
 import type { AuthOutcome } from './authentication.js';
-import { arcSeals, forwards } from './forward-metrics.js';
 import { type ForwardLimit, forwardAllowed } from './forward-limit.js';
+import { arcSeals, forwards } from './forward-metrics.js';
 import type { HarakaTransaction } from './haraka.js';
 import { srsFor } from './srs-config.js';
 import { inboundConfig } from './store-handle.js';
@@ -52,9 +52,10 @@ export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Pro
       forwards.inc({ result: 'loop' });
       continue;
     }
+    const domain = copy.recipient.slice(copy.recipient.lastIndexOf('@') + 1).toLowerCase();
     const marked = Buffer.concat([Buffer.from(`${FORWARD_HEADER}: ${hostname}\r\n`), copy.raw]);
-    const raw = await seal(job, copy, marked);
-    const limit: ForwardLimit = await forwardAllowed(job.store, job.userId, to.length);
+    const raw = await seal(job, domain, marked);
+    const limit: ForwardLimit = await forwardAllowed(job.store, job.userId, domain, to.length);
     const deferred = job.overForwardLimit || !limit.allowed;
     await enqueueOutbound(job.store, {
       _id: forwardId(job, index, copy),
@@ -72,8 +73,7 @@ export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Pro
 }
 
 /** ARC seal (RFC 8617) over the verdicts Kura computed at DATA, with the forwarding domain's key. */
-async function seal(job: ForwardJob, copy: ForwardCopy, raw: Buffer): Promise<Buffer> {
-  const domain = copy.recipient.slice(copy.recipient.lastIndexOf('@') + 1).toLowerCase();
+async function seal(job: ForwardJob, domain: string, raw: Buffer): Promise<Buffer> {
   const key = await signingKeyFor(job.store, domain);
   if (!key) {
     job.log('forward sent without an ARC seal: no signing key for the domain', { domain });

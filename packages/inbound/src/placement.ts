@@ -48,7 +48,14 @@ export function placeWithFilters(job: PlacementJob, outcome: PlacementOutcome): 
     outcome.filters = decision.filters;
     if (decision.forwards.length > 0) {
       outcome.forwards = await queueForwards(
-        { store: job.store, txn: job.txn, userId: job.userId, deliveryKey: job.deliveryKey, overForwardLimit: decision.overForwardLimit, log },
+        {
+          store: job.store,
+          txn: job.txn,
+          userId: job.userId,
+          deliveryKey: job.deliveryKey,
+          overForwardLimit: decision.overForwardLimit,
+          log,
+        },
         decision.forwards,
       );
     }

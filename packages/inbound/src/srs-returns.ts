@@ -53,7 +53,10 @@ export async function queueSrsReturns(store: Store, txn: HarakaTransaction, raw:
   const returns = Object.entries((txn.notes[SRS_RETURNS] ?? {}) as Record<string, string>);
   const { hostname } = inboundConfig();
   for (const [address, original] of returns) {
-    const id = crypto.createHash('sha256').update(`srs-return\n${fingerprint}\n${txn.mail_from.address}\n${address.toLowerCase()}`).digest();
+    const id = crypto
+      .createHash('sha256')
+      .update(`srs-return\n${fingerprint}\n${txn.mail_from.address}\n${address.toLowerCase()}`)
+      .digest();
     await enqueueOutbound(store, {
       _id: new ObjectId(id.subarray(0, 12)),
       user: NO_USER,

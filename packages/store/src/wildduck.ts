@@ -123,7 +123,11 @@ export function createMailboxHandler(
 }
 
 /** WildDuck's filter handler over `messages` (which may be a stand-in that records instead of storing). */
-export function createFilterHandler(database: Db, messages: unknown, loggelf: (entry: Record<string, unknown>) => void): WildDuckFilterHandler {
+export function createFilterHandler(
+  database: Db,
+  messages: unknown,
+  loggelf: (entry: Record<string, unknown>) => void,
+): WildDuckFilterHandler {
   const { FilterHandler } = load();
   const db = { database, users: database, gridfs: database, senderDb: database };
   return new FilterHandler({ db, messageHandler: messages, sender: { gfs: 'mail', collection: 'zone-queue' }, loggelf });

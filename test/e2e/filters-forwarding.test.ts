@@ -179,6 +179,16 @@ describe("WildDuck's filters, spam level and forwarding on Kura's MX", () => {
     expect(refused.rcpts[0]?.code).toBe(550);
   });
 
+  it("a forwarded address of WildDuck's (no mailbox) sends every message to its targets", async () => {
+    const target = `dan-${crypto.randomBytes(3).toString('hex')}@remote.example`;
+    const address = `team-${crypto.randomBytes(3).toString('hex')}@${t.config.demo.domain}`;
+    await api('POST', '/addresses/forwarded', { address, targets: [target] });
+    expect((await send([address], message(address, 'for the team')))?.code).toBe(250);
+    const forwarded = await arrival(target);
+    expect(forwarded.from).toMatch(/^SRS0=.*=sender\.example=alice@fwd\.kura\.test$/);
+    expect(forwarded.raw.toString('latin1')).toContain('Subject: for the team\r\n');
+  });
+
   it('a retried delivery queues its forward once, also when the retry has to store the copy again', async () => {
     const target = `carol-${crypto.randomBytes(3).toString('hex')}@remote.example`;
     const user = await newUser(t.config, 'retry', { targets: [target] });

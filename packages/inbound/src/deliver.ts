@@ -3,6 +3,7 @@ import { ObjectId } from 'mongodb';
 import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
 import { deliveryKey, messageFingerprint } from './fingerprint.js';
+import { forwardedAddresses, queueForwardedAddresses } from './forwarded-addresses.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { Lane, LaneTimeoutError } from './lanes.js';
 import { FINGERPRINT, JUNK } from './loops.js';
@@ -24,7 +25,8 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
   const accepted = (txn.notes[ACCEPTED] ?? {}) as Record<string, string>;
   const recipients = Object.entries(accepted);
   const srsReturns = Object.keys((txn.notes[SRS_RETURNS] ?? {}) as Record<string, string>);
-  if (recipients.length === 0 && srsReturns.length === 0) return next();
+  const forwarded = forwardedAddresses(txn);
+  if (recipients.length + srsReturns.length + forwarded.length === 0) return next();
 
   try {
     const raw = await readMessage(txn);
@@ -69,11 +71,13 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
           );
         }
       }
-      if (srsReturns.length > 0) {
+      // Mail for no mailbox of this MX: forwarded addresses and bounces to SRS addresses, queued onwards.
+      if (srsReturns.length + forwarded.length > 0) {
         if (deadline - Date.now() <= 0)
           throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
+        await queueForwardedAddresses(plugin, connection, store, txn, raw, fingerprint);
         await queueSrsReturns(store, txn, raw, fingerprint);
-        connection.loginfo(plugin, `returned to the original senders of ${srsReturns.join(', ')}`);
+        if (srsReturns.length > 0) connection.loginfo(plugin, `returned to the original senders of ${srsReturns.join(', ')}`);
       }
     };
     await lane.run(raw.length, smtp.laneWaitTimeoutMs, () =>
@@ -83,6 +87,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
       pass: 'stored',
       lane: lane.options.name,
       recipients: recipients.length,
+      forwarded_addresses: forwarded.length,
       srs_returns: srsReturns.length,
       ms: Date.now() - started,
     });

@@ -74,7 +74,13 @@ export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Pro
 
 /** ARC seal (RFC 8617) over the verdicts Kura computed at DATA, with the forwarding domain's key. */
 async function seal(job: ForwardJob, domain: string, raw: Buffer): Promise<Buffer> {
-  const key = await signingKeyFor(job.store, domain);
+  // A key that cannot be read (wrong dkim secret) must not hold the forward back: it goes unsealed.
+  const key = await signingKeyFor(job.store, domain).catch((err: Error) => {
+    job.log('forward sent without an ARC seal: the signing key cannot be read', { domain, error: err.message });
+    arcSeals.inc({ result: 'failed' });
+    return undefined;
+  });
+  if (key === undefined) return raw;
   if (!key) {
     job.log('forward sent without an ARC seal: no signing key for the domain', { domain });
     arcSeals.inc({ result: 'no-key' });

@@ -1,6 +1,7 @@
 import { lookupRecipient, withTimeout } from '@kura/store';
 import { DECLARED_SIZE } from './admission.js';
 import { codes, dsn } from './codes.js';
+import { acceptForwarded } from './forwarded-addresses.js';
 import type { HarakaAddress, HarakaConnection, Next } from './haraka.js';
 import { recipientVerdicts } from './metrics.js';
 import { acceptSrsRecipient } from './srs-returns.js';
@@ -41,6 +42,8 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
         recipientVerdicts.inc({ result: 'accepted', reason: 'known' });
         return next(codes.OK);
       }
+      case 'forward':
+        return acceptForwarded(plugin, next, txn, address, found);
       case 'unknown':
         txn.results.add(plugin, { fail: `rcpt:unknown:${address}` });
         recipientVerdicts.inc({ result: 'rejected', reason: 'unknown' });

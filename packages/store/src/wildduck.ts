@@ -47,6 +47,8 @@ export interface AddressRecord {
   _id: unknown;
   user?: import('mongodb').ObjectId;
   targets?: Array<{ type: string; value: unknown; user?: import('mongodb').ObjectId }>;
+  /** A forwarded address switched off through WildDuck's API. */
+  forwardedDisabled?: boolean;
 }
 
 export interface WildDuckMailboxHandler {

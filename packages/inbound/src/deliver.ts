@@ -37,14 +37,15 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     const lane = laneFor(raw.length);
     // Lane wait, then one delivery budget for every copy: the phase ends within hookTimeouts().queue.
     // Past the deadline no further copy is started, so a 451 leaves no delivery running behind it.
+    const parsed = {};
     const storeAll = async (deadline: number) => {
       for (const [recipient, userId] of recipients) {
         const left = deadline - Date.now();
         if (left <= 0) throw new TemporaryStoreError(`storing every copy took over ${smtp.deliveryTimeoutMs} ms`, 'timeout');
         const key = deliveryKey(fingerprint, txn.mail_from.address, recipient);
-        const outcome: PlacementOutcome = { spam: false, forwards: 0, filters: [] };
+        const outcome: PlacementOutcome = { spam: false, forwards: 0, filters: [], filterMs: 0 };
         const user = new ObjectId(userId);
-        const job = { plugin, connection, txn, store, raw, recipient, userId: user, deliveryKey: key };
+        const job = { plugin, connection, txn, store, raw, recipient, userId: user, deliveryKey: key, parsed };
         const receipt = await deliverToInbox(store, {
           userId: user,
           raw,
@@ -61,7 +62,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
         const what = receipt.dropped ? 'deleted by a filter' : receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
         connection.loginfo(
           plugin,
-          `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size} forwards=${outcome.forwards}`,
+          `${what} for ${recipient}: message=${receipt.messageId} uid=${receipt.uid} size=${receipt.size} forwards=${outcome.forwards} filter_ms=${outcome.filterMs}`,
         );
         // WildDuck never auto-replies to what the user's spam level or filters call spam.
         if (!receipt.duplicate && !outcome.spam) {

@@ -16,6 +16,8 @@ export interface PlacementJob {
   recipient: string;
   userId: ObjectId;
   deliveryKey?: string;
+  /** The message as the filter handling parsed it, shared by every recipient of the transaction. */
+  parsed: { mimeTree?: unknown; maildata?: unknown };
 }
 
 /** What the filters decided, for what follows the stored copy (auto-reply, log line). */
@@ -23,6 +25,8 @@ export interface PlacementOutcome {
   spam: boolean;
   forwards: number;
   filters: string[];
+  /** How long WildDuck's filter handling took for this recipient. */
+  filterMs: number;
 }
 
 /**
@@ -34,6 +38,7 @@ export function placeWithFilters(job: PlacementJob, outcome: PlacementOutcome): 
   const log = (message: string, fields?: Record<string, unknown>) =>
     (job.connection.loginfo as Log)(job.plugin, `${message} (${job.recipient})`, fields);
   return async () => {
+    const started = Date.now();
     const decision = await decideDelivery(job.store, {
       userId: job.userId,
       raw: job.raw,
@@ -41,7 +46,9 @@ export function placeWithFilters(job: PlacementJob, outcome: PlacementOutcome): 
       recipient: job.recipient,
       spamAction: spamAction(job.txn),
       log: (entry) => log(String(entry.short_message ?? 'filter handling'), withoutShortMessage(entry)),
+      parsed: job.parsed,
     });
+    outcome.filterMs = Date.now() - started;
     // The account went away between RCPT and now: stored as before, by the scanner's verdict.
     if (!decision) return { target: job.txn.notes[JUNK] === true ? { specialUse: '\\Junk' } : { path: 'INBOX' }, flags: [] };
     outcome.spam = decision.spam;

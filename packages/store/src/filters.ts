@@ -42,6 +42,12 @@ export interface FilterRequest {
    */
   spamAction: string;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * The parsed message, shared by the recipients of one transaction (as haraka-plugin-wildduck
+   * shares it): empty before the first, filled by it, reused by the others, so the message is
+   * parsed for the filters once, not once per recipient.
+   */
+  parsed?: { mimeTree?: unknown; maildata?: unknown };
 }
 
 /**
@@ -88,15 +94,17 @@ export async function decideDelivery(store: Store, request: FilterRequest): Prom
     handler.getUserData(request.userId.toHexString(), (err, data) => (err ? reject(err) : resolve(data))),
   );
   if (!userData) return null;
-  const { response } = await handler.storeMessage(userData, {
+  const { response, prepared } = await handler.storeMessage(userData, {
     sender: request.envelopeFrom,
     recipient: request.recipient,
     chunks: [request.raw],
     chunklen: request.raw.length,
+    ...(request.parsed?.mimeTree ? { mimeTree: request.parsed.mimeTree, maildata: request.parsed.maildata } : {}),
     meta: { spamAction: request.spamAction },
     // Kura's own auto-replies (RFC 3834 rules) run after the copy is stored.
     disableAutoreply: true,
   });
+  if (request.parsed && !request.parsed.mimeTree && prepared) Object.assign(request.parsed, prepared);
   const error = response.error as (Error & { code?: string }) | undefined;
   const drop = error?.code === 'DroppedByPolicy';
   if (error && !drop) throw error;

@@ -71,7 +71,10 @@ interface WildDuckModules {
 export interface WildDuckFilterHandler {
   maildrop: unknown;
   getUserData(user: string, callback: (err: Error | null, data?: Record<string, unknown> | false) => void): void;
-  storeMessage(userData: Record<string, unknown>, options: Record<string, unknown>): Promise<{ response: Record<string, unknown> }>;
+  storeMessage(
+    userData: Record<string, unknown>,
+    options: Record<string, unknown>,
+  ): Promise<{ response: Record<string, unknown>; prepared?: { mimeTree: unknown; maildata: unknown } | false }>;
 }
 
 let modules: WildDuckModules | undefined;

@@ -60,7 +60,8 @@ describe("WildDuck's filters, spam level and forwarding on Kura's MX", () => {
     return {
       hostname: HOSTNAME,
       smtp: { scanner: { command: ['sh', scanner] } },
-      outbound: { relay: `127.0.0.1:${sink.port}`, srsDomain: SRS_DOMAIN },
+      // A small hourly budget, so that one test can spend it (each test's users have their own).
+      outbound: { relay: `127.0.0.1:${sink.port}`, srsDomain: SRS_DOMAIN, perUserPerHour: 4 },
       trust: { dnsServers: [zone.address], rspamd: { enabled: false } },
     };
   });
@@ -196,14 +197,45 @@ describe("WildDuck's filters, spam level and forwarding on Kura's MX", () => {
     expect(refused.rcpts[0]?.code).toBe(550);
   });
 
-  it("a forwarded address of WildDuck's (no mailbox) sends every message to its targets", async () => {
+  it("a forwarded address of WildDuck's (no mailbox) sends every message to its targets; no key, no seal", async () => {
     const target = `dan-${crypto.randomBytes(3).toString('hex')}@remote.example`;
-    const address = `team-${crypto.randomBytes(3).toString('hex')}@${t.config.demo.domain}`;
+    // A domain without a DKIM key in WildDuck: the forward goes, unsealed.
+    const address = `team@lists-${crypto.randomBytes(3).toString('hex')}.test`;
     await api('POST', '/addresses/forwarded', { address, targets: [target] });
     expect((await send([address], message(address, 'for the team')))?.code).toBe(250);
     const forwarded = await arrival(target);
     expect(forwarded.from).toMatch(/^SRS0=.*=sender\.example=alice@fwd\.kura\.test$/);
-    expect(forwarded.raw.toString('latin1')).toContain('Subject: for the team\r\n');
+    const text = forwarded.raw.toString('latin1');
+    expect(text).toContain('Subject: for the team\r\n');
+    expect(text).not.toMatch(/^ARC-/m);
+  });
+
+  it('a message Kura already forwarded three times is stored but not forwarded again', async () => {
+    const user = await newUser(t.config, 'loop', { targets: [`erin-${crypto.randomBytes(3).toString('hex')}@remote.example`] });
+    const marks = Array.from({ length: 3 }, () => `X-Kura-Forwarded: ${HOSTNAME}\r\n`).join('');
+    const looped = Buffer.concat([Buffer.from(marks), message(user.address, 'round and round')]);
+    expect((await send([user.address], looped))?.code).toBe(250);
+    expect([...(await folder(user, 'INBOX')).keys()]).toEqual(['round and round']);
+    // Forwards are queued before the 250: none is there now, none will be.
+    expect(await store.db.collection('kura_outbound').countDocuments({ user: new ObjectId(user.id) })).toBe(0);
+  });
+
+  it('over the hourly sending budget the copy is stored and the forward waits in the queue, not dropped', async () => {
+    const targets = ['f1', 'f2', 'f3'].map((name) => `${name}-${crypto.randomBytes(3).toString('hex')}@remote.example`);
+    const user = await newUser(t.config, 'budget', { targets });
+    expect((await send([user.address], message(user.address, 'first of two')))?.code).toBe(250);
+    // Three recipients of the budget of four are spent: the next three do not fit this hour.
+    expect((await send([user.address], message(user.address, 'second of two')))?.code).toBe(250);
+    expect([...(await folder(user, 'INBOX')).keys()].sort()).toEqual(['first of two', 'second of two']);
+    const entries = await store.db
+      .collection('kura_outbound')
+      .find({ user: new ObjectId(user.id), kind: 'forward' })
+      .sort({ created: 1 })
+      .toArray();
+    expect(entries).toHaveLength(2);
+    expect(entries[0]?.nextAttemptAt.getTime()).toBeLessThan(Date.now() + 60_000);
+    expect(entries[1]?.status).toBe('queued');
+    expect(entries[1]?.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
   });
 
   it('a retried delivery queues its forward once, also when the retry has to store the copy again', async () => {

@@ -1,5 +1,6 @@
 export { type AgentOptions, type DeliveryAgent, retryPolicy, startDeliveryAgent } from './agent.js';
 export type { AgentLog } from './deliver-entry.js';
+export { dkimTxtRecord } from './dkim-record.js';
 export { fromDomain, type SignResult, signMessage } from './dkim-sign.js';
 export { buildDsn, type DsnInput } from './dsn.js';
 export { outboundRegistry } from './metrics.js';

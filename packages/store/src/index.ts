@@ -13,6 +13,7 @@ export {
   type AttemptResult,
   asBuffer,
   type ClaimedEntry,
+  claimDsn,
   claimOutbound,
   deferOutbound,
   enqueueOutbound,

@@ -47,6 +47,8 @@ export interface OutboundEntry {
   rateCharged?: boolean;
   /** The sender's bounce (DSN) for the failed recipients was stored: never a second one. */
   dsnDone?: boolean;
+  /** Until when one node holds the right to store the bounce (see claimDsn). */
+  dsnClaimUntil?: Date;
 }
 
 /** A claimed entry and how long it had been due before this claim (time nobody worked on it). */
@@ -124,6 +126,18 @@ export async function deferOutbound(store: Store, id: ObjectId, until: Date, rea
   );
 }
 
+/**
+ * Takes the right to store an entry's bounce for `leaseMs` (the agent that
+ * failed it and the sweep may both try): true for exactly one of them.
+ */
+export async function claimDsn(store: Store, id: ObjectId, now = new Date(), leaseMs = 120_000): Promise<boolean> {
+  const result = await collection(store).updateOne(
+    { _id: id, dsnDone: { $ne: true }, $or: [{ dsnClaimUntil: { $exists: false } }, { dsnClaimUntil: { $lt: now } }] },
+    { $set: { dsnClaimUntil: new Date(now.getTime() + leaseMs) } },
+  );
+  return result.modifiedCount === 1;
+}
+
 /** Marks the bounce for a failed entry as stored. */
 export async function markDsnDone(store: Store, id: ObjectId): Promise<void> {
   await collection(store).updateOne({ _id: id }, { $set: { dsnDone: true } });
@@ -132,7 +146,12 @@ export async function markDsnDone(store: Store, id: ObjectId): Promise<void> {
 /** Failed submissions whose sender has not had the bounce yet (stored while the store was in trouble). */
 export async function pendingDsns(store: Store, limit = 20): Promise<OutboundEntry[]> {
   const rows = await collection(store)
-    .find({ status: 'failed', kind: 'submission', dsnDone: { $ne: true } })
+    .find({
+      status: 'failed',
+      kind: 'submission',
+      dsnDone: { $ne: true },
+      $or: [{ dsnClaimUntil: { $exists: false } }, { dsnClaimUntil: { $lt: new Date() } }],
+    })
     .limit(limit)
     .toArray();
   return rows.map((row) => ({ ...row, raw: asBuffer(row.raw) }));

@@ -33,7 +33,7 @@ describe('outbound delivery agent', () => {
   beforeAll(async () => {
     rig = await startOutboundRig('outbound', {
       rcpt: (address) => {
-        if (address.startsWith('gone')) return { code: 550, message: '5.1.1 <' + address + '>: no such user here' };
+        if (address.startsWith('gone')) return { code: 550, message: `5.1.1 <${address}>: no such user here` };
         if (address.startsWith('trap')) return { code: 554, message: '5.7.1 message refused as spam' };
         if (address.startsWith('busy') && !flaky.has(address)) {
           flaky.add(address);

@@ -19,6 +19,8 @@ export interface KuraSecrets {
   demoPassword: string;
   /** HMAC key of the SRS addresses forwarded mail is sent from (a bounce to one is reversed only with it). */
   srsSecret: string;
+  /** Key WildDuck's DKIM API encrypts private keys with (dkim.secret); the delivery agent decrypts with it. */
+  dkimSecret: string;
 }
 
 /** The environment variable that overrides each secret (systemd `LoadCredential`, container secrets). */
@@ -31,6 +33,7 @@ export const SECRET_ENV: Record<keyof KuraSecrets, string> = {
   canaryPassword: 'KURA_CANARY_PASSWORD',
   demoPassword: 'KURA_DEMO_PASSWORD',
   srsSecret: 'KURA_SRS_SECRET',
+  dkimSecret: 'KURA_DKIM_SECRET',
 };
 
 export const REDIS_USER = 'kura';

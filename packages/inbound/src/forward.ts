@@ -63,7 +63,8 @@ export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Pro
       kind: 'forward',
       envelope: { from: srsFor(inboundConfig()).forward(copy.from), to },
       raw,
-      ...(deferred ? { nextAttemptAt: new Date(Date.now() + (limit.retryAfterMs ?? DEFER_MS)) } : {}),
+      // Charged here, before the 250: the delivery agent does not charge it again. A deferred one it charges when it sends.
+      ...(deferred ? { nextAttemptAt: new Date(Date.now() + (limit.retryAfterMs ?? DEFER_MS)) } : { rateCharged: true }),
     });
     job.log(deferred ? 'forward queued for later: over the sending limit' : 'forward queued', { to: to.join(','), hops });
     forwards.inc({ result: deferred ? 'deferred' : 'queued' });

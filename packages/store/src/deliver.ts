@@ -12,6 +12,8 @@ export interface Placement {
   drop?: boolean;
 }
 
+import { ensureOutboundIndexes } from './outbound.js';
+
 export interface DeliveryRequest {
   userId: ObjectId;
   /** The whole message as received, trace headers included. */
@@ -118,4 +120,5 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000;
 /** Indexes Kura's own queries need, next to WildDuck's. Safe to run on every start. */
 export async function ensureStoreIndexes(store: Store, duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS): Promise<void> {
   await ensureDeliveryLogIndexes(store, duplicateWindowMs);
+  await ensureOutboundIndexes(store);
 }

@@ -63,6 +63,8 @@ export async function queueSrsReturns(store: Store, txn: HarakaTransaction, raw:
       kind: 'forward',
       envelope: { from: srsFor(inboundConfig()).forward(txn.mail_from.address), to: [original] },
       raw: Buffer.concat([Buffer.from(`${FORWARD_HEADER}: ${hostname}\r\n`), raw]),
+      // No user's sending: returns would otherwise share one installation-wide budget. Inbound limits bound them.
+      rateCharged: true,
     });
   }
   return returns.length;

@@ -35,9 +35,10 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     const started = Date.now();
     const fingerprint = (txn.notes[FINGERPRINT] as string | undefined) ?? messageFingerprint(txn, raw);
     const lane = laneFor(raw.length);
+    // Parsed once for WildDuck's filter handling, shared by every recipient of the message.
+    const parsed = {};
     // Lane wait, then one delivery budget for every copy: the phase ends within hookTimeouts().queue.
     // Past the deadline no further copy is started, so a 451 leaves no delivery running behind it.
-    const parsed = {};
     const storeAll = async (deadline: number) => {
       for (const [recipient, userId] of recipients) {
         const left = deadline - Date.now();

@@ -4,3 +4,4 @@ export { freePorts, portIsFree, waitUntil } from './stack/probe.js';
 export { SetupError } from './stack/services.js';
 export { type RunningStack, type StackOptions, startStack } from './stack/stack.js';
 export { Supervisor } from './stack/supervisor.js';
+export { ensureLocalCertificates, type LocalCertificates } from './stack/tls.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
+import { outboundDelivery } from './schema-outbound.js';
 import { securitySchema } from './schema-security.js';
 import { selfServiceSchema } from './schema-selfservice.js';
 import { trustSchema } from './schema-trust.js';
@@ -158,16 +159,27 @@ export const kuraConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Mail Kura emits itself (auto-replies): where it goes and how much of it. */
+    /** Mail Kura emits itself (submissions, auto-replies, forwards): how it leaves and how much of it. */
     outbound: z
       .object({
-        /** SMTP relay for outbound mail (host:port); without one, outbound mail waits in the queue. */
+        /**
+         * Smart host for all outbound mail (host:port). Without one, the delivery agent looks up
+         * each recipient domain's MX and delivers there directly.
+         */
         relay: z
           .string()
           .regex(/^[^:]+:\d+$/, 'expected "host:port"')
           .optional(),
-        /** At most this many auto-replies per user per hour. */
-        perUserPerHour: z.number().int().min(0).default(20),
+        /** SRS rewrite domain of forwarded mail (default: hostname); its SPF must allow Kura, its MX must be Kura. */
+        srsDomain: z.string().min(1).optional(),
+        ...outboundDelivery,
+        /**
+         * At most this many recipients per user per hour, over all mail Kura sends for the user
+         * (submissions, auto-replies, forwards), counted across all nodes in Redis.
+         */
+        perUserPerHour: z.number().int().min(0).default(100),
+        /** At most this many recipients per hour for all users of one sender domain together. */
+        perDomainPerHour: z.number().int().min(0).default(2000),
         /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */
         autoReplyIntervalSeconds: z
           .number()

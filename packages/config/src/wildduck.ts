@@ -110,6 +110,8 @@ function securedOverlay(
       roles: { [GUARD_API_ROLE]: GUARD_API_GRANTS },
       cors: { origins: [] },
     },
+    // DKIM private keys are stored encrypted; Kura's delivery agent reads them with the same secret.
+    dkim: { secret: config.secrets.dkimSecret },
   };
 }
 

@@ -1,10 +1,13 @@
 export { type AccountSummary, deleteAccount, findAccountSummary, listAccounts, updateAccount } from './accounts.js';
-export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, takeOutboundBudget, userAddresses } from './autoreply.js';
+export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, userAddresses } from './autoreply.js';
 export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
+export type { Placement } from './deliver.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';
+export { dkimCandidates, normalizeDkimDomain, type SigningKey, signingKeyFor } from './dkim-keys.js';
 export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
+export { decideDelivery, type FilterDecision, type FilterRequest, type ForwardCopy, type MailboxTarget } from './filters.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
 export {
@@ -17,8 +20,35 @@ export {
   recordLoginFailure,
 } from './login-failures.js';
 export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource, servesUnchanged } from './mailboxes.js';
-export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
+export {
+  type AttemptResult,
+  asBuffer,
+  type ClaimedEntry,
+  claimDsn,
+  claimOutbound,
+  deferOutbound,
+  enqueueOutbound,
+  markDsnDone,
+  type OutboundEntry,
+  type OutboundStatus,
+  outboundCounts,
+  pendingDsns,
+  type RecipientFailure,
+  settleOutbound,
+} from './outbound.js';
+export { findOutbound, isObjectIdText, listOutbound, type OutboundSummary, removeOutbound, retryOutbound } from './outbound-admin.js';
+export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
+export { checkSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
+export {
+  countSuppressions,
+  isSuppressed,
+  listSuppressions,
+  normalizeAddress,
+  type Suppression,
+  suppressAddress,
+  unsuppressAddress,
+} from './suppression.js';
 export { outboundSince, type TraceHit, traceMessage } from './trace.js';
 export { type AddressTrace, type OutboundTrace, traceAddress } from './trace-address.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';

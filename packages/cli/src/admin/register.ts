@@ -4,6 +4,7 @@ import { autoreply } from './autoreply.js';
 import { forward } from './forward.js';
 import { mailbox } from './mailbox.js';
 import { status } from './status.js';
+import { registerOutboundCommands } from './register-outbound.js';
 import { trace } from './trace.js';
 import { userAdd, userDisable, userEnable, userList, userPasswd, userPop3Limit, userQuota, userRm, userShow } from './user.js';
 
@@ -98,4 +99,5 @@ export function registerAdminCommands(program: Command): void {
     .option('--guard <url>', "the guard's address (default: http://<security.internalHost or host>:<guard.port>/ from the config)")
     .option('--json', 'JSON output even on a terminal')
     .action(status);
+  registerOutboundCommands(program);
 }

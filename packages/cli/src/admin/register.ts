@@ -3,8 +3,8 @@ import { aliasAdd, aliasList, aliasRm } from './alias.js';
 import { autoreply } from './autoreply.js';
 import { forward } from './forward.js';
 import { mailbox } from './mailbox.js';
-import { status } from './status.js';
 import { registerOutboundCommands } from './register-outbound.js';
+import { status } from './status.js';
 import { trace } from './trace.js';
 import { userAdd, userDisable, userEnable, userList, userPasswd, userPop3Limit, userQuota, userRm, userShow } from './user.js';
 

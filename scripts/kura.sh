@@ -17,6 +17,8 @@ FERRETDB_VERSION="1.24.2"
 DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
 # The default spam scanner; the stack runs its own instance (packages/cli/src/stack/rspamd.ts).
 DEBIAN_PACKAGES+=(rspamd)
+# The webmail: Debian's Roundcube under PHP (the stack runs it with PHP's built-in server, packages/cli/src/stack/webmail.ts).
+DEBIAN_PACKAGES+=(roundcube-core roundcube-sqlite3 php8.2-cli)
 # promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
 DEBIAN_PACKAGES+=(prometheus)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.

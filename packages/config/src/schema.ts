@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
 import { securitySchema } from './schema-security.js';
 import { trustSchema } from './schema-trust.js';
+import { webmailSchema } from './schema-webmail.js';
 
 const port = z.number().int().min(1).max(65535);
 /** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
@@ -203,6 +204,7 @@ export const kuraConfigSchema = z
     guard: guardSchema,
     trust: trustSchema,
     security: securitySchema,
+    webmail: webmailSchema,
   })
   .strict();
 

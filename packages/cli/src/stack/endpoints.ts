@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { internalHost, isSecured, type KuraConfig, redactSecrets, secretsFile } from '@kura/config';
+import { internalHost, isSecured, type KuraConfig, redactSecrets, secretsFile, webmailUrl } from '@kura/config';
 import Table from 'cli-table3';
 
 /** What a person or a script needs to use a running stack. */
@@ -8,6 +8,8 @@ export interface Endpoints {
   imap: { host: string; port: number; tls: boolean };
   pop3: { host: string; port: number; tls: boolean };
   api: { url: string };
+  /** Roundcube on the local stack (absent when webmail.enabled is false or in the HA profile). */
+  webmail?: { url: string };
   mongodb: { uri: string; local: boolean };
   redis: { url: string; local: boolean };
   demo: { username: string; address: string; password: string };
@@ -24,6 +26,7 @@ export function describeEndpoints(config: KuraConfig, pids: Endpoints['pids']): 
     imap: { host, port: ports.imap, tls },
     pop3: { host, port: tls ? ports.pop3s : ports.pop3, tls },
     api: { url: `http://${internalHost(config)}:${ports.api}` },
+    webmail: config.webmail.enabled && !tls ? { url: webmailUrl(config) } : undefined,
     mongodb: { uri: redactSecrets(config.mongodbUri), local: config.local.mongodb },
     redis: { url: redactSecrets(config.redisUrl), local: config.local.redis },
     demo: {
@@ -47,6 +50,7 @@ export function formatEndpoints(e: Endpoints, endpointsFile: string): string {
     ['IMAP', `${e.imap.host}:${e.imap.port}`, e.imap.tls ? 'STARTTLS required before login' : 'plain, no TLS (loopback)'],
     ['POP3', `${e.pop3.host}:${e.pop3.port}`, e.pop3.tls ? 'implicit TLS' : 'plain, no TLS (loopback)'],
     ['WildDuck API', e.api.url, e.smtp.tls ? 'X-Access-Token (secrets file)' : 'no auth (loopback)'],
+    ...(e.webmail ? [['Webmail', e.webmail.url, 'Roundcube; log in with the demo account']] : []),
     ['data tier', e.mongodb.uri, e.mongodb.local ? 'local FerretDB (SQLite)' : 'external MongoDB'],
     ['Redis', e.redis.url, e.redis.local ? 'local redis-server' : 'external Redis'],
   );
@@ -55,6 +59,7 @@ export function formatEndpoints(e: Endpoints, endpointsFile: string): string {
     `Demo account: ${e.demo.address}  user "${e.demo.username}"  password "${e.demo.password}"`,
     'Mail client: incoming IMAP (or POP3) server ' +
       `${e.imap.host}, port ${e.imap.port} (POP3 ${e.pop3.port}), connection security "${e.imap.tls ? 'STARTTLS (POP3: SSL/TLS)' : 'none'}", normal password, user "${e.demo.username}".`,
+    ...(e.webmail ? [`Webmail: open ${e.webmail.url} and log in as "${e.demo.username}" / "${e.demo.password}".`] : []),
     `Send it mail:  swaks --server ${e.smtp.host}:${e.smtp.port} --to ${e.demo.address}   (or any SMTP client)`,
     `Data: ${e.dataDir}    Same as JSON: ${endpointsFile}`,
     'Press Ctrl-C to stop everything.',

@@ -5,6 +5,7 @@ import { harakaBin } from '@kura/inbound';
 import { pingDatabase } from '@kura/store';
 import { firstLine } from './probe.js';
 import { rspamdService } from './rspamd.js';
+import { webmailService } from './webmail.js';
 
 /** One process of the local stack: how to start it and how to know it really answers. */
 export interface ServiceSpec {
@@ -108,6 +109,9 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     ports: { smtp: ports.smtp, smtpMetrics: ports.smtpMetrics },
     ready: expectGreeting(host, ports.smtp, /^220 /),
   });
+
+  // Roundcube last: it reaches mail through the IMAP and submission ports of the services above.
+  if (config.webmail.enabled) services.push(webmailService(config));
 
   return services;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
 import { securitySchema } from './schema-security.js';
+import { submissionSchema } from './schema-submission.js';
 import { trustSchema } from './schema-trust.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -35,6 +36,8 @@ export const kuraConfigSchema = z
         submission: port.default(9587),
         /** Authenticated submission over implicit TLS (465 in production). */
         submissions: port.default(9465),
+        /** Prometheus metrics (GET /metrics) and health (GET /health) of the submission service. */
+        submissionMetrics: port.default(9026),
         /** Webmail (Roundcube) over HTTP on the local stack; production puts it behind the TLS front. */
         webmail: port.default(9480),
         /** Kura's self-service page (vacation reply, forwarding), Japanese and English. */
@@ -203,6 +206,7 @@ export const kuraConfigSchema = z
     guard: guardSchema,
     trust: trustSchema,
     security: securitySchema,
+    submission: submissionSchema,
   })
   .strict();
 

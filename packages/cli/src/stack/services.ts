@@ -5,6 +5,7 @@ import { harakaBin } from '@kura/inbound';
 import { pingDatabase } from '@kura/store';
 import { firstLine } from './probe.js';
 import { rspamdService } from './rspamd.js';
+import { submissionService } from './submission.js';
 
 /** One process of the local stack: how to start it and how to know it really answers. */
 export interface ServiceSpec {
@@ -108,6 +109,9 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     ports: { smtp: ports.smtp, smtpMetrics: ports.smtpMetrics },
     ready: expectGreeting(host, ports.smtp, /^220 /),
   });
+
+  // Authenticated submission: after WildDuck (its API checks passwords) and the store are up.
+  services.push(submissionService(config));
 
   return services;
 }

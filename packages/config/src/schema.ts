@@ -168,8 +168,13 @@ export const kuraConfigSchema = z
           .string()
           .regex(/^[^:]+:\d+$/, 'expected "host:port"')
           .optional(),
-        /** At most this many auto-replies per user per hour. */
-        perUserPerHour: z.number().int().min(0).default(20),
+        /**
+         * At most this many recipients per user per hour, over all mail Kura sends for the user
+         * (submissions, auto-replies, forwards), counted across all nodes in Redis.
+         */
+        perUserPerHour: z.number().int().min(0).default(100),
+        /** At most this many recipients per hour for all users of one sender domain together. */
+        perDomainPerHour: z.number().int().min(0).default(2000),
         /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */
         autoReplyIntervalSeconds: z
           .number()

@@ -7,10 +7,7 @@ export type RoundcubeFiles = Record<string, string>;
 export interface RoundcubeOptions {
   /** The installation's own 24-character key Roundcube encrypts session passwords with (never committed, never logged). */
   desKey: string;
-  /**
-   * The CA that signed the submission port's certificate. Unset on the local stack, whose certificate is
-   * self-signed: then (and only then) the certificate is accepted without verification, on loopback.
-   */
+  /** The CA that signed the submission port's certificate (the local stack's own CA); unset: the system's CAs. */
   caFile?: string;
 }
 
@@ -52,10 +49,8 @@ export function phpLiteral(value: unknown): string {
 export function renderRoundcubeConfig(config: KuraConfig, options: RoundcubeOptions): RoundcubeFiles {
   const paths = roundcubePaths(config);
   const debianDir = path.dirname(config.webmail.defaultsFile);
-  // The local certificate is self-signed: verify against its CA when one is known, else accept it on loopback only.
-  const tls = options.caFile
-    ? { ssl: { verify_peer: true, verify_peer_name: true, cafile: options.caFile } }
-    : { ssl: { verify_peer: false, verify_peer_name: false, allow_self_signed: true } };
+  // The submission certificate is always verified: against the local stack's own CA, or the system's CAs in production.
+  const tls = { ssl: { verify_peer: true, verify_peer_name: true, ...(options.caFile ? { cafile: options.caFile } : {}) } };
   const settings: Record<string, unknown> = {
     product_name: config.webmail.productName,
     db_dsnw: `sqlite:///${paths.database}?mode=0600`,

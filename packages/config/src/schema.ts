@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
 import { securitySchema } from './schema-security.js';
+import { submissionSchema } from './schema-submission.js';
 import { trustSchema } from './schema-trust.js';
 import { webmailSchema } from './schema-webmail.js';
 
@@ -36,6 +37,8 @@ export const kuraConfigSchema = z
         submission: port.default(9587),
         /** Authenticated submission over implicit TLS (465 in production). */
         submissions: port.default(9465),
+        /** Prometheus metrics (GET /metrics) and health (GET /health) of the submission service. */
+        submissionMetrics: port.default(9026),
         /** Webmail (Roundcube) over HTTP on the local stack; production puts it behind the TLS front. */
         webmail: port.default(9480),
         /** Kura's self-service page (vacation reply, forwarding), Japanese and English. */
@@ -166,8 +169,13 @@ export const kuraConfigSchema = z
           .string()
           .regex(/^[^:]+:\d+$/, 'expected "host:port"')
           .optional(),
-        /** At most this many auto-replies per user per hour. */
-        perUserPerHour: z.number().int().min(0).default(20),
+        /**
+         * At most this many recipients per user per hour, over all mail Kura sends for the user
+         * (submissions, auto-replies, forwards), counted across all nodes in Redis.
+         */
+        perUserPerHour: z.number().int().min(0).default(100),
+        /** At most this many recipients per hour for all users of one sender domain together. */
+        perDomainPerHour: z.number().int().min(0).default(2000),
         /** At most one auto-reply to the same sender per user within this many seconds (RFC 3834). */
         autoReplyIntervalSeconds: z
           .number()
@@ -204,6 +212,7 @@ export const kuraConfigSchema = z
     guard: guardSchema,
     trust: trustSchema,
     security: securitySchema,
+    submission: submissionSchema,
     webmail: webmailSchema,
   })
   .strict();

@@ -18,6 +18,8 @@ export interface StoreOptions {
   serverSelectionTimeoutMs?: number;
   /** Connection trouble that the clients retry by themselves (Redis reconnects, for one). */
   onConnectionError?: (tier: 'redis', err: Error) => void;
+  /** WildDuck's `dkim.secret`, when its DKIM API encrypts keys (default: KURA_DKIM_SECRET from the environment). */
+  dkimSecret?: string;
 }
 
 /** Open connections to the mail store plus WildDuck's handlers on top of them. */
@@ -29,6 +31,8 @@ export interface Store {
   users: WildDuckUserHandler;
   /** WildDuck's settings (defaults such as the quota of users without one of their own). */
   settings: WildDuckSettingsHandler;
+  /** Decrypts DKIM keys WildDuck stored encrypted; unset when keys are kept in clear text. */
+  dkimSecret?: string;
   close(): Promise<void>;
 }
 
@@ -82,6 +86,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     messages,
     users,
     settings,
+    dkimSecret: options.dkimSecret || process.env.KURA_DKIM_SECRET || undefined,
     async close() {
       closing = true;
       // QUIT lets commands WildDuck's handlers still have in flight (event publishing after

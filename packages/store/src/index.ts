@@ -3,6 +3,7 @@ export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, takeOutb
 export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';
+export { dkimCandidates, normalizeDkimDomain, type SigningKey, signingKeyFor } from './dkim-keys.js';
 export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
@@ -10,6 +11,16 @@ export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
 export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource, servesUnchanged } from './mailboxes.js';
 export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
+export { checkSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
+export {
+  countSuppressions,
+  isSuppressed,
+  listSuppressions,
+  normalizeAddress,
+  type Suppression,
+  suppressAddress,
+  unsuppressAddress,
+} from './suppression.js';
 export { outboundSince, type TraceHit, traceMessage } from './trace.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';

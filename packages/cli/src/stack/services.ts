@@ -5,6 +5,7 @@ import { harakaBin } from '@kura/inbound';
 import { pingDatabase } from '@kura/store';
 import { firstLine } from './probe.js';
 import { rspamdService } from './rspamd.js';
+import { submissionService } from './submission.js';
 import { webmailService } from './webmail.js';
 
 /** One process of the local stack: how to start it and how to know it really answers. */
@@ -109,6 +110,9 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
     ports: { smtp: ports.smtp, smtpMetrics: ports.smtpMetrics },
     ready: expectGreeting(host, ports.smtp, /^220 /),
   });
+
+  // Authenticated submission: after WildDuck (its API checks passwords) and the store are up.
+  services.push(submissionService(config));
 
   // Roundcube last: it reaches mail through the IMAP and submission ports of the services above.
   if (config.webmail.enabled) services.push(webmailService(config));

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type KuraConfig, renderRoundcubeConfig, roundcubePaths, webmailUrl } from '@kura/config';
 import { type ServiceSpec, SetupError } from './services.js';
+import { submissionCertificates } from './submission.js';
 
 const DES_KEY_LENGTH = 24;
 
@@ -12,7 +13,7 @@ const DES_KEY_LENGTH = 24;
  * and brings its schema up to the installed Roundcube's (a Debian update may
  * bring a newer one). Debian's /etc/roundcube is only read, never changed.
  */
-export function prepareWebmail(config: KuraConfig, options: { caFile?: string } = {}): void {
+export function prepareWebmail(config: KuraConfig): void {
   const paths = roundcubePaths(config);
   if (!fs.existsSync(path.join(paths.documentRoot, 'index.php')) || !fs.existsSync(config.webmail.defaultsFile)) {
     throw new SetupError(
@@ -21,7 +22,7 @@ export function prepareWebmail(config: KuraConfig, options: { caFile?: string } 
     );
   }
   for (const dir of [paths.root, paths.config, paths.temp]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = renderRoundcubeConfig(config, { desKey: installationKey(paths.desKey), caFile: options.caFile });
+  const files = renderRoundcubeConfig(config, { desKey: installationKey(paths.desKey), caFile: submissionCertificates(config).ca });
   for (const [name, content] of Object.entries(files)) {
     const target = path.join(paths.config, name);
     fs.writeFileSync(`${target}.tmp`, content, { mode: 0o600 });

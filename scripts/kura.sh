@@ -19,6 +19,8 @@ DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
 DEBIAN_PACKAGES+=(rspamd)
 # The webmail: Debian's Roundcube under PHP (the stack runs it with PHP's built-in server, packages/cli/src/stack/webmail.ts).
 DEBIAN_PACKAGES+=(roundcube-core roundcube-sqlite3 php8.2-cli)
+# A Japanese font, so headless Chromium renders Japanese pages (webmail, status page) instead of empty boxes.
+DEBIAN_PACKAGES+=(fonts-ipafont-gothic)
 # promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
 DEBIAN_PACKAGES+=(prometheus)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.

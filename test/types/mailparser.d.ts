@@ -1,4 +1,13 @@
 // mailparser ships no type declarations; the tests use only this much of it.
 declare module 'mailparser' {
-  export function simpleParser(source: Buffer | string): Promise<{ subject?: string }>;
+  export interface ParsedMail {
+    subject?: string;
+    messageId?: string;
+    inReplyTo?: string;
+    references?: string | string[];
+    from?: { value: Array<{ address?: string; name?: string }> };
+    text?: string;
+    attachments: Array<{ filename?: string; contentType: string; content: Buffer }>;
+  }
+  export function simpleParser(source: Buffer | string): Promise<ParsedMail>;
 }

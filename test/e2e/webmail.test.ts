@@ -1,11 +1,12 @@
 // page.evaluate() runs in the browser: its callbacks see the DOM.
 /// <reference lib="dom" />
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type { KuraConfig } from '@kura/config';
 import { webmailUrl } from '@kura/config';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { artifactPath, launchChromium } from '../support/browser.js';
 import { sendMail } from '../support/smtp-client.js';
 import { newUser, type TestUser, useTestStack, withImap } from '../support/stack.js';
@@ -115,9 +116,23 @@ describe('webmail (Roundcube in a real browser)', () => {
     }
   }
 
-  /** Clicks a toolbar or menu command once Roundcube has enabled it (a disabled command is only greyed out). */
-  const command = (selector: string) => page.locator(`${selector}:not(.disabled)`).click({ timeout: STEP_MS });
-  const row = (subject: string) => page.locator('#messagelist tr.message', { hasText: subject });
+  /** Roundcube ignores commands while a request of its own runs (rcmail.busy): wait for it to finish. */
+  const idle = () =>
+    page.waitForFunction(() => !(window as unknown as { rcmail?: { busy?: boolean } }).rcmail?.busy, null, { timeout: STEP_MS });
+  /** Clicks a toolbar or menu command once Roundcube is idle and has enabled it (a disabled command is only greyed out). */
+  const command = async (selector: string) => {
+    await idle();
+    await page.locator(`${selector}:not(.disabled)`).click({ timeout: STEP_MS });
+  };
+  /** Selects one message in the list and waits until its preview has loaded. */
+  const select = async (subject: string) => {
+    await idle();
+    await row(subject).click();
+    await page.locator('#messagelist tr.message.selected', { hasText: subject }).waitFor({ timeout: STEP_MS });
+    await page.frameLocator('#messagecontframe').locator('h2.subject', { hasText: subject }).waitFor({ timeout: STEP_MS });
+    await idle();
+  };
+  const row = (subject: string) => page.locator('#messagelist tr.message:visible', { hasText: subject });
   const shot = (name: string) => page.screenshot({ path: artifactPath(name, 'webmail'), fullPage: true });
   /** Roundcube's own notice (e.g. why sending failed), for the failure message of a step. */
   const notices = () =>
@@ -154,6 +169,13 @@ describe('webmail (Roundcube in a real browser)', () => {
     // A campus user in Japan: the browser asks for Japanese first.
     await page.setExtraHTTPHeaders({ 'accept-language': 'ja,en;q=0.5' });
   });
+  // A failed step leaves what the browser showed: a screenshot and the page's HTML.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !page) return;
+    const name = `failed-${ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`;
+    await page.screenshot({ path: artifactPath(`${name}.png`, 'webmail'), fullPage: true }).catch(() => undefined);
+    fs.writeFileSync(artifactPath(`${name}.html`, 'webmail'), await page.content().catch((e: Error) => e.message));
+  });
   afterAll(async () => {
     await browser?.close();
   });
@@ -175,11 +197,11 @@ describe('webmail (Roundcube in a real browser)', () => {
     await row(JA_SUBJECT).waitFor({ timeout: STEP_MS });
     await row(EN_SUBJECT).waitFor({ timeout: STEP_MS });
     await shot('01-inbox.png');
-    expect(await page.locator('#messagelist tr.message').count()).toBe(2);
+    expect(await page.locator('#messagelist tr.message:visible').count()).toBe(2);
   });
 
   it('reads a message delivered over SMTP: Japanese subject, sender and body render, and it is marked read', async () => {
-    await row(JA_SUBJECT).click();
+    await select(JA_SUBJECT);
     const preview = page.frameLocator('#messagecontframe');
     await preview.locator('#messagebody', { hasText: JA_BODY }).waitFor({ timeout: STEP_MS });
     expect(await preview.locator('h2.subject').innerText()).toContain(JA_SUBJECT);
@@ -215,7 +237,7 @@ describe('webmail (Roundcube in a real browser)', () => {
   });
 
   it('replies to a local user: the reply arrives threaded (In-Reply-To, References) and the original is marked answered', async () => {
-    await row(JA_SUBJECT).click();
+    await select(JA_SUBJECT);
     await command('#toolbar-menu a.reply');
     const body = page.locator('#composebody');
     await body.waitFor({ timeout: STEP_MS });
@@ -234,7 +256,7 @@ describe('webmail (Roundcube in a real browser)', () => {
   });
 
   it('sends a message with an attachment that arrives byte for byte', async () => {
-    await page.locator('#layout-menu a.compose').click();
+    await command('#layout-menu a.compose');
     await page.locator('#composebody').waitFor({ timeout: STEP_MS });
     const to = page.locator('#compose_to input[type="text"]').first();
     await to.fill(peer.address);
@@ -256,7 +278,7 @@ describe('webmail (Roundcube in a real browser)', () => {
   });
 
   it('moves a message to another folder', async () => {
-    await row(JA_SUBJECT).click();
+    await select(JA_SUBJECT);
     await page.locator('#messagemenulink').click();
     await command('#message-menu a.move');
     await page.locator('#folder-selector li a.active', { hasText: FOLDER }).click();
@@ -266,7 +288,7 @@ describe('webmail (Roundcube in a real browser)', () => {
   });
 
   it('flags a message', async () => {
-    await row(EN_SUBJECT).click();
+    await select(EN_SUBJECT);
     await page.locator('#markmessagemenulink').click();
     await command('#markmessage-menu a.flag');
     await page.locator('#messagelist tr.message.flagged', { hasText: EN_SUBJECT }).waitFor({ timeout: STEP_MS });
@@ -275,7 +297,7 @@ describe('webmail (Roundcube in a real browser)', () => {
   });
 
   it('deletes a message into Trash', async () => {
-    await row(EN_SUBJECT).click();
+    await select(EN_SUBJECT);
     await command('#toolbar-menu a.delete');
     await expect.poll(() => row(EN_SUBJECT).count(), { timeout: STEP_MS }).toBe(0);
     await waitFor(user, '\\Trash', (m) => m.messageId === enId);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { submissionCertificates } from '@kura/cli';
 import type { KuraConfig } from '@kura/config';
+import { openStore, type Store, suppressAddress } from '@kura/store';
 import { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +18,15 @@ describe('submission', () => {
   const stack = useTestStack('submission', {
     smtp: { maxMessageBytes: 200_000 },
     submission: { authFailuresPerIp: 3, authFailureDelayMs: 50 },
+    // Every test user is new, so this budget is each test's own (the domain's is far above what the file sends).
+    outbound: { perUserPerHour: 3 },
     // Submitted mail is not scanned; the stack's scanner is not needed here.
     trust: { rspamd: { enabled: false } },
   });
   let config: KuraConfig;
   let ca: Buffer;
   let mongo: MongoClient;
+  let store: Store;
 
   beforeAll(async () => {
     config = stack().config;
@@ -30,9 +34,11 @@ describe('submission', () => {
     if (!tls.ca) throw new Error('the local stack has no CA file for its submission certificate');
     ca = fs.readFileSync(tls.ca);
     mongo = await MongoClient.connect(config.mongodbUri);
+    store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
   });
   afterAll(async () => {
     await mongo?.close();
+    await store?.close();
   });
 
   type Auth = { user: string; pass: string };
@@ -123,7 +129,10 @@ describe('submission', () => {
     const other = await newUser(config, 'sub-forge-other');
     const smtp = transport(login(sender), false);
     const forgedEnvelope = await refusal(
-      smtp.sendMail({ envelope: { from: other.address, to: [rcpt.address] }, raw: message(sender.address, rcpt.address, 'forged envelope') }),
+      smtp.sendMail({
+        envelope: { from: other.address, to: [rcpt.address] },
+        raw: message(sender.address, rcpt.address, 'forged envelope'),
+      }),
     );
     expect(forgedEnvelope).toMatch(/^550 5\.7\.1 Envelope sender <.+> is not an address of /);
     const forgedFrom = await refusal(
@@ -182,11 +191,58 @@ describe('submission', () => {
     expect(await inboxSources(config, local)).toHaveLength(1);
   });
 
+  it('answers 451 4.7.1 once the user’s hourly budget of remote recipients is spent; local mail still goes', async () => {
+    const sender = await newUser(config, 'sub-limit');
+    const local = await newUser(config, 'sub-limit-local');
+    const smtp = transport(login(sender), false);
+    const send = (to: string[], subject: string) =>
+      smtp.sendMail({ envelope: { from: sender.address, to }, raw: message(sender.address, to.join(', '), subject) });
+    const remote = (n: number) => `r${n}-${sender.username}@remote.example`;
+    expect((await send([remote(1), remote(2)], 'two of three')).response).toMatch(/^250 /);
+    // Two more would make four: the whole message is refused, none of it queued.
+    expect(await refusal(send([remote(3), remote(4)], 'over'))).toMatch(
+      /^451 4\.7\.1 Sending limit reached for sub-limit-\S+ \(3 recipients per hour\)/,
+    );
+    expect(
+      await mongo
+        .db()
+        .collection('kura_outbound')
+        .countDocuments({ 'envelope.to': remote(3) }),
+    ).toBe(0);
+    expect((await send([local.address], 'local is not counted')).response).toMatch(/^250 /);
+    expect((await send([remote(5)], 'the last one')).response).toMatch(/^250 /);
+    // Spent: refused already at MAIL FROM.
+    expect(await refusal(send([remote(6)], 'spent'))).toMatch(/^451 4\.7\.1 Sending limit reached/);
+  });
+
+  it('refuses a suppressed remote recipient with 550 5.1.1 and the bounce reason; the others of the message go', async () => {
+    const sender = await newUser(config, 'sub-suppressed');
+    const bounced = `gone-${sender.username}@remote.example`;
+    const fine = `fine-${sender.username}@remote.example`;
+    await suppressAddress(store, bounced, '550 5.1.1 <gone> user unknown', 30);
+    const smtp = transport(login(sender), false);
+    const answer = await refusal(
+      smtp.sendMail({ envelope: { from: sender.address, to: [bounced] }, raw: message(sender.address, bounced, 'to a bounced address') }),
+    );
+    expect(answer).toMatch(
+      /^550 5\.1\.1 Recipient <gone-\S+> is suppressed until \d{4}-\d\d-\d\d after a hard bounce: 550 5\.1\.1 <gone> user unknown/,
+    );
+    const info = await smtp.sendMail({
+      envelope: { from: sender.address, to: [bounced, fine] },
+      raw: message(sender.address, fine, 'one of two'),
+    });
+    expect(info.rejected).toEqual([bounced]);
+    expect(info.accepted).toEqual([fine]);
+    expect(await mongo.db().collection('kura_outbound').countDocuments({ 'envelope.to': bounced })).toBe(0);
+  });
+
   it('refuses a message over the size limit with 552 and stores nothing', async () => {
     const sender = await newUser(config, 'sub-size');
     const rcpt = await newUser(config, 'sub-size-rcpt');
     const big = message(sender.address, rcpt.address, 'too big', `X-Filler: ${'x'.repeat(900)}\r\n`.repeat(300));
-    const answer = await refusal(transport(login(sender), true).sendMail({ envelope: { from: sender.address, to: [rcpt.address] }, raw: big }));
+    const answer = await refusal(
+      transport(login(sender), true).sendMail({ envelope: { from: sender.address, to: [rcpt.address] }, raw: big }),
+    );
     expect(answer).toMatch(/^552 /);
     expect(await inboxSources(config, rcpt)).toEqual([]);
   });
@@ -203,7 +259,10 @@ describe('submission', () => {
     const other = await newUser(config, 'sub-metrics-other');
     await refusal(transport({ user: user.username, pass: 'wrong-password' }, true, '127.0.0.8').verify());
     await refusal(
-      transport(login(user), true).sendMail({ envelope: { from: other.address, to: [user.address] }, raw: message(user.address, user.address, 'm') }),
+      transport(login(user), true).sendMail({
+        envelope: { from: other.address, to: [user.address] },
+        raw: message(user.address, user.address, 'm'),
+      }),
     );
     expect(await sample(rejected)).toBe(before.rejected + 1);
     expect(await sample(foreign)).toBe(before.foreign + 1);

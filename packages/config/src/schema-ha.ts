@@ -41,11 +41,7 @@ export const haSchema = z
       ]),
     /** Submission instances (STARTTLS port, implicit-TLS port, health and metrics) behind HAProxy. */
     submission: z
-      .array(
-        z
-          .object({ host: optionalHost, submission: port, submissions: port, health: port, metrics: port.optional() })
-          .strict(),
-      )
+      .array(z.object({ host: optionalHost, submission: port, submissions: port, health: port, metrics: port.optional() }).strict())
       .min(2)
       .default([
         { submission: 9687, submissions: 9665, health: 9688, metrics: 9689 },

@@ -23,7 +23,9 @@ const log = pino({ name: 'kura-submission', level: config.logLevel });
 const cert = flag('--cert') ?? config.security.tls.cert;
 const key = flag('--key') ?? config.security.tls.key;
 if (!cert || !key) {
-  process.stderr.write('kura-submission: no certificate: set security.tls.cert and security.tls.key in kura.config.json (or pass --cert and --key)\n');
+  process.stderr.write(
+    'kura-submission: no certificate: set security.tls.cert and security.tls.key in kura.config.json (or pass --cert and --key)\n',
+  );
   process.exit(1);
 }
 

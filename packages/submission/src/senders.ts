@@ -32,8 +32,7 @@ export function headerFields(raw: Buffer): Array<{ name: string; value: string }
 
 /** Every mailbox address in a From/Sender field (groups flattened), lower-cased. */
 export function mailboxes(value: string): string[] {
-  const flat = (list: Address[]): string[] =>
-    list.flatMap((a) => (a.group ? flat(a.group) : a.address ? [a.address.toLowerCase()] : []));
+  const flat = (list: Address[]): string[] => list.flatMap((a) => (a.group ? flat(a.group) : a.address ? [a.address.toLowerCase()] : []));
   return flat(addressparser(Buffer.from(value, 'latin1').toString('utf8')));
 }
 

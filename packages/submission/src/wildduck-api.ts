@@ -9,7 +9,11 @@ import { apiHeaders, internalHost, type KuraConfig } from '@kura/config';
 export function wildduckApi(config: KuraConfig, apis?: string[], timeoutMs = 5_000) {
   const bases = apis?.length ? apis : [`http://${internalHost(config)}:${config.ports.api}`];
   const headers = { 'content-type': 'application/json', ...apiHeaders(config) };
-  return async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     let lastError: unknown;
     for (const base of bases) {
       try {

@@ -50,7 +50,7 @@ describe('kura up', () => {
     // Every port the config knows (metrics too): nothing may fall back to a default that `npm start` holds.
     const names = Object.keys(loadConfig({ cwd: dir, env: {} }).ports);
     const ports = Object.fromEntries((await freePorts(names.length)).map((port, i) => [names[i], port]));
-    const { smtp, imap } = ports as Record<string, number>;
+    const { smtp, imap, submission, submissions } = ports as Record<string, number>;
     fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ dataDir: 'data', ports, trust: testTrust() }));
 
     const run = runKura(['up'], dir);
@@ -69,7 +69,14 @@ describe('kura up', () => {
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
     const pids = Object.values(endpoints.pids) as number[];
-    expect(pids).toHaveLength(5);
+    expect(endpoints.submission).toEqual({
+      host: '127.0.0.1',
+      port: submission,
+      tlsPort: submissions,
+      ca: path.join(dir, 'data', 'tls', 'ca.pem'),
+    });
+    // FerretDB, Redis, WildDuck, rspamd, Haraka, submission.
+    expect(pids).toHaveLength(6);
     expect(pids.every(isAlive)).toBe(true);
     await waitUntil(async () => {
       if (!run.output().includes('Press Ctrl-C')) throw new Error('table not printed yet');

@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import { submissionCertificates } from '@kura/cli';
 import type { KuraConfig } from '@kura/config';
 import { openStore, type Store, suppressAddress } from '@kura/store';
+import { dkimVerify } from 'mailauth';
 import { MongoClient } from 'mongodb';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/outbound-rig.js';
+import { startSink } from '../support/sink.js';
 import { SmtpClient } from '../support/smtp-client.js';
 import { inboxSources, newUser, type TestUser, useTestStack } from '../support/stack.js';
 
@@ -15,18 +18,27 @@ import { inboxSources, newUser, type TestUser, useTestStack } from '../support/s
  * outbound queue.
  */
 describe('submission', () => {
-  const stack = useTestStack('submission', {
+  // "The Internet": the delivery agent (inside the stack's MX) relays remote mail to this sink.
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(async () => {
+    await sink?.close();
+  });
+  const stack = useTestStack('submission', () => ({
     smtp: { maxMessageBytes: 200_000 },
     submission: { authFailuresPerIp: 3, authFailureDelayMs: 50 },
     // Every test user is new, so this budget is each test's own (the domain's is far above what the file sends).
-    outbound: { perUserPerHour: 3 },
+    outbound: { perUserPerHour: 3, relay: `127.0.0.1:${sink.port}`, relayTls: 'none', retryInitialSeconds: 0.3, retryMaxSeconds: 0.6 },
     // Submitted mail is not scanned; the stack's scanner is not needed here.
     trust: { rspamd: { enabled: false } },
-  });
+  }));
   let config: KuraConfig;
   let ca: Buffer;
   let mongo: MongoClient;
   let store: Store;
+  let dkimTxt: { name: string; value: string };
 
   beforeAll(async () => {
     config = stack().config;
@@ -35,6 +47,15 @@ describe('submission', () => {
     ca = fs.readFileSync(tls.ca);
     mongo = await MongoClient.connect(config.mongodbUri);
     store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
+    // A DKIM key for the users' domain, made through WildDuck's API as an operator would.
+    const res = await fetch(`http://${config.host}:${config.ports.api}/dkim`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ domain: config.demo.domain, selector: 'sub' }),
+    });
+    const dkim = (await res.json()) as { success?: boolean; dnsTxt?: { name: string; value: string } };
+    if (!dkim.success || !dkim.dnsTxt) throw new Error(`creating a DKIM key failed: ${JSON.stringify(dkim)}`);
+    dkimTxt = dkim.dnsTxt;
   });
   afterAll(async () => {
     await mongo?.close();
@@ -174,7 +195,7 @@ describe('submission', () => {
     expect(trace).not.toContain('127.0.0.1');
   });
 
-  it('puts remote recipients into the outbound queue (kind submission) and local ones into their mailbox', async () => {
+  it('queues remote recipients durably (kind submission); the delivery agent sends them DKIM-signed; locals are stored', async () => {
     const sender = await newUser(config, 'sub-remote');
     const local = await newUser(config, 'sub-remote-local');
     const remote = `someone-${sender.username}@remote.example`;
@@ -184,11 +205,26 @@ describe('submission', () => {
       raw: message(sender.address, `${remote}, ${local.address}`, subject),
     });
     expect(info.response).toMatch(/^250 2\.6\.0 Message accepted \(1 stored, 1 queued\)/);
+    expect(await inboxSources(config, local)).toHaveLength(1);
     const entry = await mongo.db().collection('kura_outbound').findOne({ 'envelope.to': remote });
     expect(entry).toMatchObject({ kind: 'submission', envelope: { from: sender.address, to: [remote] } });
     expect(String(entry?.user)).toBe(sender.id);
-    expect(entry?.raw.buffer.toString()).toContain(`Subject: ${subject}`);
-    expect(await inboxSources(config, local)).toHaveLength(1);
+    // Delivered by the agent: only the remote recipient, from the user's address, signed for the user's domain.
+    const got = await eventually(async () => sink.received.find((m) => m.to.includes(remote)), 20_000, 'delivery to the sink');
+    expect(got.to).toEqual([remote]);
+    expect(got.from).toBe(sender.address);
+    expect(got.raw.toString()).toContain(`Subject: ${subject}`);
+    const resolver = async (name: string, type: string) => {
+      if (type === 'TXT' && name === dkimTxt.name) return [[dkimTxt.value]];
+      throw Object.assign(new Error(`no ${type} ${name}`), { code: 'ENOTFOUND' });
+    };
+    const verdict = await dkimVerify(got.raw, { resolver: resolver as never });
+    expect(verdict.results.map((r) => [r.signingDomain, r.status.result])).toEqual([[config.demo.domain, 'pass']]);
+    await eventually(
+      async () => (await mongo.db().collection('kura_outbound').findOne({ _id: entry?._id }))?.status === 'sent',
+      10_000,
+      'status sent',
+    );
   });
 
   it('answers 451 4.7.1 once the user’s hourly budget of remote recipients is spent; local mail still goes', async () => {

@@ -50,7 +50,7 @@ describe('kura up', () => {
     // Every port the config knows (metrics too): nothing may fall back to a default that `npm start` holds.
     const names = Object.keys(loadConfig({ cwd: dir, env: {} }).ports);
     const ports = Object.fromEntries((await freePorts(names.length)).map((port, i) => [names[i], port]));
-    const { smtp, imap, webmail } = ports as Record<string, number>;
+    const { smtp, imap, submission, submissions, webmail } = ports as Record<string, number>;
     fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ dataDir: 'data', ports, trust: testTrust() }));
 
     const run = runKura(['up'], dir);
@@ -70,6 +70,12 @@ describe('kura up', () => {
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
     expect(Object.keys(endpoints.pids).sort()).toEqual(['ferretdb', 'haraka', 'redis', 'rspamd', 'submission', 'webmail', 'wildduck']);
     const pids = Object.values(endpoints.pids) as number[];
+    expect(endpoints.submission).toEqual({
+      host: '127.0.0.1',
+      port: submission,
+      tlsPort: submissions,
+      ca: path.join(dir, 'data', 'tls', 'ca.pem'),
+    });
     expect(pids.every(isAlive)).toBe(true);
     await waitUntil(async () => {
       if (!run.output().includes('Press Ctrl-C')) throw new Error('table not printed yet');

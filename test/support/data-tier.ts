@@ -8,6 +8,10 @@ import { freePorts, tempDataDir } from './stack.js';
 export interface DataTier {
   uri: string;
   client: MongoClient;
+  /** Freezes the data tier (SIGSTOP): connections stay open and nothing answers, as in a stalled storage server. */
+  pause(): void;
+  /** Lets a paused data tier go on (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export async function startDataTier(label: string, database: string): Promise<Da
   );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT'); // a paused process would not act on SIGTERM
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
@@ -37,6 +42,8 @@ export async function startDataTier(label: string, database: string): Promise<Da
     return {
       uri,
       client,
+      pause: () => child.kill('SIGSTOP'),
+      resume: () => child.kill('SIGCONT'),
       stop: async () => {
         await client.close();
         await stop();

@@ -1,10 +1,11 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 
-/** Records by lower-case name: TXT as lists of strings (one entry per record), A as addresses. */
+/** Records by lower-case name: TXT as lists of strings (one entry per record), A as addresses, MX as exchanges. */
 export interface Zone {
   TXT?: Record<string, string[]>;
   A?: Record<string, string[]>;
+  MX?: Record<string, Array<{ exchange: string; preference: number }>>;
 }
 
 /**
@@ -61,13 +62,15 @@ export class TestDnsServer {
     if (this.silent) return;
     const txt = this.zone.TXT?.[name];
     const a = this.zone.A?.[name];
+    const mx = this.zone.MX?.[name];
     const answers: dnsPacket.Answer[] = [];
     if (question.type === 'TXT' && txt) {
       // Long strings are split into 255-byte character-strings (RFC 1035), as a zone file would.
       for (const record of txt) answers.push({ type: 'TXT', name: question.name, ttl: 60, data: chunks(record) });
     }
     if (question.type === 'A' && a) for (const address of a) answers.push({ type: 'A', name: question.name, ttl: 60, data: address });
-    const known = txt !== undefined || a !== undefined;
+    if (question.type === 'MX' && mx) for (const data of mx) answers.push({ type: 'MX', name: question.name, ttl: 60, data });
+    const known = txt !== undefined || a !== undefined || mx !== undefined;
     const response = dnsPacket.encode({
       id: query.id,
       type: 'response',

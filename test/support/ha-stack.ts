@@ -5,7 +5,7 @@ import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config'
 import { testTrust } from './stack.js';
 
 /**
- * Free ports below Linux's ephemeral range (32768+): the HA stack binds 28 of
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds about 40 of
  * them over several seconds, and ports the kernel hands out for outgoing
  * connections (other tests are busy too) must not take one in between.
  */
@@ -28,7 +28,7 @@ export async function haTestConfig(
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(32);
+  const p = await listenablePorts(43);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -50,6 +50,9 @@ export async function haTestConfig(
         redis: next(),
         rspamd: next(),
         smtpMetrics: next(),
+        submission: next(),
+        submissions: next(),
+        submissionMetrics: next(),
       },
       trust: testTrust(),
       ha: {
@@ -60,6 +63,10 @@ export async function haTestConfig(
         haraka: [
           { smtp: next(), health: next(), metrics: next() },
           { smtp: next(), health: next(), metrics: next() },
+        ],
+        submission: [
+          { submission: next(), submissions: next(), health: next(), metrics: next() },
+          { submission: next(), submissions: next(), health: next(), metrics: next() },
         ],
         redisReplica: next(),
         sentinels: [next(), next(), next()],

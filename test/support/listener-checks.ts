@@ -5,6 +5,8 @@ export type Role =
   | 'imap-starttls'
   | 'tls-only'
   | 'smtp'
+  | 'submission'
+  | 'submissions'
   | 'api'
   | 'read-only-http'
   | 'redis'
@@ -31,6 +33,8 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
   add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
   add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
   add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
+  add(ports.submission, 'HAProxy submission', 'submission');
+  add(ports.submissions, 'HAProxy submissions', 'submissions');
   add(topo.haproxy.stats, 'HAProxy stats', 'stats');
   topo.wildduck.forEach((w, i) => {
     add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls', true);
@@ -43,6 +47,12 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
     add(h.smtp, `haraka-${i + 1} SMTP`, 'smtp');
     add(h.health, `haraka-${i + 1} health`, 'read-only-http');
     add(h.metrics, `haraka-${i + 1} metrics`, 'read-only-http');
+  });
+  topo.submission.forEach((s, i) => {
+    add(s.submission, `submission-${i + 1} STARTTLS`, 'submission', true);
+    add(s.submissions, `submission-${i + 1} TLS`, 'submissions', true);
+    add(s.health, `submission-${i + 1} health`, 'read-only-http');
+    add(s.metrics, `submission-${i + 1} metrics`, 'read-only-http');
   });
   add(ports.redis, 'Redis primary', 'redis');
   add(topo.redisReplica, 'Redis replica', 'redis');
@@ -94,6 +104,22 @@ export async function acceptedBy(
       const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], { greeting: true });
       if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `SMTP AUTH offered or accepted: ${text}`;
       return /^250[- ]STARTTLS/m.test(text) ? undefined : `no STARTTLS offered: ${text}`;
+    }
+    case 'submission': {
+      // Plaintext AUTH is neither offered nor accepted before STARTTLS; MAIL without AUTH is refused.
+      const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'MAIL FROM:<scan@scan.invalid>', 'QUIT'], {
+        greeting: true,
+        proxy,
+      });
+      if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `plaintext AUTH offered or accepted: ${text}`;
+      if (!/^250[- ]STARTTLS/m.test(text)) return `no STARTTLS offered: ${text}`;
+      return /^538 5\.7\.0/m.test(text) && /^530 5\.7\.0/m.test(text) ? undefined : `AUTH or MAIL not refused before TLS: ${text}`;
+    }
+    case 'submissions': {
+      const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`], { proxy });
+      if (/^(220|235|250)/m.test(text)) return `plaintext answered: ${text}`;
+      const { line } = await tlsGreeting(port, ctx.ca, proxy);
+      return /^220 /.test(line) ? undefined : `no SMTP greeting over TLS: ${line}`;
     }
     case 'api': {
       for (const path of ['/users', '/health', '/users/resolve/kura-canary']) {

@@ -5,15 +5,36 @@ export interface SunkMessage {
   from: string;
   to: string[];
   raw: Buffer;
+  /** The conversation ran over TLS (STARTTLS). */
+  secure: boolean;
+}
+
+/** A reply the sink gives instead of accepting, e.g. { code: 550, message: '5.1.1 no such user' }. */
+export interface SinkReply {
+  code: number;
+  message: string;
+}
+
+export interface SinkOptions {
+  /** Decides each RCPT TO: undefined accepts, a reply refuses (4xx temporarily, 5xx for good). */
+  rcpt?: (address: string) => SinkReply | undefined;
+  /** Offer STARTTLS with this certificate. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 /** A real SMTP server on loopback standing in for "the Internet": it keeps what it receives. */
-export async function startSink(onMessage: (message: SunkMessage) => void = () => {}) {
+export async function startSink(onMessage: (message: SunkMessage) => void = () => {}, options: SinkOptions = {}) {
   const received: SunkMessage[] = [];
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: options.tls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     logger: false,
+    onRcptTo(address, _session, callback) {
+      const reply = options.rcpt?.(address.address);
+      if (!reply) return callback();
+      callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -22,6 +43,7 @@ export async function startSink(onMessage: (message: SunkMessage) => void = () =
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks),
+          secure: session.secure,
         };
         received.push(message);
         callback();

@@ -5,3 +5,4 @@ export { SetupError } from './stack/services.js';
 export { type RunningStack, type StackOptions, startStack } from './stack/stack.js';
 export { submissionCertificates } from './stack/submission.js';
 export { Supervisor } from './stack/supervisor.js';
+export { ensureLocalCertificates, type LocalCertificates } from './stack/tls.js';

@@ -15,6 +15,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   const instanceHost = (h?: string) => h ?? host;
   const wildduck = ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: instanceHost(w.host), ...w }));
   const haraka = ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: instanceHost(h.host), ...h }));
+  const submission = ha.submission.map((s, i) => ({ name: `submission-${i + 1}`, host: instanceHost(s.host), ...s }));
 
   // Sessions on an instance marked down are left to finish: a transaction in
   // flight still gets its 250 or 451, an IMAP command its NO. A dead instance
@@ -66,6 +67,8 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   ];
   // Secured: WildDuck reads the client's address from the PROXY protocol (v1, all WildDuck parses).
   const toWildDuck = secured ? ' send-proxy' : '';
+  // The submission instances always expect it: failed logins are counted per client address.
+  const toSubmission = ' send-proxy';
   const statsAuth = secured ? ['userlist kura_stats', `  user kura insecure-password ${config.secrets.haproxyStatsPassword}`, ''] : [];
 
   return [
@@ -95,6 +98,9 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     ...frontend('imap', ports.imap, 'unavailable'),
     ...(secured ? [...frontend('imaps', ports.imaps, 'none'), ...frontend('pop3s', ports.pop3s, 'none', 'pop3')] : []),
     ...(secured ? [] : frontend('pop3', ports.pop3, 'unavailable')),
+    // Submission: TLS (STARTTLS on one port, implicit on the other) ends at the instances, like IMAP's.
+    ...frontend('submission', ports.submission, 'none'),
+    ...frontend('submissions', ports.submissions, 'none'),
     ...deepPool(
       'smtp',
       'roundrobin',
@@ -119,6 +125,18 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
       'leastconn',
       wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3, health: w.health })),
       toWildDuck,
+    ),
+    ...deepPool(
+      'submission',
+      'leastconn',
+      submission.map((s) => ({ name: s.name, host: s.host, port: s.submission, health: s.health })),
+      toSubmission,
+    ),
+    ...deepPool(
+      'submissions',
+      'leastconn',
+      submission.map((s) => ({ name: s.name, host: s.host, port: s.submissions, health: s.health })),
+      toSubmission,
     ),
     ...greetingPool(
       'smtp-fallback',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
+import { outboundDelivery } from './schema-outbound.js';
 import { securitySchema } from './schema-security.js';
 import { submissionSchema } from './schema-submission.js';
 import { trustSchema } from './schema-trust.js';
@@ -161,14 +162,18 @@ export const kuraConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Mail Kura emits itself (auto-replies): where it goes and how much of it. */
+    /** Mail Kura emits itself (submissions, auto-replies, forwards): how it leaves and how much of it. */
     outbound: z
       .object({
-        /** SMTP relay for outbound mail (host:port); without one, outbound mail waits in the queue. */
+        /**
+         * Smart host for all outbound mail (host:port). Without one, the delivery agent looks up
+         * each recipient domain's MX and delivers there directly.
+         */
         relay: z
           .string()
           .regex(/^[^:]+:\d+$/, 'expected "host:port"')
           .optional(),
+        ...outboundDelivery,
         /**
          * At most this many recipients per user per hour, over all mail Kura sends for the user
          * (submissions, auto-replies, forwards), counted across all nodes in Redis.

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { activeAutoReply, claimAutoReply, enqueueOutbound, type Store, takeOutboundBudget, userAddresses } from '@kura/store';
+import { activeAutoReply, checkSendRate, claimAutoReply, enqueueOutbound, isSuppressed, type Store, userAddresses } from '@kura/store';
 import { ObjectId } from 'mongodb';
 import { autoReplySubject, autoReplyVerdict, type ScanStatus } from './autoreply-rules.js';
 import type { HarakaConnection, HarakaTransaction } from './haraka.js';
@@ -46,8 +46,16 @@ export async function maybeAutoReply(
     autoReplies.inc({ result: 'suppressed-interval' });
     return;
   }
-  if (!(await takeOutboundBudget(store.redis, user, outbound.perUserPerHour))) {
-    connection.logwarn(plugin, `no auto-reply for ${recipient}: hourly outbound budget of ${outbound.perUserPerHour} used up`);
+  const suppressed = await isSuppressed(store, sender);
+  if (suppressed) {
+    connection.loginfo(plugin, `no auto-reply for ${recipient}: ${sender} is on the suppression list (${suppressed.reason})`);
+    autoReplies.inc({ result: 'suppressed-bounced' });
+    return;
+  }
+  // The same per-user and per-domain budget as every message Kura sends for the user.
+  const budget = await checkSendRate(store.redis, outbound, { user: userId, domain: recipient.slice(recipient.lastIndexOf('@') + 1) }, 1);
+  if (!budget.allowed) {
+    connection.logwarn(plugin, `no auto-reply for ${recipient}: hourly ${budget.scope} send budget used up`);
     autoReplies.inc({ result: 'suppressed-budget' });
     return;
   }

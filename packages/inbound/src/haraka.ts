@@ -43,5 +43,6 @@ export interface HarakaPlugin {
   /** Seconds Haraka waits for a hook registered next (it reads this at register_hook). */
   timeout: number;
   loginfo(message: string): void;
+  logwarn(message: string): void;
   logerror(message: string): void;
 }

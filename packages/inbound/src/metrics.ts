@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { outboundRegistry } from '@kura/outbound';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Lane } from './lanes.js';
 
@@ -74,7 +75,7 @@ export const autoReplies = new Counter({
   registers: [registry],
 });
 
-type OutboundCounts = Record<'queued' | 'sending' | 'sent' | 'failed', number>;
+type OutboundCounts = Record<'queued' | 'sending' | 'sent' | 'failed' | 'held', number>;
 let outboundSource: (() => Promise<OutboundCounts>) | undefined;
 
 /** Where the outbound queue's depth is read at each scrape (the store; set once the plugin is registered). */
@@ -85,7 +86,7 @@ export function trackOutboundQueue(read: () => Promise<OutboundCounts>): void {
 // The queue is shared by every MX: each reports the same value (use max() across instances).
 new Gauge({
   name: 'kura_inbound_outbound_queue_messages',
-  help: 'Messages Kura itself sends (auto-replies, forwards) in the outbound queue, by status',
+  help: 'Messages Kura sends (submissions, auto-replies, forwards) in the outbound queue, by status (queued, sending, held, sent, failed)',
   labelNames: ['status'] as const,
   registers: [registry],
   async collect() {
@@ -97,13 +98,20 @@ new Gauge({
   },
 });
 
+// The delivery agent runs in this process: its kura_outbound_* metrics are served here too.
+let merged: Registry | undefined;
+const served = () => {
+  merged ??= Registry.merge([registry, outboundRegistry]);
+  return merged.metrics();
+};
+
 export function startMetricsServer(port: number, host = '127.0.0.1'): http.Server {
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    void registry.metrics().then((body) => {
+    void served().then((body) => {
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(body);
     });

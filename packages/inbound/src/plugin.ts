@@ -21,7 +21,7 @@ export function register(this: HarakaPlugin) {
   // Fail at start-up, not at the first message, when the config is missing.
   inboundConfig();
   setStoreLogger((message) => this.logerror(message));
-  stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
+  stopOutbound = startOutboundWorker({ info: (m) => this.loginfo(m), warn: (m) => this.logwarn(m), error: (m) => this.logerror(m) });
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
   if (metricsPort) {
     trackOutboundQueue(async () => outboundCounts(await getStore()));

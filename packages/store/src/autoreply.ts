@@ -46,10 +46,3 @@ export async function claimAutoReply(redis: Redis, userId: ObjectId, sender: str
   const claimed = await redis.set(`kura:autoreply:${userId.toHexString()}:${sender.toLowerCase()}`, '1', 'EX', intervalSeconds, 'NX');
   return claimed === 'OK';
 }
-
-/** Per-user budget for mail Kura emits on the user's behalf: true while under `perHour`. */
-export async function takeOutboundBudget(redis: Redis, userId: ObjectId, perHour: number): Promise<boolean> {
-  const key = `kura:outbound-budget:${userId.toHexString()}:${Math.floor(Date.now() / 3_600_000)}`;
-  const [[, used] = [null, 0]] = ((await redis.multi().incr(key).expire(key, 3600).exec()) ?? []) as Array<[unknown, number]>;
-  return Number(used) <= perHour;
-}

@@ -1,5 +1,5 @@
 export { type AccountSummary, deleteAccount, findAccountSummary, listAccounts, updateAccount } from './accounts.js';
-export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, takeOutboundBudget, userAddresses } from './autoreply.js';
+export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, userAddresses } from './autoreply.js';
 export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';
@@ -9,7 +9,24 @@ export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
 export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource, servesUnchanged } from './mailboxes.js';
-export { claimOutbound, enqueueOutbound, markOutboundFailed, markOutboundSent, type OutboundEntry, outboundCounts } from './outbound.js';
+export {
+  type AttemptResult,
+  asBuffer,
+  type ClaimedEntry,
+  claimDsn,
+  claimOutbound,
+  deferOutbound,
+  enqueueOutbound,
+  markDsnDone,
+  type OutboundEntry,
+  type OutboundStatus,
+  outboundCounts,
+  pendingDsns,
+  type RecipientFailure,
+  settleOutbound,
+} from './outbound.js';
+export { findOutbound, isObjectIdText, listOutbound, type OutboundSummary, removeOutbound, retryOutbound } from './outbound-admin.js';
+export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { checkSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
 export {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import { loadConfig, readResolvedConfig, withSecurity } from '@kura/config';
 import pino from 'pino';
 import { startSubmission } from './server.js';
@@ -44,14 +45,19 @@ startSubmission(
   log,
 ).then(
   (running) => {
-    // certbot's deploy hook (`kura reload`) sends SIGHUP: new certificates without dropping sessions.
-    process.on('SIGHUP', () => {
+    // Renewed certificates (certbot) are picked up when the files change, or on SIGHUP, without dropping sessions.
+    const reload = () => {
       try {
         running.reloadCertificates();
       } catch (err) {
         log.error({ err: (err as Error).message }, 'certificate reload failed; keeping the old ones');
       }
-    });
+    };
+    process.on('SIGHUP', reload);
+    for (const file of [cert, key])
+      fs.watchFile(file, { interval: 5_000, persistent: false }, (now, before) => {
+        if (now.mtimeMs !== before.mtimeMs) reload();
+      });
     const stop = () => void running.stop().finally(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

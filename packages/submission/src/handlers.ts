@@ -5,6 +5,7 @@ import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream,
 import { acceptSubmission } from './accept.js';
 import type { Login, SubmissionUser } from './auth.js';
 import { smtpError, tempFail } from './errors.js';
+import { outboundPolicy } from './limits.js';
 import { acceptSeconds, messageVerdicts, recipientVerdicts, senderVerdicts } from './metrics.js';
 import { checkHeaderSenders, ownsAddress } from './senders.js';
 
@@ -37,6 +38,7 @@ const userOf = (session: SMTPServerSession) => session.user as SubmissionUser;
  */
 export function submissionHandlers(config: KuraConfig, store: Store, login: Login, log: Logger) {
   const lookupMs = config.smtp.lookupTimeoutMs;
+  const policy = outboundPolicy(config, store);
 
   return {
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, done: (err: Error | null, res?: { user: SubmissionUser }) => void) {
@@ -60,19 +62,26 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
     onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, done: Done) {
       const user = userOf(session);
       const from = address.address.toLowerCase();
-      withTimeout(ownsAddress(store, user.id, from), lookupMs, `sender lookup for ${from}`).then(
-        (owned) => {
-          if (owned) {
-            senderVerdicts.inc({ result: 'accepted', reason: 'own-address' });
-            return done();
-          }
+      const check = async () => {
+        if (!(await ownsAddress(store, user.id, from))) {
           senderVerdicts.inc({ result: 'rejected', reason: 'foreign-envelope' });
           log.warn({ session: session.id, user: user.username, from }, 'envelope sender refused');
           const what = from ? `Envelope sender <${from}>` : 'An empty envelope sender';
-          done(smtpError(550, '5.7.1', `${what} is not an address of ${user.username}; send from one of your own addresses`));
-        },
+          return smtpError(550, '5.7.1', `${what} is not an address of ${user.username}; send from one of your own addresses`);
+        }
+        const spent = await policy.spent(user, from);
+        if (spent) {
+          senderVerdicts.inc({ result: 'tempfailed', reason: 'send-limit' });
+          log.warn({ session: session.id, user: user.username, from, reason: spent.message }, 'send limit reached');
+          return spent;
+        }
+        senderVerdicts.inc({ result: 'accepted', reason: 'own-address' });
+        return undefined;
+      };
+      withTimeout(check(), lookupMs, `sender checks for ${from}`).then(
+        (refused) => done(refused),
         (err: Error) => {
-          log.error({ session: session.id, err: err.message }, 'sender lookup failed');
+          log.error({ session: session.id, err: err.message }, 'sender checks failed');
           done(tempFail('Address lookup'));
         },
       );
@@ -85,8 +94,12 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
         recipientVerdicts.inc({ destination: 'any', result: 'tempfailed', reason: 'too-many' });
         return done(smtpError(452, '4.5.3', `Too many recipients: at most ${config.submission.maxRecipients} per message`));
       }
-      withTimeout(lookupRecipient(store, rcpt), lookupMs, `recipient lookup for ${rcpt}`).then(
-        (found) => {
+      const lookup = async () => {
+        const found = await lookupRecipient(store, rcpt);
+        return { found, suppressed: found.status === 'unknown' ? await policy.suppressed(rcpt) : undefined };
+      };
+      withTimeout(lookup(), lookupMs, `recipient lookup for ${rcpt}`).then(
+        ({ found, suppressed }) => {
           switch (found.status) {
             case 'deliver':
               txn.local.set(rcpt, found.userId.toHexString());
@@ -99,6 +112,11 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
               recipientVerdicts.inc({ destination: 'local', result: 'tempfailed', reason: 'over-quota' });
               return done(smtpError(452, '4.2.2', `Mailbox full, try again later: ${rcpt}`));
             case 'unknown':
+              if (suppressed) {
+                recipientVerdicts.inc({ destination: 'remote', result: 'rejected', reason: 'suppressed' });
+                log.info({ session: session.id, rcpt, reason: suppressed.message }, 'suppressed recipient refused');
+                return done(suppressed);
+              }
               txn.remote.push(rcpt);
               recipientVerdicts.inc({ destination: 'remote', result: 'accepted', reason: 'queued' });
               return done();
@@ -149,6 +167,16 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
           '5.7.1',
           header.reason === 'foreign-from' ? `${header.text}; send from one of your own addresses` : header.text,
         );
+      }
+      // Charged only for a message that passed every check; all of its remote recipients or none.
+      const over = await withTimeout(policy.charge(user, envelopeFrom, txn.remote.length), lookupMs, 'send limit check');
+      if (over) {
+        messageVerdicts.inc({ result: 'tempfailed', reason: 'send-limit' });
+        log.warn(
+          { session: session.id, queueId, user: user.username, remote: txn.remote.length, reason: over.message },
+          'send limit reached',
+        );
+        throw over;
       }
       const result = await acceptSubmission(store, config, {
         userId: user.id,

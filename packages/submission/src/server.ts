@@ -91,7 +91,8 @@ export async function startSubmission(config: KuraConfig, options: SubmissionOpt
         host: internalHost(config),
         port: options.healthPort,
         checks: [
-          { name: 'smtp', run: () => expectGreeting(config.host, options.port, /^220 /) },
+          // Behind HAProxy the port expects a PROXY header first, as HAProxy sends it.
+          { name: 'smtp', run: () => expectGreeting(config.host, options.port, /^220 /, 2_000, { proxyHeader: options.proxyProtocol }) },
           { name: 'store', run: () => pingStore(store) },
         ],
       })

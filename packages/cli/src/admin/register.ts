@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerOutboundCommands } from './register-outbound.js';
 import { trace } from './trace.js';
 import { userAdd, userDisable, userEnable, userList, userPasswd, userPop3Limit, userQuota, userRm, userShow } from './user.js';
 
@@ -41,4 +42,5 @@ export function registerAdminCommands(program: Command): void {
   common(program.command('trace <id>').description('where a message went, by queue id or Message-ID: stored where, flags, auto-replies'))
     .option('-u, --user <name>', "look only in this user's mailboxes (fast on a large store)")
     .action(trace);
+  registerOutboundCommands(program);
 }

@@ -2,8 +2,9 @@
 /// <reference lib="dom" />
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { KuraConfig } from '@kura/config';
-import { webmailUrl } from '@kura/config';
+import { roundcubePaths, webmailUrl } from '@kura/config';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -84,9 +85,9 @@ describe('webmail (Roundcube in a real browser)', () => {
     withImap(
       config,
       async (client) => {
-        const path = box.startsWith('\\') ? (await client.list()).find((m) => m.specialUse === box)?.path : box;
-        if (!path) throw new Error(`${owner.username} has no ${box} mailbox`);
-        const lock = await client.getMailboxLock(path);
+        const boxPath = box.startsWith('\\') ? (await client.list()).find((m) => m.specialUse === box)?.path : box;
+        if (!boxPath) throw new Error(`${owner.username} has no ${box} mailbox`);
+        const lock = await client.getMailboxLock(boxPath);
         try {
           const out: Stored[] = [];
           if (client.mailbox && client.mailbox.exists === 0) return out;
@@ -311,5 +312,16 @@ describe('webmail (Roundcube in a real browser)', () => {
     await page.goto(`${webmailUrl(config)}?_task=mail&_mbox=INBOX`);
     await page.locator('#rcmloginuser').waitFor({ timeout: STEP_MS });
     expect(await page.locator('#messagelist').count()).toBe(0);
+  });
+
+  it("keeps the installation's own key private: mode 0600, never in a log or generated JSON", () => {
+    const file = roundcubePaths(config).desKey;
+    const key = fs.readFileSync(file, 'utf8').trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const logs = fs.readdirSync(config.paths.logs).map((f) => path.join(config.paths.logs, f));
+    for (const exposed of [config.paths.resolvedConfig, config.paths.endpoints, ...logs]) {
+      expect(fs.readFileSync(exposed, 'utf8').includes(key), exposed).toBe(false);
+    }
   });
 });

@@ -120,6 +120,12 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
               txn.remote.push(rcpt);
               recipientVerdicts.inc({ destination: 'remote', result: 'accepted', reason: 'queued' });
               return done();
+            default:
+              // Any other kind of address (e.g. one that only forwards): through the queue and Kura's own MX,
+              // which knows what to do with it. Never an unanswered RCPT.
+              txn.remote.push(rcpt);
+              recipientVerdicts.inc({ destination: 'remote', result: 'accepted', reason: 'via-mx' });
+              return done();
           }
         },
         (err: Error) => {

@@ -126,6 +126,11 @@ describe('submission', () => {
       await expect(transport(login(user), true).verify()).resolves.toBe(true);
     });
 
+    it('answers a user name WildDuck cannot parse like a wrong password (535), not as a server fault', async () => {
+      const answer = await refusal(transport({ user: 'no such user!', pass: 'whatever-password' }, true, '127.0.0.9').verify());
+      expect(answer).toMatch(/^535 5\.7\.8 /);
+    });
+
     it('accepts an application-specific password (scope smtp) on the implicit-TLS port', async () => {
       const sender = await newUser(config, 'sub-asp');
       const rcpt = await newUser(config, 'sub-asp-rcpt');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ensureLocalCertificates } from '@kura/cli';
 import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { type DeliveryAgent, dkimTxtRecord, startDeliveryAgent } from '@kura/outbound';
-import { ensureUser, openStore, type Store } from '@kura/store';
+import { ensureStoreIndexes, ensureUser, openStore, type Store } from '@kura/store';
 import { type DataTier, startDataTier } from './data-tier.js';
 import { TestDnsServer } from './dns-server.js';
 import { startRedis, type TestRedis } from './redis-server.js';
@@ -94,6 +94,7 @@ export async function startOutboundRig(
     const config = loadConfig({ cwd: dir, env: {}, overrides });
     const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
     stops.push(() => store.close());
+    await ensureStoreIndexes(store);
     const handler = new DkimHandler({ database: store.db, redis: store.redis });
     await handler.set({ domain: SENDER_DOMAIN, selector: SELECTOR });
     const key = await store.db.collection('dkim').findOne({ domain: SENDER_DOMAIN });

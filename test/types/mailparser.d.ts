@@ -6,7 +6,9 @@ declare module 'mailparser' {
     inReplyTo?: string;
     references?: string | string[];
     from?: { value: Array<{ address?: string; name?: string }> };
+    to?: { text: string } | Array<{ text: string }>;
     text?: string;
+    headers: Map<string, unknown>;
     attachments: Array<{ filename?: string; contentType: string; content: Buffer }>;
   }
   export function simpleParser(source: Buffer | string): Promise<ParsedMail>;

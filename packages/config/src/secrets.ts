@@ -17,6 +17,8 @@ export interface KuraSecrets {
   /** Passwords of the guard's canary and the demo account when the config leaves them at their defaults. */
   canaryPassword: string;
   demoPassword: string;
+  /** Key WildDuck's DKIM API encrypts private keys with (dkim.secret); the delivery agent decrypts with it. */
+  dkimSecret: string;
 }
 
 /** The environment variable that overrides each secret (systemd `LoadCredential`, container secrets). */
@@ -28,6 +30,7 @@ export const SECRET_ENV: Record<keyof KuraSecrets, string> = {
   haproxyStatsPassword: 'KURA_HAPROXY_STATS_PASSWORD',
   canaryPassword: 'KURA_CANARY_PASSWORD',
   demoPassword: 'KURA_DEMO_PASSWORD',
+  dkimSecret: 'KURA_DKIM_SECRET',
 };
 
 export const REDIS_USER = 'kura';

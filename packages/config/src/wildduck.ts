@@ -98,6 +98,8 @@ function securedOverlay(
       accessControl: { enabled: true, secret: config.secrets.apiSigningSecret },
       cors: { origins: [] },
     },
+    // DKIM private keys are stored encrypted; Kura's delivery agent reads them with the same secret.
+    dkim: { secret: config.secrets.dkimSecret },
   };
 }
 

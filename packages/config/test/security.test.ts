@@ -33,7 +33,7 @@ describe('secrets', () => {
     const first = loadSecrets(file, {});
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(first.apiToken).toMatch(/^[0-9a-f]{64}$/);
-    expect(new Set(Object.values(first)).size).toBe(7);
+    expect(new Set(Object.values(first)).size).toBe(8);
     expect(loadSecrets(file, {})).toEqual(first);
     const fromEnv = loadSecrets(file, { KURA_API_TOKEN: 'from-the-environment-0123' });
     expect(fromEnv.apiToken).toBe('from-the-environment-0123');

@@ -1,4 +1,4 @@
-import { type KuraConfig, readResolvedConfig } from '@kura/config';
+import { isSecured, type KuraConfig, readResolvedConfig } from '@kura/config';
 import { ensureStoreIndexes, openStore, type Store } from '@kura/store';
 
 /**
@@ -24,10 +24,13 @@ export function inboundConfig(): KuraConfig {
 
 export function getStore(): Promise<Store> {
   if (!opening) {
-    const { mongodbUri, redisUrl } = inboundConfig();
+    const config = inboundConfig();
+    const { mongodbUri, redisUrl } = config;
     opening = openStore({
       mongodbUri,
       redisUrl,
+      // The secured profile has WildDuck encrypt DKIM keys; the delivery agent in this process signs with them.
+      dkimSecret: isSecured(config) ? config.secrets.dkimSecret : undefined,
       onConnectionError: (tier, err) => logError(`${tier} connection: ${err.message}`),
     }).then(async (store) => {
       await ensureStoreIndexes(store, inboundConfig().smtp.duplicateWindowMs);

@@ -2,6 +2,7 @@ import type { ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
 import { ensureDeliveryLogIndexes, previousDelivery, recordPending, recordStored } from './delivery-log.js';
 import { TemporaryStoreError, withTimeout } from './errors.js';
+import { ensureOutboundIndexes } from './outbound.js';
 
 export interface DeliveryRequest {
   userId: ObjectId;
@@ -90,4 +91,5 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000;
 /** Indexes Kura's own queries need, next to WildDuck's. Safe to run on every start. */
 export async function ensureStoreIndexes(store: Store, duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS): Promise<void> {
   await ensureDeliveryLogIndexes(store, duplicateWindowMs);
+  await ensureOutboundIndexes(store);
 }

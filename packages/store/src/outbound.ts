@@ -157,6 +157,14 @@ export async function pendingDsns(store: Store, limit = 20): Promise<OutboundEnt
   return rows.map((row) => ({ ...row, raw: asBuffer(row.raw) }));
 }
 
+/** The queue's indexes: claiming by due time per status, and a user's entries (holds, `kura queue list --user`). */
+export async function ensureOutboundIndexes(store: Store): Promise<void> {
+  await collection(store).createIndexes([
+    { key: { status: 1, nextAttemptAt: 1 }, name: 'status_due' },
+    { key: { user: 1, status: 1 }, name: 'user_status' },
+  ]);
+}
+
 export async function outboundCounts(store: Store): Promise<Record<OutboundStatus, number>> {
   const counts: Record<OutboundStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0, held: 0 };
   for (const status of Object.keys(counts) as OutboundStatus[]) {

@@ -43,7 +43,9 @@ export function authenticator(config: KuraConfig, api: WildDuckApi, redis: Redis
       authAttempts.inc({ result: 'accepted' });
       return { id: json.id, username: String(json.username ?? username) };
     }
-    if (status !== 403 || TEMPORARY_CODES.test(String(json.code ?? ''))) {
+    // A user name WildDuck cannot even parse is a wrong login like any other, not trouble on Kura's side.
+    const malformed = status === 400 && json.code === 'InputValidationError';
+    if ((status !== 403 && !malformed) || TEMPORARY_CODES.test(String(json.code ?? ''))) {
       authAttempts.inc({ result: 'tempfailed' });
       throw smtpError(454, '4.7.0', 'Temporary authentication failure, try again later');
     }

@@ -117,8 +117,14 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
                 log.info({ session: session.id, rcpt, reason: suppressed.message }, 'suppressed recipient refused');
                 return done(suppressed);
               }
-              txn.remote.push(rcpt);
+              if (!txn.remote.includes(rcpt)) txn.remote.push(rcpt);
               recipientVerdicts.inc({ destination: 'remote', result: 'accepted', reason: 'queued' });
+              return done();
+            default:
+              // Any other kind of address (e.g. one that only forwards): through the queue and Kura's own MX,
+              // which knows what to do with it. Never an unanswered RCPT.
+              if (!txn.remote.includes(rcpt)) txn.remote.push(rcpt);
+              recipientVerdicts.inc({ destination: 'remote', result: 'accepted', reason: 'via-mx' });
               return done();
           }
         },

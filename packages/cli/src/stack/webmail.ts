@@ -87,7 +87,9 @@ export function webmailService(config: KuraConfig): ServiceSpec {
   return {
     name: 'webmail',
     command: config.webmail.php,
+    // -q: no "Accepted"/"Closing" lines per request; Roundcube's own log (errors, one line per sent message) stays.
     args: [
+      '-q',
       '-S',
       `${config.host}:${config.ports.webmail}`,
       '-t',

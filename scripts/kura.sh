@@ -17,6 +17,10 @@ FERRETDB_VERSION="1.24.2"
 DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
 # The default spam scanner; the stack runs its own instance (packages/cli/src/stack/rspamd.ts).
 DEBIAN_PACKAGES+=(rspamd)
+# The webmail: Debian's Roundcube under PHP (the stack runs it with PHP's built-in server, packages/cli/src/stack/webmail.ts).
+DEBIAN_PACKAGES+=(roundcube-core roundcube-sqlite3 php8.2-cli)
+# A Japanese font, so headless Chromium renders Japanese pages (webmail, status page) instead of empty boxes.
+DEBIAN_PACKAGES+=(fonts-ipafont-gothic)
 # promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
 DEBIAN_PACKAGES+=(prometheus)
 # fail2ban-regex checks deploy/fail2ban's filter against real failed-login log lines (test/ha/auth-limit.test.ts).

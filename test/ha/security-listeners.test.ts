@@ -146,7 +146,8 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const file = `${ha.config.dataDir}/secrets.json`;
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const values = Object.values(secrets).filter((v) => v.length >= 16);
-    expect(values.length).toBe(7);
+    // Eight since the DKIM secret (WildDuck encrypts DKIM keys with it in the secured profile).
+    expect(values.length).toBe(8);
     const texts: Array<[string, string]> = fs
       .readdirSync(ha.config.paths.logs)
       .map((f): [string, string] => [`logs/${f}`, fs.readFileSync(`${ha.config.paths.logs}/${f}`, 'utf8')]);
@@ -405,5 +406,46 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth }, INTERNAL);
     const ips = (JSON.parse(log.body) as { results: Array<{ ip?: string }> }).results.map((r) => r.ip);
     expect(ips).toContain('127.0.0.2');
+  }, 30_000);
+
+  it('submits through HAProxy on both submission ports: certificate checked, AUTH through the token-guarded API, client address kept', async () => {
+    const tag = Date.now().toString(36);
+    const user = `submitter-${tag}`;
+    const pass = `pw-${tag}-${tag}`;
+    const address = `${user}@${ha.config.demo.domain}`;
+    const api = ha.config.ha.wildduck[0]?.api as number;
+    const auth = { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string };
+    const created = await httpProbe(api, '/users', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ username: user, password: pass, address }),
+    });
+    expect(created.status).toBe(200);
+    const { id } = JSON.parse(created.body) as { id: string };
+    const { ports } = ha.config;
+    for (const [port, secure] of [
+      [ports.submission, false],
+      [ports.submissions, true],
+    ] as const) {
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        secure,
+        requireTLS: !secure,
+        tls: { ca },
+        auth: { user, pass },
+        localAddress: '127.0.0.3',
+      });
+      const info = await transport.sendMail({ from: address, to: address, subject: `submitted on ${port}`, text: 'through HAProxy' });
+      expect(info.response).toMatch(/^250 2\.6\.0 Message accepted \(1 stored, 0 queued\)/);
+    }
+    // WildDuck logged both logins with the client's address, which only the PROXY header carried.
+    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth });
+    const smtp = (JSON.parse(log.body) as { results: Array<{ ip?: string; protocol?: string }> }).results.filter(
+      (r) => r.protocol === 'SMTP',
+    );
+    // (WildDuck folds repeated logins from one address into one entry.)
+    expect(smtp.length).toBeGreaterThan(0);
+    expect(new Set(smtp.map((r) => r.ip))).toEqual(new Set(['127.0.0.3']));
   }, 30_000);
 });

@@ -5,7 +5,7 @@ import { internalHost, type KuraConfig, type KuraConfigInput, loadConfig } from 
 import { testTrust } from './stack.js';
 
 /**
- * Free ports below Linux's ephemeral range (32768+): the HA stack binds 30 of
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds about 45 of
  * them over several seconds, and ports the kernel hands out for outgoing
  * connections (other tests are busy too) must not take one in between.
  */
@@ -43,7 +43,7 @@ async function haTestConfigOnce(
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(34);
+  const p = await listenablePorts(47);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -65,6 +65,11 @@ async function haTestConfigOnce(
         redis: next(),
         rspamd: next(),
         smtpMetrics: next(),
+        submission: next(),
+        submissions: next(),
+        submissionMetrics: next(),
+        selfService: next(),
+        webmail: next(),
       },
       trust: testTrust(),
       ...(security ? { security } : {}),
@@ -76,6 +81,10 @@ async function haTestConfigOnce(
         haraka: [
           { smtp: next(), health: next(), metrics: next() },
           { smtp: next(), health: next(), metrics: next() },
+        ],
+        submission: [
+          { submission: next(), submissions: next(), health: next(), metrics: next() },
+          { submission: next(), submissions: next(), health: next(), metrics: next() },
         ],
         redisReplica: next(),
         sentinels: [next(), next(), next()],

@@ -6,6 +6,8 @@ export type Role =
   | 'pop3-stls'
   | 'tls-only'
   | 'smtp'
+  | 'submission'
+  | 'submissions'
   | 'api'
   | 'read-only-http'
   | 'redis'
@@ -37,6 +39,8 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
   add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
   add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
   if (topo.wildduck.every((w) => w.pop3Stls)) add(ports.pop3, 'HAProxy POP3 (STLS)', 'pop3-stls');
+  add(ports.submission, 'HAProxy submission', 'submission');
+  add(ports.submissions, 'HAProxy submissions', 'submissions');
   add(topo.haproxy.stats, 'HAProxy stats', 'stats');
   topo.wildduck.forEach((w, i) => {
     add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls', true);
@@ -50,6 +54,12 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
     add(h.smtp, `haraka-${i + 1} SMTP`, 'smtp');
     add(h.health, `haraka-${i + 1} health`, 'read-only-http');
     add(h.metrics, `haraka-${i + 1} metrics`, 'read-only-http');
+  });
+  topo.submission.forEach((s, i) => {
+    add(s.submission, `submission-${i + 1} STARTTLS`, 'submission', true);
+    add(s.submissions, `submission-${i + 1} TLS`, 'submissions', true);
+    add(s.health, `submission-${i + 1} health`, 'read-only-http');
+    add(s.metrics, `submission-${i + 1} metrics`, 'read-only-http');
   });
   add(ports.redis, 'Redis primary', 'redis');
   add(topo.redisReplica, 'Redis replica', 'redis');
@@ -116,6 +126,22 @@ export async function acceptedBy(
       const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'QUIT'], { greeting: true });
       if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `SMTP AUTH offered or accepted: ${text}`;
       return /^250[- ]STARTTLS/m.test(text) ? undefined : `no STARTTLS offered: ${text}`;
+    }
+    case 'submission': {
+      // Plaintext AUTH is neither offered nor accepted before STARTTLS; MAIL without AUTH is refused.
+      const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`, 'MAIL FROM:<scan@scan.invalid>', 'QUIT'], {
+        greeting: true,
+        proxy,
+      });
+      if (/^235/m.test(text) || /^250[- ]AUTH/m.test(text)) return `plaintext AUTH offered or accepted: ${text}`;
+      if (!/^250[- ]STARTTLS/m.test(text)) return `no STARTTLS offered: ${text}`;
+      return /^538 5\.7\.0/m.test(text) && /^530 5\.7\.0/m.test(text) ? undefined : `AUTH or MAIL not refused before TLS: ${text}`;
+    }
+    case 'submissions': {
+      const text = await converse(port, ['EHLO scan.invalid', `AUTH PLAIN ${plain(user, pass)}`], { proxy });
+      if (/^(220|235|250)/m.test(text)) return `plaintext answered: ${text}`;
+      const { line } = await tlsGreeting(port, ctx.ca, proxy);
+      return /^220 /.test(line) ? undefined : `no SMTP greeting over TLS: ${line}`;
     }
     case 'api': {
       for (const path of ['/users', '/health', '/users/resolve/kura-canary']) {

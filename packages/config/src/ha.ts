@@ -15,6 +15,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   const instanceHost = (h?: string) => h ?? host;
   const wildduck = ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, ...w, host: instanceHost(w.host) }));
   const haraka = ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, ...h, host: instanceHost(h.host) }));
+  const submission = ha.submission.map((s, i) => ({ name: `submission-${i + 1}`, ...s, host: instanceHost(s.host) }));
   // Health endpoints of local instances listen on the internal address (security.internalHost), not `host`.
   const checkAddr = (serverHost: string) => (serverHost === host && internalHost(config) !== host ? ` addr ${internalHost(config)}` : '');
 
@@ -69,6 +70,8 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   // Secured: WildDuck reads the client's address from the PROXY protocol (v1, all WildDuck parses).
   const toWildDuck = secured ? ' send-proxy' : '';
   const stls = secured && pop3StlsEverywhere(config);
+  // The submission instances always expect it: failed logins are counted per client address.
+  const toSubmission = ' send-proxy';
   const statsAuth = secured ? ['userlist kura_stats', `  user kura insecure-password ${config.secrets.haproxyStatsPassword}`, ''] : [];
 
   return [
@@ -100,6 +103,9 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     ...(secured ? [] : frontend('pop3', ports.pop3, 'unavailable')),
     // Secured: POP3 on ports.pop3 (110) only where every instance has an STLS listener.
     ...(stls ? frontend('pop3', ports.pop3, 'unavailable', 'pop3-stls') : []),
+    // Submission: TLS (STARTTLS on one port, implicit on the other) ends at the instances, like IMAP's.
+    ...frontend('submission', ports.submission, 'none'),
+    ...frontend('submissions', ports.submissions, 'none'),
     ...deepPool(
       'smtp',
       'roundrobin',
@@ -133,6 +139,18 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
           toWildDuck,
         )
       : []),
+    ...deepPool(
+      'submission',
+      'leastconn',
+      submission.map((s) => ({ name: s.name, host: s.host, port: s.submission, health: s.health })),
+      toSubmission,
+    ),
+    ...deepPool(
+      'submissions',
+      'leastconn',
+      submission.map((s) => ({ name: s.name, host: s.host, port: s.submissions, health: s.health })),
+      toSubmission,
+    ),
     ...greetingPool(
       'smtp-fallback',
       '^220',

@@ -52,6 +52,14 @@ export const haSchema = z
         { smtp: 2625, health: 2680, metrics: 2681 },
         { smtp: 2725, health: 2780, metrics: 2781 },
       ]),
+    /** Submission instances (STARTTLS port, implicit-TLS port, health and metrics) behind HAProxy. */
+    submission: z
+      .array(z.object({ host: optionalHost, submission: port, submissions: port, health: port, metrics: port.optional() }).strict())
+      .min(2)
+      .default([
+        { submission: 9687, submissions: 9665, health: 9688, metrics: 9689 },
+        { submission: 9787, submissions: 9765, health: 9788, metrics: 9789 },
+      ]),
     /** The local Redis replica that Sentinel promotes when the primary dies. */
     redisReplica: port.default(6381),
     /** The three local Sentinels. */

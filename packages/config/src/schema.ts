@@ -3,7 +3,9 @@ import { guardSchema, haSchema } from './schema-ha.js';
 import { outboundDelivery } from './schema-outbound.js';
 import { securitySchema } from './schema-security.js';
 import { selfServiceSchema } from './schema-selfservice.js';
+import { submissionSchema } from './schema-submission.js';
 import { trustSchema } from './schema-trust.js';
+import { webmailSchema } from './schema-webmail.js';
 
 const port = z.number().int().min(1).max(65535);
 /** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
@@ -37,6 +39,8 @@ export const kuraConfigSchema = z
         submission: port.default(9587),
         /** Authenticated submission over implicit TLS (465 in production). */
         submissions: port.default(9465),
+        /** Prometheus metrics (GET /metrics) and health (GET /health) of the submission service. */
+        submissionMetrics: port.default(9026),
         /** Webmail (Roundcube) over HTTP on the local stack; production puts it behind the TLS front. */
         webmail: port.default(9480),
         /** Kura's self-service page (vacation reply, forwarding), Japanese and English. */
@@ -217,6 +221,8 @@ export const kuraConfigSchema = z
     selfService: selfServiceSchema,
     trust: trustSchema,
     security: securitySchema,
+    submission: submissionSchema,
+    webmail: webmailSchema,
   })
   .strict();
 

@@ -171,10 +171,11 @@ export async function pendingDsns(store: Store, limit = 20): Promise<OutboundEnt
 
 /** The queue's indexes: claiming by due time per status, and a user's entries (holds, `kura queue list --user`). */
 export async function ensureOutboundIndexes(store: Store): Promise<void> {
-  await collection(store).createIndexes([
-    { key: { status: 1, nextAttemptAt: 1 }, name: 'status_due' },
-    { key: { user: 1, status: 1 }, name: 'user_status' },
-  ]);
+  // One createIndexes per index: FerretDB 1.24 answers a createIndexes naming two indexes that both exist
+  // already (every start after the first, every second MX) with a panic that drops the connection.
+  // MongoDB treats both forms alike.
+  await collection(store).createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'status_due' });
+  await collection(store).createIndex({ user: 1, status: 1 }, { name: 'user_status' });
 }
 
 export async function outboundCounts(store: Store): Promise<Record<OutboundStatus, number>> {

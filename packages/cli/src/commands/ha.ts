@@ -11,7 +11,7 @@ export function registerHaCommands(program: Command): void {
   program
     .command('run <service>')
     .description(
-      'run one service of the high-availability topology in the foreground (wildduck-N, haraka-N, guard); for systemd units and containers',
+      'run one service of the high-availability topology in the foreground (wildduck-N, haraka-N, submission-N, guard); for systemd units and containers',
     )
     .option('-c, --config <file>', 'config file (default: ./kura.config.json if present)')
     .action(runService);
@@ -146,7 +146,7 @@ async function runService(name: string, options: { config?: string }): Promise<v
   if (!spec || ['ferretdb', 'redis', 'redis-replica', 'haproxy'].includes(name) || name.startsWith('sentinel-')) {
     const names = haServices(config)
       .map((s) => s.name)
-      .filter((n) => /^(wildduck|haraka)-\d+$|^guard$/.test(n));
+      .filter((n) => /^(wildduck|haraka|submission)-\d+$|^guard$/.test(n));
     throw new CliError(
       `"${name}" is not a Kura service: choose one of ${names.join(', ')} (the data tier, Redis and HAProxy run as their own units)`,
     );

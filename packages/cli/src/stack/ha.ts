@@ -24,6 +24,7 @@ import { harakaBin, pluginModule, sentinelLimitModule } from '@kura/inbound';
 import { firstLine, tlsFirstLine } from './probe.js';
 import { selfServiceService } from './selfservice.js';
 import { localServices, type ServiceSpec, SetupError } from './services.js';
+import { submissionArgs } from './submission.js';
 import { ensureLocalCertificates } from './tls.js';
 
 /** Where the high-availability stack keeps its generated files, next to the single-instance ones. */
@@ -189,22 +190,45 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
     });
   });
 
+  // Submission instances authenticate against every WildDuck API in turn; HAProxy sends the client's address.
+  const apis = ha.wildduck.map((w) => `http://${w.host ?? internalHost(config)}:${w.api}`);
+  ha.submission.forEach((p, i) => {
+    services.push({
+      name: `submission-${i + 1}`,
+      command: process.execPath,
+      args: [
+        ...submissionArgs(config),
+        ...['--port', String(p.submission), '--tls-port', String(p.submissions), '--health-port', String(p.health)],
+        ...(p.metrics ? ['--metrics-port', String(p.metrics)] : []),
+        ...apis.flatMap((api) => ['--api', api]),
+        '--proxy-protocol',
+      ],
+      ports: { submission: p.submission, submissions: p.submissions, health: p.health, ...(p.metrics ? { metrics: p.metrics } : {}) },
+      ready: () => healthy(internalHost(config), p.health),
+    });
+  });
+
   services.push({
     name: 'haproxy',
     command: 'haproxy',
     args: ['-db', '-f', paths.haproxy],
-    ports: secured
-      ? {
-          smtp: ports.smtp,
-          imap: ports.imap,
-          imaps: ports.imaps,
-          pop3s: ports.pop3s,
-          ...(pop3StlsEverywhere(config) ? { pop3: ports.pop3 } : {}),
-          stats: ha.haproxy.stats,
-        }
-      : { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats },
+    ports: {
+      ...(secured
+        ? {
+            smtp: ports.smtp,
+            imap: ports.imap,
+            imaps: ports.imaps,
+            pop3s: ports.pop3s,
+            ...(pop3StlsEverywhere(config) ? { pop3: ports.pop3 } : {}),
+            stats: ha.haproxy.stats,
+          }
+        : { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats }),
+      submission: ports.submission,
+      submissions: ports.submissions,
+    },
     ready: async () => {
       await expect(host, ports.smtp, /^220 /)();
+      await expect(host, ports.submission, /^220 /)();
       await expect(host, ports.imap, /^\* OK/)();
       if (!secured || pop3StlsEverywhere(config)) await expect(host, ports.pop3, /^\+OK/)();
       if (!secured) return;
@@ -212,6 +236,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
       for (const [port, greeting] of [
         [ports.imaps, /^\* OK/],
         [ports.pop3s, /^\+OK/],
+        [ports.submissions, /^220 /],
       ] as const) {
         const line = await tlsFirstLine(host, port, ca);
         if (!greeting.test(line)) throw new Error(`unexpected TLS greeting on ${host}:${port}: ${line}`);
@@ -284,11 +309,15 @@ export function formatHaEndpoints(config: KuraConfig): string {
       (h, i) =>
         `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${internal}:${h.health}/health${h.metrics ? `  metrics http://${internal}:${h.metrics}/metrics` : ''}`,
     ),
+    ...ha.submission.map(
+      (s, i) =>
+        `  submission-${i + 1} STARTTLS ${s.submission}  TLS ${s.submissions}  health http://${internal}:${s.health}/health${s.metrics ? `  metrics http://${internal}:${s.metrics}/metrics` : ''}`,
+    ),
     `  Redis primary ${config.ports.redis}, replica ${ha.redisReplica}, Sentinels ${ha.sentinels.join(', ')} (name "${config.redis.name}")`,
     `  HAProxy stats http://${config.security.internalHost ?? ha.haproxy.host ?? host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
     ...(isSecured(config)
       ? [
-          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}${pop3StlsEverywhere(config) ? `, POP3 ${config.ports.pop3} STLS` : ''}, SMTP STARTTLS; CA ${config.security.tls.ca ?? '(system)'}`,
+          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}${pop3StlsEverywhere(config) ? `, POP3 ${config.ports.pop3} STLS` : ''}, SMTP STARTTLS, submission ${config.ports.submission} STARTTLS and ${config.ports.submissions} TLS; CA ${config.security.tls.ca ?? '(system)'}`,
           `  Secrets (API token, Redis, Sentinel, HAProxy stats, demo and canary passwords): ${secretsFileOf(config)}`,
         ]
       : []),
@@ -313,6 +342,12 @@ function assertDistinctPorts(config: KuraConfig): void {
         return value ? [[`ha.haraka[${i}].${k}`, value]] : [];
       }),
     ),
+    ...ha.submission.flatMap((s, i) =>
+      (['submission', 'submissions', 'health', 'metrics'] as const).flatMap((k): Array<[string, number]> => {
+        const value = s[k];
+        return value ? [[`ha.submission[${i}].${k}`, value]] : [];
+      }),
+    ),
     ['ha.redisReplica', ha.redisReplica],
     ...ha.sentinels.map((p, i): [string, number] => [`ha.sentinels[${i}]`, p]),
     ['ha.haproxy.stats', ha.haproxy.stats],
@@ -320,8 +355,8 @@ function assertDistinctPorts(config: KuraConfig): void {
   ];
   // Instances on other hosts may share port numbers; only local ones (no host) must differ.
   const local = named.filter(([name]) => {
-    const m = /^ha\.(wildduck|haraka)\[(\d+)\]/.exec(name);
-    return !m || !(m[1] === 'wildduck' ? ha.wildduck : ha.haraka)[Number(m[2])]?.host;
+    const m = /^ha\.(wildduck|haraka|submission)\[(\d+)\]/.exec(name);
+    return !m || !{ wildduck: ha.wildduck, haraka: ha.haraka, submission: ha.submission }[m[1] as 'wildduck'][Number(m[2])]?.host;
   });
   const seen = new Map<number, string>();
   for (const [name, port] of local) {

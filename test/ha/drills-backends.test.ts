@@ -1,4 +1,4 @@
-import { type DrillResult, runDrill } from '@kura/guard';
+import { type DrillResult, runDrill } from '@kura/drills';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { componentStatus, type HaTestStack, haTestConfig, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
 import { tempDataDir } from '../support/stack.js';

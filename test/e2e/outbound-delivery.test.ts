@@ -98,6 +98,20 @@ describe('outbound delivery agent', () => {
     expect(await inbox(sender.id)).toHaveLength(0); // no bounce for a message that arrived
   });
 
+  it('retries while the MX refuses connections, and fails a domain that does not exist at once', async () => {
+    const sender = await rig.newSender('unreachable');
+    const closed = await submit(sender.id, sender.address, ['someone@closed.test'], 'Nobody listens');
+    const retried = await eventually(async () => {
+      const entry = await findOutbound(rig.store, closed);
+      return entry && entry.attempts >= 2 && entry.status === 'queued' ? entry : undefined;
+    }, 15_000, 'a second attempt');
+    expect(retried.lastError).toMatch(/ECONNREFUSED|connect/i);
+    expect(retried.failed ?? []).toEqual([]);
+    const nowhere = await settled(await submit(sender.id, sender.address, ['someone@nowhere.test'], 'No such domain'));
+    expect(nowhere).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(nowhere.failed?.[0]).toMatchObject({ address: 'someone@nowhere.test', code: 0 });
+  });
+
   it('bounces a 5xx once to the sender (RFC 3464), suppresses the address and refuses the next message to it', async () => {
     const sender = await rig.newSender('bounced');
     const gone = `gone-${sender.username}@${REMOTE_DOMAIN}`;

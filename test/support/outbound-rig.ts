@@ -68,9 +68,13 @@ export async function startOutboundRig(
     stops.push(sink.close);
     const [tier, redis] = (await Promise.all([startDataTier(label, 'outbound'), startRedis()])) as [DataTier, TestRedis];
     stops.push(tier.stop, redis.stop);
+    // remote.test: the sink; closed.test: an MX where nothing listens (127.0.0.2, the sink is on 127.0.0.1 only).
     const dns = new TestDnsServer({
-      MX: { [REMOTE_DOMAIN]: [{ exchange: `mx.${REMOTE_DOMAIN}`, preference: 10 }] },
-      A: { [`mx.${REMOTE_DOMAIN}`]: ['127.0.0.1'] },
+      MX: {
+        [REMOTE_DOMAIN]: [{ exchange: `mx.${REMOTE_DOMAIN}`, preference: 10 }],
+        'closed.test': [{ exchange: 'mx.closed.test', preference: 10 }],
+      },
+      A: { [`mx.${REMOTE_DOMAIN}`]: ['127.0.0.1'], 'mx.closed.test': ['127.0.0.2'] },
     });
     await dns.start();
     stops.push(() => dns.stop());

@@ -101,10 +101,14 @@ describe('outbound delivery agent', () => {
   it('retries while the MX refuses connections, and fails a domain that does not exist at once', async () => {
     const sender = await rig.newSender('unreachable');
     const closed = await submit(sender.id, sender.address, ['someone@closed.test'], 'Nobody listens');
-    const retried = await eventually(async () => {
-      const entry = await findOutbound(rig.store, closed);
-      return entry && entry.attempts >= 2 && entry.status === 'queued' ? entry : undefined;
-    }, 15_000, 'a second attempt');
+    const retried = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, closed);
+        return entry && entry.attempts >= 2 && entry.status === 'queued' ? entry : undefined;
+      },
+      15_000,
+      'a second attempt',
+    );
     expect(retried.lastError).toMatch(/ECONNREFUSED|connect/i);
     expect(retried.failed ?? []).toEqual([]);
     const nowhere = await settled(await submit(sender.id, sender.address, ['someone@nowhere.test'], 'No such domain'));

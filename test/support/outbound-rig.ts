@@ -47,7 +47,12 @@ export interface OutboundRig {
  */
 export async function startOutboundRig(
   label: string,
-  options: { rcpt?: SinkOptions['rcpt']; outbound?: KuraConfigInput['outbound'] } = {},
+  options: {
+    rcpt?: SinkOptions['rcpt'];
+    outbound?: KuraConfigInput['outbound'];
+    /** Send everything through the sink as a relay requiring STARTTLS and AUTH with these credentials. */
+    relayAuth?: { user: string; pass: string };
+  } = {},
 ): Promise<OutboundRig> {
   const dir = tempDataDir(label);
   const stops: Array<() => Promise<unknown>> = [];
@@ -60,6 +65,7 @@ export async function startOutboundRig(
     const certs = ensureLocalCertificates(path.join(dir, 'tls'), 'mx.remote.test');
     const sink = await startSink(() => {}, {
       tls: { key: fs.readFileSync(certs.key), cert: fs.readFileSync(certs.cert) },
+      ...(options.relayAuth ? { auth: options.relayAuth } : {}),
       rcpt: (address) => {
         rcpts.push(address);
         return options.rcpt?.(address);
@@ -90,6 +96,9 @@ export async function startOutboundRig(
         retryInitialSeconds: 0.3,
         retryMaxSeconds: 0.6,
         timeoutSeconds: 10,
+        ...(options.relayAuth
+          ? { relay: `127.0.0.1:${sink.port}`, relayTls: 'starttls' as const, relayCaFile: certs.ca, relayUser: options.relayAuth.user }
+          : {}),
         ...options.outbound,
       },
     };

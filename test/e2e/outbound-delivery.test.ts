@@ -41,7 +41,8 @@ describe('outbound delivery agent', () => {
         }
         return undefined;
       },
-      outbound: { hold: { minFailures: 3, failureRate: 0.5, windowSeconds: 3600 } },
+      // Forwards are charged against the per-user budget when first sent (submissions at RCPT time, elsewhere).
+      outbound: { hold: { minFailures: 3, failureRate: 0.5, windowSeconds: 3600 }, perUserPerHour: 5 },
     });
   }, 90_000);
 
@@ -179,6 +180,32 @@ describe('outbound delivery agent', () => {
 
     const notHeld = await kura(['queue', 'release', sender.username]).catch((err: { code: number; stderr: string }) => err);
     expect(notHeld).toMatchObject({ code: 1, stderr: expect.stringContaining('is not held') });
+  });
+
+  it("charges forwards to the user's hourly budget when first sent and keeps one over budget waiting, unsent", async () => {
+    const sender = await rig.newSender('forwarder');
+    const forward = (to: string[]) =>
+      enqueueOutbound(rig.store, {
+        user: sender.id,
+        kind: 'forward',
+        envelope: { from: sender.address, to },
+        raw: composeMessage(sender.address, to, 'Fwd'),
+      });
+    const first = ['f1', 'f2', 'f3'].map((n) => `${n}-${sender.username}@${REMOTE_DOMAIN}`);
+    expect((await settled(await forward(first))).status).toBe('sent');
+    const second = ['f4', 'f5', 'f6'].map((n) => `${n}-${sender.username}@${REMOTE_DOMAIN}`);
+    const waiting = await forward(second);
+    const deferred = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, waiting);
+        return entry?.lastError ? entry : undefined;
+      },
+      10_000,
+      'the budget verdict',
+    );
+    expect(deferred).toMatchObject({ status: 'queued', attempts: 0, lastError: 'user send budget spent' });
+    expect(deferred.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
+    expect(rig.rcpts.filter((r) => second.includes(r))).toEqual([]);
   });
 
   it('answers bad queue commands with a clear error and exit code 1', async () => {

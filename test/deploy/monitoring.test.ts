@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createGuardMetrics } from '@kura/guard';
 import { registry as inboundRegistry } from '@kura/inbound/metrics';
+import { outboundRegistry } from '@kura/outbound';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -21,7 +22,7 @@ function promtool(...args: string[]) {
 async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   const guard = createGuardMetrics({ snapshotDir: DEPLOY });
-  for (const registry of [guard.registry, inboundRegistry])
+  for (const registry of [guard.registry, inboundRegistry, outboundRegistry])
     for (const metric of await registry.getMetricsAsJSON()) {
       names.add(metric.name);
       if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);

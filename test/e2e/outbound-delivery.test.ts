@@ -115,6 +115,8 @@ describe('outbound delivery agent', () => {
     const nowhere = await settled(await submit(sender.id, sender.address, ['someone@nowhere.test'], 'No such domain'));
     expect(nowhere).toMatchObject({ status: 'failed', attempts: 1 });
     expect(nowhere.failed?.[0]).toMatchObject({ address: 'someone@nowhere.test', code: 0 });
+    // Its bounce is stored right after: wait for it, so no later test counts it as its own.
+    await eventually(async () => (await inbox(sender.id)).length === 1, 10_000, 'the bounce for nowhere.test');
   });
 
   it('bounces a 5xx once to the sender (RFC 3464), suppresses the address and refuses the next message to it', async () => {

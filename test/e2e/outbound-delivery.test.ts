@@ -212,6 +212,27 @@ describe('outbound delivery agent', () => {
     expect(rig.rcpts.filter((r) => second.includes(r))).toEqual([]);
   });
 
+  it('`kura queue retry` tries a failed entry again without a second bounce', async () => {
+    const sender = await rig.newSender('retrier');
+    const gone = `gone-${sender.username}@${REMOTE_DOMAIN}`;
+    const id = await submit(sender.id, sender.address, [gone], 'Try again');
+    expect((await settled(id)).status).toBe('failed');
+    await eventually(async () => (await inbox(sender.id)).length === 1, 10_000, 'the bounce');
+    const retried = JSON.parse((await kura(['queue', 'retry', id.toHexString(), '--json'])).stdout);
+    expect(retried).toMatchObject({ event: 'retried', id: id.toHexString() });
+    const again = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, id);
+        return entry?.status === 'failed' && entry.attempts === 2 ? entry : undefined;
+      },
+      15_000,
+      'the second attempt',
+    );
+    expect(again.failed?.[0]?.message).toMatch(/^suppressed: /); // the first refusal suppressed the address
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await inbox(sender.id)).toHaveLength(1);
+  });
+
   it('answers bad queue commands with a clear error and exit code 1', async () => {
     const bad = await kura(['queue', 'retry', 'not-an-id']).catch((err: { code: number; stderr: string }) => err);
     expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('is not a queue id') });

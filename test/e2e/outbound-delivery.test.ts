@@ -41,7 +41,8 @@ describe('outbound delivery agent', () => {
         }
         return undefined;
       },
-      outbound: { hold: { minFailures: 3, failureRate: 0.5, windowSeconds: 3600 } },
+      // Forwards are charged against the per-user budget when first sent (submissions at RCPT time, elsewhere).
+      outbound: { hold: { minFailures: 3, failureRate: 0.5, windowSeconds: 3600 }, perUserPerHour: 5 },
     });
   }, 90_000);
 
@@ -98,6 +99,26 @@ describe('outbound delivery agent', () => {
     expect(await inbox(sender.id)).toHaveLength(0); // no bounce for a message that arrived
   });
 
+  it('retries while the MX refuses connections, and fails a domain that does not exist at once', async () => {
+    const sender = await rig.newSender('unreachable');
+    const closed = await submit(sender.id, sender.address, ['someone@closed.test'], 'Nobody listens');
+    const retried = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, closed);
+        return entry && entry.attempts >= 2 && entry.status === 'queued' ? entry : undefined;
+      },
+      15_000,
+      'a second attempt',
+    );
+    expect(retried.lastError).toMatch(/ECONNREFUSED|connect/i);
+    expect(retried.failed ?? []).toEqual([]);
+    const nowhere = await settled(await submit(sender.id, sender.address, ['someone@nowhere.test'], 'No such domain'));
+    expect(nowhere).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(nowhere.failed?.[0]).toMatchObject({ address: 'someone@nowhere.test', code: 0 });
+    // Its bounce is stored right after: wait for it, so no later test counts it as its own.
+    await eventually(async () => (await inbox(sender.id)).length === 1, 10_000, 'the bounce for nowhere.test');
+  });
+
   it('bounces a 5xx once to the sender (RFC 3464), suppresses the address and refuses the next message to it', async () => {
     const sender = await rig.newSender('bounced');
     const gone = `gone-${sender.username}@${REMOTE_DOMAIN}`;
@@ -128,8 +149,10 @@ describe('outbound delivery agent', () => {
     const again = await settled(await submit(sender.id, sender.address, [gone], 'Once more'));
     expect(again.failed?.[0]?.message).toMatch(/^suppressed: /);
     expect(rig.rcpts.filter((r) => r === gone)).toHaveLength(asked); // the MX was not asked again
-    await new Promise((r) => setTimeout(r, 500)); // a sweep or a retry would have stored a second bounce by now
-    expect(await inbox(sender.id)).toHaveLength(2); // the first bounce, and one for the refused second message
+    // The first bounce, and one for the refused second message; then no more.
+    await eventually(async () => (await inbox(sender.id)).length === 2, 10_000, 'the second bounce');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await inbox(sender.id)).toHaveLength(2);
   });
 
   it('holds a sender whose recipients are refused at a high rate, keeps their mail, and lets it go on `kura queue release`', async () => {
@@ -161,6 +184,53 @@ describe('outbound delivery agent', () => {
 
     const notHeld = await kura(['queue', 'release', sender.username]).catch((err: { code: number; stderr: string }) => err);
     expect(notHeld).toMatchObject({ code: 1, stderr: expect.stringContaining('is not held') });
+  });
+
+  it("charges forwards to the user's hourly budget when first sent and keeps one over budget waiting, unsent", async () => {
+    const sender = await rig.newSender('forwarder');
+    const forward = (to: string[]) =>
+      enqueueOutbound(rig.store, {
+        user: sender.id,
+        kind: 'forward',
+        envelope: { from: sender.address, to },
+        raw: composeMessage(sender.address, to, 'Fwd'),
+      });
+    const first = ['f1', 'f2', 'f3'].map((n) => `${n}-${sender.username}@${REMOTE_DOMAIN}`);
+    expect((await settled(await forward(first))).status).toBe('sent');
+    const second = ['f4', 'f5', 'f6'].map((n) => `${n}-${sender.username}@${REMOTE_DOMAIN}`);
+    const waiting = await forward(second);
+    const deferred = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, waiting);
+        return entry?.lastError ? entry : undefined;
+      },
+      10_000,
+      'the budget verdict',
+    );
+    expect(deferred).toMatchObject({ status: 'queued', attempts: 0, lastError: 'user send budget spent' });
+    expect(deferred.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
+    expect(rig.rcpts.filter((r) => second.includes(r))).toEqual([]);
+  });
+
+  it('`kura queue retry` tries a failed entry again without a second bounce', async () => {
+    const sender = await rig.newSender('retrier');
+    const gone = `gone-${sender.username}@${REMOTE_DOMAIN}`;
+    const id = await submit(sender.id, sender.address, [gone], 'Try again');
+    expect((await settled(id)).status).toBe('failed');
+    await eventually(async () => (await inbox(sender.id)).length === 1, 10_000, 'the bounce');
+    const retried = JSON.parse((await kura(['queue', 'retry', id.toHexString(), '--json'])).stdout);
+    expect(retried).toMatchObject({ event: 'retried', id: id.toHexString() });
+    const again = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, id);
+        return entry?.status === 'failed' && entry.attempts === 2 ? entry : undefined;
+      },
+      15_000,
+      'the second attempt',
+    );
+    expect(again.failed?.[0]?.message).toMatch(/^suppressed: /); // the first refusal suppressed the address
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await inbox(sender.id)).toHaveLength(1);
   });
 
   it('answers bad queue commands with a clear error and exit code 1', async () => {

@@ -3,8 +3,8 @@ import type { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeMessage, eventually, type OutboundRig, REMOTE_DOMAIN, startOutboundRig } from '../support/outbound-rig.js';
 
-const LIFETIME_SECONDS = 4;
-const OUTAGE_MS = 7_000;
+const LIFETIME_SECONDS = 5;
+const OUTAGE_MS = 8_000;
 
 /**
  * "Failure notices too sensitive": a message's lifetime in the queue counts
@@ -19,7 +19,7 @@ describe('outbound queue during a storage outage', () => {
     rig = await startOutboundRig('outbound-outage', {
       // The remote MX keeps answering "try later".
       rcpt: () => ({ code: 451, message: '4.4.1 remote end busy' }),
-      outbound: { retryInitialSeconds: 1, retryMaxSeconds: 1, maxQueueDays: LIFETIME_SECONDS / 86_400 },
+      outbound: { retryInitialSeconds: 2, retryMaxSeconds: 2, maxQueueDays: LIFETIME_SECONDS / 86_400 },
     });
   }, 90_000);
 
@@ -66,7 +66,7 @@ describe('outbound queue during a storage outage', () => {
       'an attempt after the outage',
     );
     expect(after.status).toBe('queued');
-    expect(after.retryUntil?.getTime()).toBeGreaterThan(firstDeadline + OUTAGE_MS - 2_000);
+    expect(after.retryUntil?.getTime()).toBeGreaterThan(firstDeadline + OUTAGE_MS - 3_000);
     expect(await inbox(sender.id)).toBe(0);
 
     // Once the lifetime is used up by real attempts: failed, and one bounce saying the time ran out.

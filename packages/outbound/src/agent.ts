@@ -11,7 +11,7 @@ export interface AgentOptions {
   /** The store, opened lazily: a data tier that is down only delays mail. */
   store: () => Promise<Store>;
   log: AgentLog;
-  /** How often an idle agent looks for due entries (and sweeps bounces not yet stored). */
+  /** How often an idle agent looks for due entries; every 30th poll also sweeps up bounces not yet stored. */
   pollMs?: number;
 }
 
@@ -83,7 +83,8 @@ export function startDeliveryAgent(options: AgentOptions): DeliveryAgent {
           });
         inFlight.add(work);
       }
-      if (!claimedAny && Date.now() - lastSweep >= pollMs) {
+      // The sweep (bounces whose storing failed, the held-senders gauge) is rare work: every 30 polls.
+      if (!claimedAny && Date.now() - lastSweep >= 30 * pollMs) {
         lastSweep = Date.now();
         await sweep(store);
       }

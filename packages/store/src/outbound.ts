@@ -15,16 +15,16 @@ export interface RecipientFailure {
 }
 
 /**
- * The outbound queue: mail Kura emits (auto-replies, submissions, forwards,
- * delivery status notifications), kept in the mail store until every
+ * The outbound queue: mail Kura emits (auto-replies, submissions, forwards),
+ * kept in the mail store until every
  * recipient was delivered or given up, so a crash of any node loses nothing.
  * Any node may send any entry; a claim is a lease that expires.
  */
 export interface OutboundEntry {
   _id: ObjectId;
   user: ObjectId;
-  /** What emitted it: an auto-reply, a user's submission, a forward of inbound mail, or a bounce (DSN). */
-  kind: 'autoreply' | 'submission' | 'forward' | 'dsn';
+  /** What emitted it: an auto-reply, a user's submission, or a forward of inbound mail (bounces go straight to the sender's INBOX). */
+  kind: 'autoreply' | 'submission' | 'forward';
   envelope: { from: string; to: string[] };
   raw: Buffer;
   status: OutboundStatus;

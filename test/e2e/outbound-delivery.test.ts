@@ -41,7 +41,8 @@ describe('outbound delivery agent', () => {
         }
         return undefined;
       },
-      outbound: { hold: { minFailures: 3, failureRate: 0.5, windowSeconds: 3600 } },
+      // Forwards are charged against the per-user budget when first sent (submissions at RCPT time, elsewhere).
+      outbound: { hold: { minFailures: 3, failureRate: 0.5, windowSeconds: 3600 }, perUserPerHour: 5 },
     });
   }, 90_000);
 
@@ -96,6 +97,24 @@ describe('outbound delivery agent', () => {
     expect(entry).toMatchObject({ status: 'sent', attempts: 2, delivered: [to] });
     expect(rig.rcpts.filter((r) => r === to)).toHaveLength(2);
     expect(await inbox(sender.id)).toHaveLength(0); // no bounce for a message that arrived
+  });
+
+  it('retries while the MX refuses connections, and fails a domain that does not exist at once', async () => {
+    const sender = await rig.newSender('unreachable');
+    const closed = await submit(sender.id, sender.address, ['someone@closed.test'], 'Nobody listens');
+    const retried = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, closed);
+        return entry && entry.attempts >= 2 && entry.status === 'queued' ? entry : undefined;
+      },
+      15_000,
+      'a second attempt',
+    );
+    expect(retried.lastError).toMatch(/ECONNREFUSED|connect/i);
+    expect(retried.failed ?? []).toEqual([]);
+    const nowhere = await settled(await submit(sender.id, sender.address, ['someone@nowhere.test'], 'No such domain'));
+    expect(nowhere).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(nowhere.failed?.[0]).toMatchObject({ address: 'someone@nowhere.test', code: 0 });
   });
 
   it('bounces a 5xx once to the sender (RFC 3464), suppresses the address and refuses the next message to it', async () => {
@@ -161,6 +180,32 @@ describe('outbound delivery agent', () => {
 
     const notHeld = await kura(['queue', 'release', sender.username]).catch((err: { code: number; stderr: string }) => err);
     expect(notHeld).toMatchObject({ code: 1, stderr: expect.stringContaining('is not held') });
+  });
+
+  it("charges forwards to the user's hourly budget when first sent and keeps one over budget waiting, unsent", async () => {
+    const sender = await rig.newSender('forwarder');
+    const forward = (to: string[]) =>
+      enqueueOutbound(rig.store, {
+        user: sender.id,
+        kind: 'forward',
+        envelope: { from: sender.address, to },
+        raw: composeMessage(sender.address, to, 'Fwd'),
+      });
+    const first = ['f1', 'f2', 'f3'].map((n) => `${n}-${sender.username}@${REMOTE_DOMAIN}`);
+    expect((await settled(await forward(first))).status).toBe('sent');
+    const second = ['f4', 'f5', 'f6'].map((n) => `${n}-${sender.username}@${REMOTE_DOMAIN}`);
+    const waiting = await forward(second);
+    const deferred = await eventually(
+      async () => {
+        const entry = await findOutbound(rig.store, waiting);
+        return entry?.lastError ? entry : undefined;
+      },
+      10_000,
+      'the budget verdict',
+    );
+    expect(deferred).toMatchObject({ status: 'queued', attempts: 0, lastError: 'user send budget spent' });
+    expect(deferred.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
+    expect(rig.rcpts.filter((r) => second.includes(r))).toEqual([]);
   });
 
   it('answers bad queue commands with a clear error and exit code 1', async () => {

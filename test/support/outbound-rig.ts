@@ -47,7 +47,12 @@ export interface OutboundRig {
  */
 export async function startOutboundRig(
   label: string,
-  options: { rcpt?: SinkOptions['rcpt']; outbound?: KuraConfigInput['outbound'] } = {},
+  options: {
+    rcpt?: SinkOptions['rcpt'];
+    outbound?: KuraConfigInput['outbound'];
+    /** Send everything through the sink as a relay requiring STARTTLS and AUTH with these credentials. */
+    relayAuth?: { user: string; pass: string };
+  } = {},
 ): Promise<OutboundRig> {
   const dir = tempDataDir(label);
   const stops: Array<() => Promise<unknown>> = [];
@@ -60,6 +65,7 @@ export async function startOutboundRig(
     const certs = ensureLocalCertificates(path.join(dir, 'tls'), 'mx.remote.test');
     const sink = await startSink(() => {}, {
       tls: { key: fs.readFileSync(certs.key), cert: fs.readFileSync(certs.cert) },
+      ...(options.relayAuth ? { auth: options.relayAuth } : {}),
       rcpt: (address) => {
         rcpts.push(address);
         return options.rcpt?.(address);
@@ -68,9 +74,13 @@ export async function startOutboundRig(
     stops.push(sink.close);
     const [tier, redis] = (await Promise.all([startDataTier(label, 'outbound'), startRedis()])) as [DataTier, TestRedis];
     stops.push(tier.stop, redis.stop);
+    // remote.test: the sink; closed.test: an MX where nothing listens (127.0.0.2, the sink is on 127.0.0.1 only).
     const dns = new TestDnsServer({
-      MX: { [REMOTE_DOMAIN]: [{ exchange: `mx.${REMOTE_DOMAIN}`, preference: 10 }] },
-      A: { [`mx.${REMOTE_DOMAIN}`]: ['127.0.0.1'] },
+      MX: {
+        [REMOTE_DOMAIN]: [{ exchange: `mx.${REMOTE_DOMAIN}`, preference: 10 }],
+        'closed.test': [{ exchange: 'mx.closed.test', preference: 10 }],
+      },
+      A: { [`mx.${REMOTE_DOMAIN}`]: ['127.0.0.1'], 'mx.closed.test': ['127.0.0.2'] },
     });
     await dns.start();
     stops.push(() => dns.stop());
@@ -86,6 +96,9 @@ export async function startOutboundRig(
         retryInitialSeconds: 0.3,
         retryMaxSeconds: 0.6,
         timeoutSeconds: 10,
+        ...(options.relayAuth
+          ? { relay: `127.0.0.1:${sink.port}`, relayTls: 'starttls' as const, relayCaFile: certs.ca, relayUser: options.relayAuth.user }
+          : {}),
         ...options.outbound,
       },
     };

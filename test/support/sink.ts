@@ -7,6 +7,8 @@ export interface SunkMessage {
   raw: Buffer;
   /** The conversation ran over TLS (STARTTLS). */
   secure: boolean;
+  /** The user the client logged in as, if it did. */
+  user?: string;
 }
 
 /** A reply the sink gives instead of accepting, e.g. { code: 550, message: '5.1.1 no such user' }. */
@@ -20,14 +22,25 @@ export interface SinkOptions {
   rcpt?: (address: string) => SinkReply | undefined;
   /** Offer STARTTLS with this certificate. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Require AUTH (PLAIN/LOGIN) with these credentials, as a relay does. */
+  auth?: { user: string; pass: string };
 }
 
 /** A real SMTP server on loopback standing in for "the Internet": it keeps what it receives. */
 export async function startSink(onMessage: (message: SunkMessage) => void = () => {}, options: SinkOptions = {}) {
   const received: SunkMessage[] = [];
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: options.tls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
+    authOptional: !options.auth,
+    disabledCommands: [...(options.tls ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])],
+    // AUTH over plain text only when the sink offers no TLS at all.
+    allowInsecureAuth: !options.tls,
+    onAuth(auth, _session, callback) {
+      const ok = auth.username === options.auth?.user && auth.password === options.auth?.pass;
+      callback(
+        ok ? null : Object.assign(new Error('5.7.8 authentication failed'), { responseCode: 535 }),
+        ok ? { user: auth.username } : undefined,
+      );
+    },
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     logger: false,
     onRcptTo(address, _session, callback) {
@@ -44,6 +57,7 @@ export async function startSink(onMessage: (message: SunkMessage) => void = () =
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks),
           secure: session.secure,
+          ...(typeof session.user === 'string' ? { user: session.user } : {}),
         };
         received.push(message);
         callback();

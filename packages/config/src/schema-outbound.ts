@@ -11,6 +11,8 @@ const dnsServer = z
 export const outboundDelivery = {
   /** TLS to the relay: `opportunistic` (STARTTLS when offered), `starttls` (required), `tls` (implicit), `none`. */
   relayTls: z.enum(['opportunistic', 'starttls', 'tls', 'none']).default('opportunistic'),
+  /** PEM file of CA certificates to trust for the relay's certificate besides the system's (a campus CA). */
+  relayCaFile: z.string().min(1).optional(),
   /** User name for AUTH at the relay; the password comes from KURA_OUTBOUND_RELAY_PASSWORD, never from this file. */
   relayUser: z.string().min(1).optional(),
   /** Port of the recipients' MX hosts (25; tests point it at a loopback sink). */

@@ -74,8 +74,7 @@ export async function deliverEntry(entry: ClaimedEntry, ctx: EntryContext): Prom
     // Forwards are charged when first sent (auto-replies when queued, submissions at RCPT time).
     if (entry.kind === 'forward' && !rateCharged && sendable.length > 0) {
       const domain = fromDomain(entry.raw) ?? domainOf(entry.envelope.from) ?? '';
-      const verdict = checkSendRate(store.redis, config.outbound, { user: entry.user.toHexString(), domain }, sendable.length);
-      const answer = await verdict;
+      const answer = await checkSendRate(store.redis, config.outbound, { user: entry.user.toHexString(), domain }, sendable.length);
       if (!answer.allowed) {
         deferrals.inc({ reason: `rate-${answer.scope}` });
         await deferOutbound(

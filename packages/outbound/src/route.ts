@@ -1,5 +1,7 @@
 import { promises as dns } from 'node:dns';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { KuraConfig } from '@kura/config';
 import type { SmtpPeer } from './smtp-send.js';
 
@@ -36,7 +38,7 @@ export function mxResolver(config: KuraConfig): (name: string, type: string) => 
 
 /** The configured relay as a peer, or undefined when mail goes to each domain's MX. */
 export function relayPeer(config: KuraConfig, env: NodeJS.ProcessEnv = process.env): SmtpPeer | undefined {
-  const { relay, relayTls, relayUser } = config.outbound;
+  const { relay, relayTls, relayUser, relayCaFile } = config.outbound;
   if (!relay) return undefined;
   const cut = relay.lastIndexOf(':');
   const pass = env.KURA_OUTBOUND_RELAY_PASSWORD;
@@ -45,6 +47,7 @@ export function relayPeer(config: KuraConfig, env: NodeJS.ProcessEnv = process.e
     host: relay.slice(0, cut),
     port: Number(relay.slice(cut + 1)),
     tls: relayTls,
+    ...(relayCaFile ? { ca: fs.readFileSync(path.resolve(config.dataDir, relayCaFile), 'utf8') } : {}),
     ...(relayUser ? { auth: { user: relayUser, pass: pass ?? '' } } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 
 const require = createRequire(import.meta.url);
 
@@ -46,6 +46,8 @@ export type SmtpPeer =
       host: string;
       port: number;
       tls: 'opportunistic' | 'starttls' | 'tls' | 'none';
+      /** Extra CA certificates (PEM) the relay's certificate may chain to. */
+      ca?: string;
       auth?: { user: string; pass: string };
     };
 
@@ -79,7 +81,8 @@ export async function sendSmtp(peer: SmtpPeer, envelope: { from: string; to: str
           requireTLS: peer.tls === 'starttls',
           ignoreTLS: peer.tls === 'none',
           opportunisticTLS: peer.tls === 'opportunistic',
-          tls: { servername: peer.host },
+          // SNI takes names only (RFC 6066); an IP address is checked against the certificate's IP SANs.
+          tls: { ...(isIP(peer.host) ? {} : { servername: peer.host }), ...(peer.ca ? { ca: peer.ca } : {}) },
         }),
     name: options.hostname,
     connectionTimeout: options.timeoutMs,

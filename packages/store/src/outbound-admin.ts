@@ -31,7 +31,7 @@ export async function findOutbound(store: Store, id: ObjectId): Promise<Outbound
 /**
  * Makes an entry due now. A failed one is tried again for its failed
  * recipients with a fresh lifetime (its bounce already went out; a new failure
- * sends none). Held and sent entries are left alone: null, with the reason.
+ * sends none). Held, sent and in-flight entries are left alone, with the reason.
  */
 export async function retryOutbound(store: Store, id: ObjectId): Promise<{ retried: true } | { retried: false; why: string }> {
   const row = await collection(store).findOne({ _id: id }, { projection: { status: 1, failed: 1, pending: 1, raw: 1 } });

@@ -17,8 +17,14 @@ FERRETDB_VERSION="1.24.2"
 DEBIAN_PACKAGES=(redis-server haproxy redis-sentinel chromium openssl)
 # The default spam scanner; the stack runs its own instance (packages/cli/src/stack/rspamd.ts).
 DEBIAN_PACKAGES+=(rspamd)
+# The webmail: Debian's Roundcube under PHP (the stack runs it with PHP's built-in server, packages/cli/src/stack/webmail.ts).
+DEBIAN_PACKAGES+=(roundcube-core roundcube-sqlite3 php8.2-cli)
+# A Japanese font, so headless Chromium renders Japanese pages (webmail, status page) instead of empty boxes.
+DEBIAN_PACKAGES+=(fonts-ipafont-gothic)
 # promtool (from prometheus) checks the alert rules in deploy/prometheus (test/deploy/monitoring.test.ts).
 DEBIAN_PACKAGES+=(prometheus)
+# fail2ban-regex checks deploy/fail2ban's filter against real failed-login log lines (test/ha/auth-limit.test.ts).
+DEBIAN_PACKAGES+=(fail2ban)
 # The benchmark's reference stack (bench/): the harness runs its own instances on high ports.
 DEBIAN_PACKAGES+=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
@@ -57,7 +63,7 @@ ensure_debian_packages() {
 stop_system_mail_daemons() {
   command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
   local unit
-  for unit in postfix dovecot rspamd prometheus; do
+  for unit in postfix dovecot rspamd prometheus fail2ban; do
     systemctl list-unit-files "$unit.service" >/dev/null 2>&1 && systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
   done
 }
@@ -175,7 +181,7 @@ case "$cmd" in
     exec node node_modules/vitest/vitest.mjs run "$@"
     ;;
   vitest) setup; cd "$ROOT"; exec node node_modules/vitest/vitest.mjs run "$@" ;;
-  compat) setup; exec node "$ROOT/scripts/compat.mjs" "$@" ;;
+  compat) setup; exec node "$ROOT/scripts/compat/main.ts" "$@" ;;
   bench)  setup; exec node "$ROOT/bench/src/main.ts" "$@" ;;
   node)   setup; cd "$ROOT"; exec node "$@" ;;
   kura)   run_installed_cli "$@" ;;

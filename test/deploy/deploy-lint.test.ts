@@ -87,6 +87,7 @@ describe('deploy/kura.config.json', () => {
     config.ha.wildduck.forEach((w, i) => {
       expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.imap} check port ${w.health}`);
       expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.pop3} check port ${w.health}`);
+      expect(cfg).toContain(`server wildduck-${i + 1} ${w.host}:${w.pop3Stls} check port ${w.health}`);
     });
     config.ha.haraka.forEach((h, i) => {
       expect(cfg).toContain(`server haraka-${i + 1} ${h.host}:${h.smtp} check port ${h.health} send-proxy-v2`);
@@ -205,6 +206,32 @@ describe('Redis configurations start', () => {
       }
     });
   }
+});
+
+describe('fail2ban', () => {
+  it('loads the jail with the filter (fail2ban-client -d on a copy of /etc/fail2ban)', () => {
+    expect(fs.existsSync('/etc/fail2ban/jail.conf'), 'fail2ban is missing: `bash scripts/kura.sh setup` installs it').toBe(true);
+    const dir = tmp('fail2ban');
+    try {
+      fs.cpSync('/etc/fail2ban', dir, { recursive: true });
+      // Only Kura's jail: the distribution's defaults would enable sshd.
+      for (const f of fs.readdirSync(path.join(dir, 'jail.d'))) fs.rmSync(path.join(dir, 'jail.d', f));
+      fs.copyFileSync(path.join(DEPLOY, 'fail2ban', 'filter.d', 'kura.conf'), path.join(dir, 'filter.d', 'kura.conf'));
+      fs.copyFileSync(path.join(DEPLOY, 'fail2ban', 'jail.d', 'kura.conf'), path.join(dir, 'jail.d', 'kura.conf'));
+      const run = spawnSync('fail2ban-client', ['-c', dir, '-d'], { encoding: 'utf8', timeout: 30_000 });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain("['add', 'kura', 'systemd']");
+      expect(run.stdout).toContain("['set', 'kura', 'addjournalmatch', 'SYSLOG_IDENTIFIER=kura-wildduck']");
+      expect(run.stdout).toMatch(/\['set', 'kura', 'addfailregex', '.*kura-login-/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the journal lines of the same identifier the WildDuck units log under', () => {
+    const unit = fs.readFileSync(path.join(DEPLOY, 'systemd', 'kura-wildduck@.service'), 'utf8');
+    expect(unit).toMatch(/^SyslogIdentifier=kura-wildduck$/m);
+  });
 });
 
 describe('systemd units', () => {

@@ -50,7 +50,7 @@ describe('kura up', () => {
     // Every port the config knows (metrics too): nothing may fall back to a default that `npm start` holds.
     const names = Object.keys(loadConfig({ cwd: dir, env: {} }).ports);
     const ports = Object.fromEntries((await freePorts(names.length)).map((port, i) => [names[i], port]));
-    const { smtp, imap, submission, submissions } = ports as Record<string, number>;
+    const { smtp, imap, submission, submissions, webmail } = ports as Record<string, number>;
     fs.writeFileSync(path.join(dir, 'kura.config.json'), JSON.stringify({ dataDir: 'data', ports, trust: testTrust() }));
 
     const run = runKura(['up'], dir);
@@ -68,6 +68,7 @@ describe('kura up', () => {
     const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8'));
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
+    expect(Object.keys(endpoints.pids).sort()).toEqual(['ferretdb', 'haraka', 'redis', 'rspamd', 'selfservice', 'submission', 'webmail', 'wildduck']);
     const pids = Object.values(endpoints.pids) as number[];
     expect(endpoints.submission).toEqual({
       host: '127.0.0.1',
@@ -75,14 +76,17 @@ describe('kura up', () => {
       tlsPort: submissions,
       ca: path.join(dir, 'data', 'tls', 'ca.pem'),
     });
-    // FerretDB, Redis, WildDuck, rspamd, Haraka, submission.
-    expect(pids).toHaveLength(6);
     expect(pids.every(isAlive)).toBe(true);
     await waitUntil(async () => {
       if (!run.output().includes('Press Ctrl-C')) throw new Error('table not printed yet');
     }, 10_000);
     expect(run.output()).toContain(`127.0.0.1:${imap}`);
     expect(run.output()).toContain('demo-password');
+    expect(run.output()).toContain(`http://127.0.0.1:${ports.selfService}/`);
+    // The webmail's URL with the demo login, and Roundcube's login form behind it.
+    expect(endpoints.webmail).toEqual({ url: `http://127.0.0.1:${webmail}/` });
+    expect(run.output()).toContain(`Webmail: open http://127.0.0.1:${webmail}/ and log in as "demo" / "demo-password"`);
+    expect(await fetch(endpoints.webmail.url).then((r) => r.text())).toContain('id="rcmloginuser"');
 
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);

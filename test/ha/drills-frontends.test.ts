@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { waitUntil } from '@kura/cli';
+import { internalHost } from '@kura/config';
 import { type DrillResult, FailoverController, HaproxyRuntime, runDrill } from '@kura/guard';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
@@ -191,7 +192,7 @@ describe('frontend failover drills (kura up --ha)', () => {
     expect(result.messagesLost).toBe(0);
     // Each Haraka instance exposes its own inbound metrics.
     for (const h of ha.config.ha.haraka) {
-      const res = await fetch(`http://${ha.config.host}:${h.metrics}/metrics`);
+      const res = await fetch(`http://${internalHost(ha.config)}:${h.metrics}/metrics`);
       expect(res.status).toBe(200);
     }
     // A retry of a message whose 250 was lost with the dead instance is recognised, not stored twice.

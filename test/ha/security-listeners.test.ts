@@ -1,14 +1,15 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
+import { guardApiHeaders } from '@kura/config';
 import { HaproxyRuntime, probePop3 } from '@kura/guard';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
-import { acceptedBy, expectedListeners } from '../support/listener-checks.js';
-import { converse, httpProbe, type Listener, listeningSockets, tlsGreeting } from '../support/listeners.js';
+import { acceptedBy, expectedListeners, INTERNAL_ROLES } from '../support/listener-checks.js';
+import { converse, httpProbe, type Listener, listeningSockets, smtpStartTlsSerial, tlsGreeting } from '../support/listeners.js';
 import { tempDataDir } from '../support/stack.js';
 
 /**
@@ -17,6 +18,9 @@ import { tempDataDir } from '../support/stack.js';
  * not from the config) is tried with a plaintext login and an unauthenticated
  * administrative request; none may accept either.
  */
+/** The internal address of this stack (API, health, metrics, status page, HAProxy stats); the public one is 127.0.0.1. */
+const INTERNAL = '127.0.0.5';
+
 describe('secured HA profile: every listener', { retry: 0 }, () => {
   let ha: HaTestStack;
   let ca: Buffer;
@@ -28,6 +32,8 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
         tempDataDir('ha-sec'),
         {},
         { messagesPerRecipient: '60/1m', recipientsPerSender: '60/1m', concurrentConnectionsPerIp: 10 },
+        // Administrative, health and metrics listeners on their own address, so the scan can tell them apart.
+        { internalHost: INTERNAL },
       ),
     );
     await waitForGuard(ha, (s) => s.overall === 'up', 90_000).catch((err) => {
@@ -47,14 +53,25 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const known = expectedListeners(ha.config);
     const unknown = sockets.filter((s) => !known.has(s.port));
     expect(unknown, 'listeners nobody accounted for').toEqual([]);
-    expect(sockets.every((s) => s.address === ha.config.host)).toBe(true);
+    // Administrative, health and metrics endpoints on the internal address only; the rest where configured.
+    const misplaced = sockets.filter((s) => {
+      const role = known.get(s.port)?.role;
+      return role !== undefined && s.address !== (INTERNAL_ROLES.has(role) ? INTERNAL : ha.config.host);
+    });
+    expect(misplaced, 'listeners on the wrong address').toEqual([]);
+    expect(sockets.filter((s) => s.address === INTERNAL).length).toBeGreaterThanOrEqual(9);
     // Every configured listener is really there (the scan is not vacuous).
     expect(new Set(sockets.map((s) => s.port))).toEqual(new Set(known.keys()));
     const findings: string[] = [];
     for (const s of sockets) {
       const entry = known.get(s.port);
       if (!entry) continue;
-      const problem = await acceptedBy(s.port, entry, { ca, user: ha.config.guard.canary.username, pass: ha.config.guard.canary.password });
+      const problem = await acceptedBy(s.port, entry, {
+        ca,
+        user: ha.config.guard.canary.username,
+        pass: ha.config.guard.canary.password,
+        host: s.address,
+      });
       if (problem) findings.push(`${entry.name} (${s.port}, ${entry.role}): ${problem}`);
     }
     console.log(`SCAN ${JSON.stringify({ sockets: sockets.length, roles: [...known.values()].map((k) => `${k.name}:${k.role}`) })}`);
@@ -70,26 +87,59 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     // No TCP listener of the stack speaks the runtime API.
     const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
     for (const s of listeningSockets(pids)) {
-      const text = await converse(s.port, ['show info'], { waitMs: 500 });
+      const text = await converse(s.port, ['show info'], { waitMs: 500, host: s.address });
       expect(text, `port ${s.port}`).not.toMatch(/^Name: HAProxy/m);
     }
   }, 60_000);
 
   it('serves the stats page with its password, and the API with its token (no CORS)', async () => {
     const auth = `Basic ${Buffer.from(`kura:${secrets.haproxyStatsPassword}`).toString('base64')}`;
-    expect((await httpProbe(ha.config.ha.haproxy.stats, '/metrics', { headers: { authorization: auth } })).status).toBe(200);
+    expect((await httpProbe(ha.config.ha.haproxy.stats, '/metrics', { headers: { authorization: auth } }, INTERNAL)).status).toBe(200);
     const api = ha.config.ha.wildduck[0]?.api as number;
-    const ok = await httpProbe(api, '/users/resolve/kura-canary', { headers: { 'x-access-token': secrets.apiToken as string } });
+    const ok = await httpProbe(api, '/users/resolve/kura-canary', { headers: { 'x-access-token': secrets.apiToken as string } }, INTERNAL);
     expect(ok.status).toBe(200);
-    const preflight = await httpProbe(api, '/users', {
-      method: 'OPTIONS',
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
-    });
+    const preflight = await httpProbe(
+      api,
+      '/users',
+      { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' } },
+      INTERNAL,
+    );
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    const cross = await httpProbe(api, '/users', {
-      headers: { origin: 'https://evil.example', 'x-access-token': secrets.apiToken as string },
-    });
+    const cross = await httpProbe(
+      api,
+      '/users',
+      { headers: { origin: 'https://evil.example', 'x-access-token': secrets.apiToken as string } },
+      INTERNAL,
+    );
     expect(cross.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('gives the guard a token that can look up and create accounts but not delete, list or reset them', async () => {
+    const api = ha.config.ha.wildduck[0]?.api as number;
+    const guard = guardApiHeaders(ha.config);
+    const root = { 'x-access-token': secrets.apiToken as string };
+    // The guard created its canary with this token (the guard is up); it resolves it too.
+    const found = await httpProbe(api, '/users/resolve/kura-canary', { headers: guard }, INTERNAL);
+    expect(found.status).toBe(200);
+    const { id } = JSON.parse(found.body) as { id: string };
+    for (const [method, path] of [
+      ['DELETE', `/users/${id}`],
+      ['GET', '/users'],
+      ['POST', `/users/${id}/password/reset`],
+      ['PUT', `/users/${id}`],
+    ] as const) {
+      const res = await httpProbe(
+        api,
+        path,
+        { method, headers: { ...guard, 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' },
+        INTERNAL,
+      );
+      expect(res.status, `${method} ${path}: ${res.body}`).toBe(403);
+      expect(JSON.parse(res.body).code, `${method} ${path}`).toBe('MissingPrivileges');
+    }
+    // The canary is still there; the master token may do what the guard's may not.
+    expect((await httpProbe(api, `/users/${id}`, { headers: root }, INTERNAL)).status).toBe(200);
+    expect((await httpProbe(api, '/users', { headers: root }, INTERNAL)).status).toBe(200);
   });
 
   it('keeps every secret in a 0600 file and out of every log, printout and generated endpoint list', () => {
@@ -105,10 +155,34 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     for (const [name, text] of texts) for (const v of values) expect(text.includes(v), `${name} contains a secret`).toBe(false);
   });
 
+  it('lets a user sign in to the self-service page through the token-protected API of either WildDuck', async () => {
+    const base = `http://127.0.0.1:${ha.config.ports.selfService}/`;
+    const form = await fetch(base);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const cookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const { username, password } = ha.config.guard.canary;
+    const login = await fetch(`${base}login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ username, password, csrf }).toString(),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    const session = login.headers.getSetCookie().find((c) => c.startsWith('kura_ss='));
+    const page = await fetch(base, { headers: { cookie: session?.split(';')[0] ?? '' } });
+    expect(await page.text()).toContain('id="vacation"');
+  });
+
   /** openssl s_client with certificate verification against the local CA; returns its output. */
   function sClient(port: number, extra: string[], input: string): string {
     const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ha.config.security.tls.ca as string, '-verify_return_error'];
-    return execFileSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000, stdio: ['pipe', 'pipe', 'ignore'] });
+    const run = spawnSync('openssl', [...args, ...extra], { input, encoding: 'utf8', timeout: 15_000 });
+    if (run.status !== 0)
+      throw new Error(`openssl s_client ${extra.join(' ')} on ${port} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+    return run.stdout;
   }
 
   it('speaks STARTTLS and implicit TLS with imapflow, nodemailer and openssl s_client, certificates checked', async () => {
@@ -167,17 +241,25 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       [ports.smtp, ['-starttls', 'smtp']],
       [ports.imaps, []],
       [ports.pop3s, []],
+      [ports.pop3, ['-starttls', 'pop3']],
     ] as const) {
       const out = sClient(port, [...extra], 'Q\n');
       expect(out, `s_client on ${port}`).toMatch(/Verify return code: 0 \(ok\)/);
     }
+    // POP3 on 110 after STLS: the same login that is refused in plaintext (see the scan) works and finds the maildrop.
+    const pop3 = sClient(ports.pop3, ['-starttls', 'pop3', '-crlf', '-ign_eof'], `USER ${demo.user}\nPASS ${demo.pass}\nSTAT\nQUIT\n`);
+    expect(pop3).toMatch(/^\+OK maildrop has [1-9]\d* message/m);
+    expect(pop3).toMatch(/^\+OK Bye/m);
   }, 60_000);
 
-  it('reloads WildDuck certificates when the files change, without a restart', async () => {
+  it('reloads WildDuck and Haraka certificates when the files change, without a restart', async () => {
     const w = ha.config.ha.wildduck[0];
     // Straight to the instance, with the PROXY header HAProxy would send.
     const serialOf = async (port: number) => (await tlsGreeting(port, ca, true)).serial;
     const before = await serialOf(w?.imaps as number);
+    const harakaPorts = ha.config.ha.haraka.map((h) => h.smtp);
+    for (const port of harakaPorts) expect(await smtpStartTlsSerial(port, ca), `haraka ${port} before`).toBe(before);
+    const pids = { ...ha.stack.supervisor.pids };
     const dir = path.dirname(ha.config.security.tls.cert as string);
     const csr = path.join(dir, 'renew.csr');
     const key = path.join(dir, 'renew.key');
@@ -235,17 +317,33 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     // The instance's POP3S listener took the new certificate too.
     const pop3 = await serialOf(w?.pop3 as number);
     expect(pop3).toBe(after);
+    // Haraka (STARTTLS on 25) as well, each instance on its own.
+    for (const port of harakaPorts) {
+      let serial = before;
+      while (serial === before && Date.now() < deadline) {
+        serial = await smtpStartTlsSerial(port, ca);
+        if (serial === before) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(serial, `haraka ${port} after`).toBe(after);
+    }
+    // Nothing was restarted.
+    expect(ha.stack.supervisor.pids).toEqual(pids);
   }, 60_000);
 
   it('applies per-recipient, per-sender and per-IP concurrency limits with Redis behind Sentinel (4xx, never 5xx)', async () => {
     expect(ha.config.redisUrl).toMatch(/^redis\+sentinel:\/\//);
     const tag = Date.now().toString(36);
     const user = `limit-${tag}`;
-    const created = await httpProbe(ha.config.ha.wildduck[0]?.api as number, '/users', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string },
-      body: JSON.stringify({ username: user, password: `pw-${tag}-${tag}`, address: `${user}@${ha.config.demo.domain}` }),
-    });
+    const created = await httpProbe(
+      ha.config.ha.wildduck[0]?.api as number,
+      '/users',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string },
+        body: JSON.stringify({ username: user, password: `pw-${tag}-${tag}`, address: `${user}@${ha.config.demo.domain}` }),
+      },
+      INTERNAL,
+    );
     expect(created.status).toBe(200);
     const rcptReply = async (from: string, to: string) => {
       const text = await converse(ha.config.ports.smtp, ['EHLO limits.invalid', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'QUIT'], {
@@ -286,11 +384,16 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const pass = `pw-${tag}-${tag}`;
     const api = ha.config.ha.wildduck[0]?.api as number;
     const auth = { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string };
-    const created = await httpProbe(api, '/users', {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ username: user, password: pass, address: `${user}@${ha.config.demo.domain}` }),
-    });
+    const created = await httpProbe(
+      api,
+      '/users',
+      {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ username: user, password: pass, address: `${user}@${ha.config.demo.domain}` }),
+      },
+      INTERNAL,
+    );
     expect(created.status).toBe(200);
     const { id } = JSON.parse(created.body) as { id: string };
     // The client connects from 127.0.0.2; HAProxy's own connection to WildDuck comes from 127.0.0.1.
@@ -300,7 +403,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       localAddress: '127.0.0.2',
     });
     expect(text).toMatch(/^a1 OK/m);
-    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth });
+    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth }, INTERNAL);
     const ips = (JSON.parse(log.body) as { results: Array<{ ip?: string }> }).results.map((r) => r.ip);
     expect(ips).toContain('127.0.0.2');
   }, 30_000);

@@ -30,9 +30,9 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
   };
 }
 
-/** Where tests leave screenshots for a person to look at (git-ignored). */
-export function artifactPath(name: string): string {
-  const dir = path.resolve(process.env.KURA_ROOT ?? process.cwd(), 'test-results', 'ha');
+/** Where tests leave screenshots for a person to look at (git-ignored), under test-results/<group>/. */
+export function artifactPath(name: string, group = 'ha'): string {
+  const dir = path.resolve(process.env.KURA_ROOT ?? process.cwd(), 'test-results', group);
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { haServices, portIsFree, type RunningStack, startStack } from '@kura/cli';
-import { type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
+import { internalHost, type KuraConfig, type KuraConfigInput, loadConfig } from '@kura/config';
 import { testTrust } from './stack.js';
 
 /**
- * Free ports below Linux's ephemeral range (32768+): the HA stack binds about 40 of
+ * Free ports below Linux's ephemeral range (32768+): the HA stack binds about 45 of
  * them over several seconds, and ports the kernel hands out for outgoing
  * connections (other tests are busy too) must not take one in between.
  */
@@ -24,11 +24,26 @@ export async function haTestConfig(
   dataDir: string,
   guard: Record<string, unknown> = {},
   limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']> = {},
+  security?: KuraConfigInput['security'],
+): Promise<KuraConfig> {
+  const config = await haTestConfigOnce(dataDir, guard, limits, security);
+  made.set(config, [guard, limits, security]);
+  return config;
+}
+
+/** What each config was made with, so a retry on other ports keeps the test's own settings. */
+const made = new WeakMap<KuraConfig, [Record<string, unknown>, Parameters<typeof haTestConfig>[2], KuraConfigInput['security']]>();
+
+async function haTestConfigOnce(
+  dataDir: string,
+  guard: Record<string, unknown>,
+  limits: NonNullable<NonNullable<KuraConfigInput['smtp']>['limits']>,
+  security: KuraConfigInput['security'],
 ): Promise<KuraConfig> {
   if (!process.env.KURA_FERRETDB_BIN && !process.env.MONGODB_URI) {
     throw new Error('KURA_FERRETDB_BIN is not set: run the tests with `npm test`, which builds the data tier');
   }
-  const p = await listenablePorts(43);
+  const p = await listenablePorts(47);
   const next = () => p.shift() as number;
   return loadConfig({
     cwd: dataDir,
@@ -53,12 +68,15 @@ export async function haTestConfig(
         submission: next(),
         submissions: next(),
         submissionMetrics: next(),
+        selfService: next(),
+        webmail: next(),
       },
       trust: testTrust(),
+      ...(security ? { security } : {}),
       ha: {
         wildduck: [
-          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
-          { imap: next(), imaps: next(), pop3: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), pop3Stls: next(), api: next(), health: next() },
+          { imap: next(), imaps: next(), pop3: next(), pop3Stls: next(), api: next(), health: next() },
         ],
         haraka: [
           { smtp: next(), health: next(), metrics: next() },
@@ -104,14 +122,14 @@ export async function startHaTestStack(config: KuraConfig): Promise<HaTestStack>
   } catch (err) {
     // Another test's listener can still take one of these ports between the check and the bind: one more try elsewhere.
     if (!/already in use/.test((err as Error).message)) throw err;
-    config = await haTestConfig(config.dataDir);
+    config = await haTestConfig(config.dataDir, ...(made.get(config) ?? []));
     stack = await startStack(config, { ha: true, restart: false });
   }
   const specs = new Map(haServices(stack.config).map((s) => [s.name, s]));
   return {
     config: stack.config,
     stack,
-    guardUrl: `http://${config.host}:${config.guard.port}/`,
+    guardUrl: `http://${internalHost(config)}:${config.guard.port}/`,
     kill: (name) => stack.supervisor.stopService(name, 'SIGKILL'),
     async revive(name) {
       const spec = specs.get(name);

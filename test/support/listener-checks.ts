@@ -1,8 +1,9 @@
 import type { KuraConfig } from '@kura/config';
-import { converse, httpProbe, tlsGreeting } from './listeners.js';
+import { type ConverseOptions, httpProbe as probe, converse as talk, tlsGreeting } from './listeners.js';
 
 export type Role =
   | 'imap-starttls'
+  | 'pop3-stls'
   | 'tls-only'
   | 'smtp'
   | 'submission'
@@ -13,7 +14,8 @@ export type Role =
   | 'sentinel'
   | 'stats'
   | 'datatier'
-  | 'scanner';
+  | 'scanner'
+  | 'self-service';
 
 /** One listener the stack is meant to have: what it is, and whether it expects HAProxy's PROXY header. */
 export interface ExpectedListener {
@@ -21,6 +23,9 @@ export interface ExpectedListener {
   role: Role;
   proxied?: boolean;
 }
+
+/** Roles that must listen on the internal address (security.internalHost), never the public one. */
+export const INTERNAL_ROLES: ReadonlySet<Role> = new Set<Role>(['api', 'read-only-http', 'stats']);
 
 /** Every listener of the secured HA stack by port, from its config. */
 export function expectedListeners(config: KuraConfig): Map<number, ExpectedListener> {
@@ -33,6 +38,7 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
   add(ports.imap, 'HAProxy IMAP', 'imap-starttls');
   add(ports.imaps, 'HAProxy IMAPS', 'tls-only');
   add(ports.pop3s, 'HAProxy POP3S', 'tls-only');
+  if (topo.wildduck.every((w) => w.pop3Stls)) add(ports.pop3, 'HAProxy POP3 (STLS)', 'pop3-stls');
   add(ports.submission, 'HAProxy submission', 'submission');
   add(ports.submissions, 'HAProxy submissions', 'submissions');
   add(topo.haproxy.stats, 'HAProxy stats', 'stats');
@@ -40,6 +46,7 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
     add(w.imap, `wildduck-${i + 1} IMAP`, 'imap-starttls', true);
     add(w.imaps, `wildduck-${i + 1} IMAPS`, 'tls-only', true);
     add(w.pop3, `wildduck-${i + 1} POP3S`, 'tls-only', true);
+    add(w.pop3Stls, `wildduck-${i + 1} POP3 (STLS)`, 'pop3-stls', true);
     add(w.api, `wildduck-${i + 1} API`, 'api');
     add(w.health, `wildduck-${i + 1} health`, 'read-only-http');
   });
@@ -60,6 +67,7 @@ export function expectedListeners(config: KuraConfig): Map<number, ExpectedListe
     add(p, `sentinel-${i + 1}`, 'sentinel');
   });
   add(guard.port, 'guard status page', 'read-only-http');
+  add(ports.selfService, 'self-service page', 'self-service');
   add(ports.mongodb, 'data tier (FerretDB)', 'datatier');
   if (config.trust.rspamd.enabled && !config.trust.rspamd.url) add(ports.rspamd, 'rspamd scanner', 'scanner');
   return map;
@@ -75,9 +83,12 @@ const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).
 export async function acceptedBy(
   port: number,
   listener: ExpectedListener,
-  ctx: { ca: Buffer; user: string; pass: string },
+  ctx: { ca: Buffer; user: string; pass: string; host?: string },
 ): Promise<string | undefined> {
   const { user, pass } = ctx;
+  const host = ctx.host ?? '127.0.0.1';
+  const httpProbe = (p: number, path: string, init: RequestInit = {}) => probe(p, path, init, host);
+  const converse = (p: number, lines: string[], options: ConverseOptions = {}) => talk(p, lines, { ...options, host });
   const proxy = listener.proxied === true;
   if (proxy) {
     // Without HAProxy's PROXY header an instance answers nothing but an error.
@@ -92,6 +103,17 @@ export async function acceptedBy(
       });
       if (/^a[23] OK/m.test(text)) return `plaintext login accepted: ${text}`;
       if (!/STARTTLS/.test(text) || !/^a2 (NO|BAD)/m.test(text)) return `unexpected answer: ${text}`;
+      return undefined;
+    }
+    case 'pop3-stls': {
+      // RFC 2595 §4 / RFC 8314: USER, PASS and AUTH are refused until STLS; STLS is offered.
+      const text = await converse(port, ['CAPA', `USER ${user}`, `PASS ${pass}`], { greeting: true, proxy });
+      const auth = await converse(port, [`AUTH PLAIN ${plain(user, pass)}`], { greeting: true, proxy });
+      if (!/^STLS$/m.test(text)) return `no STLS offered: ${text}`;
+      // Only the greeting and the CAPA list may be +OK; USER and AUTH must be answered -ERR.
+      const okCount = (t: string) => t.split('\r\n').filter((l) => l.startsWith('+OK')).length;
+      if (okCount(text) > 2 || !/^-ERR/m.test(text)) return `plaintext USER/PASS not refused: ${text}`;
+      if (okCount(auth) > 1 || !/^-ERR/m.test(auth)) return `plaintext AUTH not refused: ${auth}`;
       return undefined;
     }
     case 'tls-only': {
@@ -165,6 +187,20 @@ export async function acceptedBy(
         if (status >= 200 && status < 300) return `${path} answered ${status} without a password`;
       }
       return undefined;
+    }
+    case 'self-service': {
+      // A login page (plain HTTP on loopback; TLS at the front in production): no administrative route,
+      // and a login without the form's token is refused before the password is looked at.
+      const admin = await httpProbe(port, '/users');
+      if (admin.status !== 404) return `GET /users answered ${admin.status}`;
+      const forged = await httpProbe(port, '/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: user, password: pass, csrf: 'x' }).toString(),
+      });
+      return forged.status === 403 && !forged.headers.get('set-cookie')?.includes('kura_ss=')
+        ? undefined
+        : `a login without its token answered ${forged.status}`;
     }
     case 'datatier':
       // FerretDB (SQLite) has no SCRAM users or keyFile: production MongoDB does (docs/security.md, untested here).

@@ -36,6 +36,8 @@ export interface ConverseOptions {
   ca?: Buffer;
   /** Source address of the connection (e.g. 127.0.0.2, to tell a client from HAProxy). */
   localAddress?: string;
+  /** Where the listener is (default 127.0.0.1). */
+  host?: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface ConverseOptions {
 export function converse(port: number, lines: string[], options: ConverseOptions = {}): Promise<string> {
   const waitMs = options.waitMs ?? 1_500;
   return new Promise((resolve) => {
-    const raw = net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
+    const raw = net.connect({ host: options.host ?? '127.0.0.1', port, localAddress: options.localAddress });
     let socket: net.Socket = raw;
     let text = '';
     let sent = false;
@@ -132,7 +134,45 @@ export async function httpProbe(
   port: number,
   path: string,
   init: RequestInit = {},
+  host = '127.0.0.1',
 ): Promise<{ status: number; headers: Headers; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`http://${host}:${port}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
   return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** The serial number of the certificate an SMTP server presents after EHLO + STARTTLS (checked against `ca`). */
+export function smtpStartTlsSerial(port: number, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ host: '127.0.0.1', port });
+    const fail = (err: Error) => {
+      raw.destroy();
+      reject(err);
+    };
+    raw.setTimeout(5_000, () => fail(new Error(`no STARTTLS on ${port}`)));
+    raw.once('error', fail);
+    raw.setEncoding('latin1');
+    let text = '';
+    let step = 0;
+    const onData = (chunk: string) => {
+      text += chunk;
+      if (step === 0 && /^220 /m.test(text)) {
+        step = 1;
+        text = '';
+        raw.write('EHLO serial.invalid\r\n');
+      } else if (step === 1 && /^250 /m.test(text)) {
+        step = 2;
+        text = '';
+        raw.write('STARTTLS\r\n');
+      } else if (step === 2 && /^220 /m.test(text)) {
+        raw.off('data', onData);
+        const socket = tls.connect({ socket: raw, ca, servername: 'localhost' }, () => {
+          const serial = socket.getPeerCertificate().serialNumber;
+          socket.destroy();
+          resolve(serial);
+        });
+        socket.once('error', fail);
+      } else if (/^[45]\d\d /m.test(text)) fail(new Error(`STARTTLS on ${port}: ${text}`));
+    };
+    raw.on('data', onData);
+  });
 }

@@ -124,7 +124,8 @@ export async function newUser(config: KuraConfig, label: string, extra: Record<s
   const address = `${username}@${config.demo.domain}`;
   const res = await fetch(`http://${config.host}:${config.ports.api}/users`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // Not reused later: the API closes idle connections, and one it closes just as a request reuses it fails that request.
+    headers: { 'content-type': 'application/json', connection: 'close' },
     body: JSON.stringify({ username, password, address, ...extra }),
   });
   const json = (await res.json()) as { success?: boolean; id?: string; error?: string };

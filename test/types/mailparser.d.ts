@@ -1,10 +1,15 @@
 // mailparser ships no type declarations; the tests use only this much of it.
 declare module 'mailparser' {
-  export function simpleParser(source: Buffer | string): Promise<{
+  export interface ParsedMail {
     subject?: string;
-    text?: string;
+    messageId?: string;
     inReplyTo?: string;
+    references?: string | string[];
+    from?: { value: Array<{ address?: string; name?: string }> };
     to?: { text: string } | Array<{ text: string }>;
+    text?: string;
     headers: Map<string, unknown>;
-  }>;
+    attachments: Array<{ filename?: string; contentType: string; content: Buffer }>;
+  }
+  export function simpleParser(source: Buffer | string): Promise<ParsedMail>;
 }

@@ -4,21 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePorts, waitForGreeting } from '../net.ts';
 import { processTree } from '../procs.ts';
+import { logTo, MAIL_GID, MAIL_UID, requireTool, startDovecot } from './dovecot.ts';
 import type { BenchTarget, BenchUser, FillMessage } from './target.ts';
 
 interface Dirs {
   postfixConfig: string;
   queue: string;
   postfixData: string;
-  dovecotBase: string;
-  dovecotState: string;
-  homes: string;
   logs: string;
 }
 
-/** Mail in the reference stack is owned by nobody:nogroup, as an unprivileged virtual-mail user would be. */
-const MAIL_UID = 65534;
-const MAIL_GID = 65534;
 const DOMAIN = 'bench.test';
 const PASSWORD = 'bench-password';
 
@@ -32,36 +27,27 @@ const PASSWORD = 'bench-password';
 export async function startReferenceStack(options: { users: string[]; say?: (line: string) => void }): Promise<BenchTarget> {
   const say = options.say ?? (() => {});
   requireTool('postfix', 'postfix');
-  requireTool('dovecot', 'dovecot-imapd dovecot-pop3d dovecot-lmtpd');
   if (process.getuid?.() !== 0) {
     throw new Error('the reference stack (Postfix + Dovecot) needs root to start its daemons: run the bench as root');
   }
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-bench-ref-'));
   // Daemons drop to postfix/dovecot/nobody and must be able to walk into the directory.
   fs.chmodSync(root, 0o755);
-  const [smtp, imap, pop3, lmtp] = (await freePorts(4)) as [number, number, number, number];
+  const [smtp] = (await freePorts(1)) as [number];
   const dirs: Dirs = {
     postfixConfig: path.join(root, 'postfix'),
     queue: path.join(root, 'postfix-queue'),
     postfixData: path.join(root, 'postfix-data'),
-    dovecotBase: path.join(root, 'dovecot-run'),
-    dovecotState: path.join(root, 'dovecot-state'),
-    homes: path.join(root, 'home'),
     logs: path.join(root, 'log'),
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   fs.chownSync(dirs.postfixData, uidOf('postfix'), 0);
   const users = new Map<string, BenchUser>();
   for (const name of options.users) users.set(name, { address: `${name}@${DOMAIN}`, login: `${name}@${DOMAIN}`, password: PASSWORD });
-  for (const name of options.users) makeMaildir(path.join(dirs.homes, name));
-
-  const dovecotConf = path.join(root, 'dovecot.conf');
-  fs.writeFileSync(path.join(root, 'users'), [...users.keys()].map((name) => passwdLine(name, dirs.homes)).join(''));
-  fs.writeFileSync(dovecotConf, dovecotConfig({ root, dirs, imap, pop3, lmtp }));
-  fs.writeFileSync(path.join(dirs.postfixConfig, 'main.cf'), postfixMain({ dirs, lmtp, users: [...users.values()] }));
   fs.writeFileSync(path.join(dirs.postfixConfig, 'master.cf'), postfixMaster(smtp));
 
   const children: ChildProcess[] = [];
+  let dovecot: Awaited<ReturnType<typeof startDovecot>> | undefined;
   let stopped = false;
   const stopSync = () => {
     if (stopped) return;
@@ -72,17 +58,18 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
       // not running (start failed): nothing to stop
     }
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    void dovecot?.stop();
   };
   // Whatever happens to the bench, its daemons do not outlive it.
   process.once('exit', stopSync);
 
   try {
     say('reference: starting dovecot');
-    const dovecot = spawn('dovecot', ['-F', '-c', dovecotConf], { stdio: ['ignore', ...logTo(path.join(dirs.logs, 'dovecot.stdout'))] });
-    children.push(dovecot);
-    await waitForGreeting(imap, /^\* OK/);
-    await waitForGreeting(pop3, /^\+OK/);
-    await waitForGreeting(lmtp, /^220 /);
+    dovecot = await startDovecot({ root, users: options.users, domain: DOMAIN, password: PASSWORD, lmtp: true });
+    fs.writeFileSync(
+      path.join(dirs.postfixConfig, 'main.cf'),
+      postfixMain({ dirs, lmtp: dovecot.ports.lmtp as number, users: [...users.values()] }),
+    );
     say('reference: starting postfix');
     execFileSync('postfix', ['-c', dirs.postfixConfig, 'set-permissions'], { stdio: 'ignore' });
     const postfix = spawn('postfix', ['-c', dirs.postfixConfig, 'start-fg'], {
@@ -96,6 +83,9 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
     throw new Error(`the reference stack did not start (logs in ${dirs.logs}): ${(err as Error).message}`, { cause: err });
   }
 
+  const started = dovecot;
+  const { imap, pop3 } = started.ports;
+  const home = (u: BenchUser) => path.dirname(started.maildir(u.login.split('@')[0] ?? ''));
   let sequence = 0;
   return {
     name: 'reference',
@@ -108,8 +98,7 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
     },
     /** Writes Maildir files directly (as an LDA would), then lets doveadm index the mailbox. */
     async fill(user, messages: FillMessage[]) {
-      const name = user.login.split('@')[0] ?? '';
-      const cur = path.join(dirs.homes, name, 'Maildir', 'cur');
+      const cur = path.join(home(user), 'Maildir', 'cur');
       const stamp = Math.floor(Date.now() / 1000);
       for (const { raw } of messages) {
         sequence += 1;
@@ -117,11 +106,10 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
         fs.writeFileSync(file, raw);
         fs.chownSync(file, MAIL_UID, MAIL_GID);
       }
-      execFileSync('doveadm', ['-c', dovecotConf, 'force-resync', '-u', user.login, 'INBOX'], { stdio: 'ignore' });
-      execFileSync('doveadm', ['-c', dovecotConf, 'mailbox', 'status', '-u', user.login, 'messages', 'INBOX'], { stdio: 'ignore' });
+      started.resync(user.login.split('@')[0] ?? '');
     },
     async clone(user, count, source) {
-      const dir = (u: BenchUser) => path.join(dirs.homes, u.login.split('@')[0] ?? '', 'Maildir', 'cur');
+      const dir = (u: BenchUser) => path.join(home(u), 'Maildir', 'cur');
       const seeds = fs.readdirSync(dir(source)).sort();
       if (seeds.length === 0) throw new Error(`nothing to clone: ${source.login} has an empty INBOX`);
       const cur = dir(user);
@@ -134,11 +122,10 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
         fs.copyFileSync(path.join(dir(source), seed), file);
         fs.chownSync(file, MAIL_UID, MAIL_GID);
       }
-      execFileSync('doveadm', ['-c', dovecotConf, 'force-resync', '-u', user.login, 'INBOX'], { stdio: 'ignore' });
-      execFileSync('doveadm', ['-c', dovecotConf, 'mailbox', 'status', '-u', user.login, 'messages', 'INBOX'], { stdio: 'ignore' });
+      started.resync(user.login.split('@')[0] ?? '');
     },
     serverPids() {
-      return children.flatMap((child) => (child.pid ? processTree(child.pid) : []));
+      return [...children, started.process].flatMap((child) => (child.pid ? processTree(child.pid) : []));
     },
     async stop() {
       const exits = children.map((child) =>
@@ -146,6 +133,7 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
       );
       stopSync();
       process.removeListener('exit', stopSync);
+      await started.stop();
       const killer = setTimeout(() => {
         for (const child of children) child.kill('SIGKILL');
       }, 10_000);
@@ -156,98 +144,8 @@ export async function startReferenceStack(options: { users: string[]; say?: (lin
   };
 }
 
-function requireTool(command: string, debianPackages: string) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`${command} is not installed: run \`bash scripts/kura.sh setup\` (installs ${debianPackages}) and rerun the bench`);
-  }
-}
-
 function uidOf(user: string): number {
   return Number(execFileSync('id', ['-u', user]).toString().trim());
-}
-
-function makeMaildir(home: string) {
-  for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(home, 'Maildir', sub), { recursive: true });
-  for (const dir of [home, path.join(home, 'Maildir'), ...['cur', 'new', 'tmp'].map((s) => path.join(home, 'Maildir', s))]) {
-    fs.chownSync(dir, MAIL_UID, MAIL_GID);
-  }
-}
-
-function passwdLine(name: string, homes: string): string {
-  return `${name}@${DOMAIN}:{PLAIN}${PASSWORD}:${MAIL_UID}:${MAIL_GID}::${path.join(homes, name)}::\n`;
-}
-
-/** A log file as stdout and stderr of a daemon (a file, not a pipe: daemons' children keep it open). */
-function logTo(file: string): [number, number] {
-  const fd = fs.openSync(file, 'a');
-  return [fd, fd];
-}
-
-function dovecotConfig(o: { root: string; dirs: Dirs; imap: number; pop3: number; lmtp: number }): string {
-  return `# Generated by Kura's bench: a stand-alone Dovecot for the reference stack.
-instance_name = kura-bench-${path.basename(o.root)}
-base_dir = ${o.dirs.dovecotBase}
-state_dir = ${o.dirs.dovecotState}
-listen = 127.0.0.1
-protocols = imap pop3 lmtp
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-log_path = ${path.join(o.dirs.logs, 'dovecot.log')}
-mail_location = maildir:~/Maildir
-first_valid_uid = ${MAIL_UID}
-first_valid_gid = ${MAIL_GID}
-default_internal_user = dovecot
-default_login_user = dovenull
-default_process_limit = 2000
-default_client_limit = 5000
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${path.join(o.root, 'users')}
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u ${path.join(o.root, 'users')}
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${o.imap}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = ${o.pop3}
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = ${o.lmtp}
-  }
-}
-service imap {
-  process_limit = 2000
-}
-protocol imap {
-  mail_max_userip_connections = 2000
-}
-protocol pop3 {
-  mail_max_userip_connections = 100
-}
-protocol lmtp {
-  postmaster_address = postmaster@${DOMAIN}
-}
-`;
 }
 
 function postfixMain(o: { dirs: Dirs; lmtp: number; users: BenchUser[] }): string {

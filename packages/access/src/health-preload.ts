@@ -15,11 +15,13 @@ const env = (name: string): string => {
 };
 
 const host = env('KURA_HEALTH_HOST');
+// The endpoint and the API listen on the internal address; IMAP and POP3 on `host`.
+const internal = process.env.KURA_HEALTH_BIND || host;
 // The instance expects HAProxy's PROXY header on every connection (secured profile): the checks send one too.
 const proxyHeader = process.env.KURA_HEALTH_PROXY === '1';
 
 startHealthEndpoint({
-  host,
+  host: internal,
   port: Number(env('KURA_HEALTH_PORT')),
   checks: [
     { name: 'imap', run: () => expectGreeting(host, Number(env('KURA_HEALTH_IMAP')), /^\* OK/, 2_000, { proxyHeader }) },
@@ -31,7 +33,7 @@ startHealthEndpoint({
           proxyHeader,
         }),
     },
-    { name: 'data tier and redis', run: () => apiHealth(host, Number(env('KURA_HEALTH_API'))) },
+    { name: 'data tier and redis', run: () => apiHealth(internal, Number(env('KURA_HEALTH_API'))) },
   ],
 });
 

@@ -20,7 +20,10 @@ export interface WildDuckProcessOptions {
   ferretdb: boolean;
   /** Serve a deep health endpoint for HAProxy (high-availability stack). */
   health?: {
+    /** Where IMAP and POP3 are checked. */
     host: string;
+    /** Where the health endpoint listens, and the API is checked (the internal address); default `host`. */
+    bind?: string;
     port: number;
     imap: number;
     pop3: number;
@@ -34,10 +37,13 @@ export interface WildDuckProcessOptions {
   };
   /** Certificate and key files whose change makes the instance reload its TLS listeners. */
   tlsWatch?: string[];
+  /** Per-IP failed-login limit shared through Redis (secured profile); unset or 0 failures: WildDuck's own (off). */
+  loginLimit?: { failures: number; windowSeconds: number; blockSeconds: number; exempt?: readonly string[] };
 }
 
 const healthPreload = require.resolve('./health-preload.js');
 const tlsReloadPreload = require.resolve('./tls-reload-preload.js');
+const loginLimitPreload = require.resolve('./login-limit-preload.js');
 
 /** How to run one WildDuck instance (IMAP, POP3 and API in one process) with a rendered config overlay. */
 export function wildduckProcess(configFile: string, options: WildDuckProcessOptions): ProcessSpec {
@@ -48,6 +54,7 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
     preload.push('--import', healthPreload);
     Object.assign(env, {
       KURA_HEALTH_HOST: health.host,
+      ...(health.bind ? { KURA_HEALTH_BIND: health.bind } : {}),
       KURA_HEALTH_PORT: String(health.port),
       KURA_HEALTH_IMAP: String(health.imap),
       KURA_HEALTH_POP3: String(health.pop3),
@@ -60,6 +67,13 @@ export function wildduckProcess(configFile: string, options: WildDuckProcessOpti
   if (options.tlsWatch?.length) {
     preload.push('--import', tlsReloadPreload);
     env.KURA_TLS_WATCH = options.tlsWatch.join(':');
+  }
+  if (options.loginLimit && options.loginLimit.failures > 0) {
+    preload.push('--import', loginLimitPreload);
+    env.KURA_LOGIN_FAILURES = String(options.loginLimit.failures);
+    env.KURA_LOGIN_WINDOW_SECONDS = String(options.loginLimit.windowSeconds);
+    env.KURA_LOGIN_BLOCK_SECONDS = String(options.loginLimit.blockSeconds);
+    env.KURA_LOGIN_EXEMPT = (options.loginLimit.exempt ?? []).join(',');
   }
   return {
     command: process.execPath,

@@ -26,6 +26,12 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
+// `kura … | head` closes the pipe early: that ends the command quietly, as it does for any Unix tool.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command()
   .name('kura')
   .description('Kura: redundant mail store with IMAP/POP3 access')

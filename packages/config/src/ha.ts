@@ -1,6 +1,6 @@
 import type { KuraConfig } from './resolve.js';
 import { REDIS_USER } from './secrets.js';
-import { isSecured } from './security.js';
+import { internalHost, isSecured } from './security.js';
 
 /**
  * HAProxy in front of the local high-availability stack. Each instance is
@@ -13,9 +13,11 @@ import { isSecured } from './security.js';
 export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: string }): string {
   const { host, ports, ha } = config;
   const instanceHost = (h?: string) => h ?? host;
-  const wildduck = ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: instanceHost(w.host), ...w }));
-  const haraka = ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: instanceHost(h.host), ...h }));
-  const submission = ha.submission.map((s, i) => ({ name: `submission-${i + 1}`, host: instanceHost(s.host), ...s }));
+  const wildduck = ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, ...w, host: instanceHost(w.host) }));
+  const haraka = ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, ...h, host: instanceHost(h.host) }));
+  const submission = ha.submission.map((s, i) => ({ name: `submission-${i + 1}`, ...s, host: instanceHost(s.host) }));
+  // Health endpoints of local instances listen on the internal address (security.internalHost), not `host`.
+  const checkAddr = (serverHost: string) => (serverHost === host && internalHost(config) !== host ? ` addr ${internalHost(config)}` : '');
 
   // Sessions on an instance marked down are left to finish: a transaction in
   // flight still gets its 250 or 451, an IMAP command its NO. A dead instance
@@ -30,7 +32,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     `  balance ${balance}`,
     '  option httpchk GET /health',
     '  http-check expect status 200',
-    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check port ${s.health}${proxy}`),
+    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check${checkAddr(s.host)} port ${s.health}${proxy}`),
     '',
   ];
   const greetingPool = (name: string, expect: string, quit: string, servers: Array<{ name: string; host: string; port: number }>) => [
@@ -67,6 +69,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   ];
   // Secured: WildDuck reads the client's address from the PROXY protocol (v1, all WildDuck parses).
   const toWildDuck = secured ? ' send-proxy' : '';
+  const stls = secured && pop3StlsEverywhere(config);
   // The submission instances always expect it: failed logins are counted per client address.
   const toSubmission = ' send-proxy';
   const statsAuth = secured ? ['userlist kura_stats', `  user kura insecure-password ${config.secrets.haproxyStatsPassword}`, ''] : [];
@@ -98,6 +101,8 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     ...frontend('imap', ports.imap, 'unavailable'),
     ...(secured ? [...frontend('imaps', ports.imaps, 'none'), ...frontend('pop3s', ports.pop3s, 'none', 'pop3')] : []),
     ...(secured ? [] : frontend('pop3', ports.pop3, 'unavailable')),
+    // Secured: POP3 on ports.pop3 (110) only where every instance has an STLS listener.
+    ...(stls ? frontend('pop3', ports.pop3, 'unavailable', 'pop3-stls') : []),
     // Submission: TLS (STARTTLS on one port, implicit on the other) ends at the instances, like IMAP's.
     ...frontend('submission', ports.submission, 'none'),
     ...frontend('submissions', ports.submissions, 'none'),
@@ -126,6 +131,14 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
       wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3, health: w.health })),
       toWildDuck,
     ),
+    ...(stls
+      ? deepPool(
+          'pop3-stls',
+          'leastconn',
+          wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3Stls as number, health: w.health })),
+          toWildDuck,
+        )
+      : []),
     ...deepPool(
       'submission',
       'leastconn',
@@ -146,7 +159,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     ),
     'frontend stats',
     '  mode http',
-    `  bind ${ha.haproxy.host ?? host}:${ha.haproxy.stats}`,
+    `  bind ${config.security.internalHost ?? ha.haproxy.host ?? host}:${ha.haproxy.stats}`,
     ...(secured ? ['  http-request auth realm kura unless { http_auth(kura_stats) }'] : []),
     '  http-request use-service prometheus-exporter if { path /metrics }',
     '  stats enable',
@@ -155,6 +168,9 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
     '',
   ].join('\n');
 }
+
+/** POP3 with STLS is offered (secured profile, HAProxy's `ports.pop3`) when every WildDuck instance has that listener. */
+export const pop3StlsEverywhere = (config: KuraConfig): boolean => config.ha.wildduck.every((w) => w.pop3Stls !== undefined);
 
 /** One Sentinel of the local quorum of three, watching the local Redis primary. */
 export function renderSentinelConfig(config: KuraConfig, sentinelPort: number, dir: string): string {

@@ -21,7 +21,7 @@ export function renderHarakaConfig(config: KuraConfig, options: HarakaOptions): 
   const port = options.smtpPort ?? config.ports.smtp;
   const limits = renderAdmissionLimits(config, options.sentinelLimitModule);
   // Secured profile: STARTTLS on the MX through Haraka's tls plugin (MTA peers may still send in clear, as on
-  // the Internet; there is no AUTH on the MX to protect). Certificates are read at start: restart to renew.
+  // the Internet; there is no AUTH on the MX to protect). Kura's plugin re-reads the certificate when it changes.
   const { cert, key } = config.security.tls;
   const tls = isSecured(config) && cert && key;
   return {

@@ -12,14 +12,27 @@ export const haSchema = z
   .object({
     /**
      * WildDuck instances (IMAP, POP3, API, and the deep health endpoint HAProxy checks) behind HAProxy.
-     * In the secured profile `imap` requires STARTTLS, `imaps` is implicit TLS and `pop3` is implicit TLS.
+     * In the secured profile `imap` requires STARTTLS, `imaps` is implicit TLS, `pop3` is implicit TLS and
+     * `pop3Stls` (optional) is POP3 that requires STLS before USER/PASS/AUTH (HAProxy's `ports.pop3`).
      */
     wildduck: z
-      .array(z.object({ host: optionalHost, imap: port, imaps: port.optional(), pop3: port, api: port, health: port }).strict())
+      .array(
+        z
+          .object({
+            host: optionalHost,
+            imap: port,
+            imaps: port.optional(),
+            pop3: port,
+            pop3Stls: port.optional(),
+            api: port,
+            health: port,
+          })
+          .strict(),
+      )
       .min(2)
       .default([
-        { imap: 9243, imaps: 9293, pop3: 9210, api: 9280, health: 9281 },
-        { imap: 9343, imaps: 9393, pop3: 9310, api: 9380, health: 9381 },
+        { imap: 9243, imaps: 9293, pop3: 9210, pop3Stls: 9211, api: 9280, health: 9281 },
+        { imap: 9343, imaps: 9393, pop3: 9310, pop3Stls: 9311, api: 9380, health: 9381 },
       ]),
     /** Haraka instances (SMTP, plus the inbound plugin's deep health endpoint) behind HAProxy. */
     haraka: z
@@ -71,6 +84,33 @@ export const haSchema = z
   .strict()
   .prefault({});
 
+/**
+ * The guard's watch over Kura's own sending reputation: each own IP is looked up in the IP zones
+ * (RFC 5782: the reversed address under the zone), each own domain in the domain zones. An answer in
+ * 127.0.0.0/8 (but not 127.255.255.x, the lists' own error codes) is a listing; a DNS failure is "unknown".
+ */
+const blocklistSchema = z
+  .object({
+    /** Kura's own sending IPs (what outbound mail leaves from). Empty: nothing is checked. */
+    ips: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+    /** Kura's own sending domains (envelope senders, DKIM domains). */
+    domains: z.array(z.string().min(3)).default([]),
+    /** IP blocklist zones (DNSBLs). */
+    ipZones: z.array(z.string().min(3)).default(['zen.spamhaus.org', 'bl.spamcop.net']),
+    /** Domain blocklist zones (RHSBL / DBL). */
+    domainZones: z.array(z.string().min(3)).default(['dbl.spamhaus.org']),
+    /** How often every pair is looked up again. */
+    intervalMs: z.number().int().min(1_000).default(900_000),
+    /**
+     * DNS servers asked ("ip" or "ip:port"); unset: the system's. Public lists refuse queries coming
+     * through large public resolvers, so point this at the site's own recursive resolver.
+     */
+    dnsServers: z.array(z.string().min(1)).optional(),
+    dnsTimeoutMs: z.number().int().min(100).default(5_000),
+  })
+  .strict()
+  .prefault({});
+
 /** The guard: probes, canary, status page, alerts and failover actions. */
 export const guardSchema = z
   .object({
@@ -108,6 +148,7 @@ export const guardSchema = z
       })
       .strict()
       .prefault({}),
+    blocklist: blocklistSchema,
     failover: z
       .object({
         /** Drain an instance in HAProxy when the guard's own probes of it keep failing. */

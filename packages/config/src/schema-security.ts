@@ -24,6 +24,25 @@ export const securitySchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Per-IP failed-login limit across IMAP, POP3, the API's /authenticate and submission, shared by every
+     * node through Redis: after `failures` failures within `windowSeconds`, that address is refused for
+     * `blockSeconds`. Applies in the secured profile; 0 failures switches it off.
+     */
+    loginFailures: z
+      .object({
+        failures: z.number().int().min(0).default(10),
+        windowSeconds: z.number().int().min(1).default(300),
+        blockSeconds: z.number().int().min(1).default(900),
+        /**
+         * Client addresses never counted or refused: the guard's (its probes log in with the canary and
+         * would block themselves while the canary account does not exist yet) and monitoring hosts.
+         * `kura up --ha` on loopback adds 127.0.0.1, where its guard runs.
+         */
+        exempt: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});

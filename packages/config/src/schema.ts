@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { guardSchema, haSchema } from './schema-ha.js';
 import { outboundDelivery } from './schema-outbound.js';
 import { securitySchema } from './schema-security.js';
+import { selfServiceSchema } from './schema-selfservice.js';
 import { submissionSchema } from './schema-submission.js';
 import { trustSchema } from './schema-trust.js';
+import { webmailSchema } from './schema-webmail.js';
 
 const port = z.number().int().min(1).max(65535);
 /** A rate such as "100/5m" (count per seconds, minutes, hours or days), or "0" for no limit. */
@@ -172,6 +174,8 @@ export const kuraConfigSchema = z
           .string()
           .regex(/^[^:]+:\d+$/, 'expected "host:port"')
           .optional(),
+        /** SRS rewrite domain of forwarded mail (default: hostname); its SPF must allow Kura, its MX must be Kura. */
+        srsDomain: z.string().min(1).optional(),
         ...outboundDelivery,
         /**
          * At most this many recipients per user per hour, over all mail Kura sends for the user
@@ -214,9 +218,11 @@ export const kuraConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     ha: haSchema,
     guard: guardSchema,
+    selfService: selfServiceSchema,
     trust: trustSchema,
     security: securitySchema,
     submission: submissionSchema,
+    webmail: webmailSchema,
   })
   .strict();
 

@@ -17,6 +17,8 @@ export interface KuraSecrets {
   /** Passwords of the guard's canary and the demo account when the config leaves them at their defaults. */
   canaryPassword: string;
   demoPassword: string;
+  /** HMAC key of the SRS addresses forwarded mail is sent from (a bounce to one is reversed only with it). */
+  srsSecret: string;
   /** Key WildDuck's DKIM API encrypts private keys with (dkim.secret); the delivery agent decrypts with it. */
   dkimSecret: string;
 }
@@ -30,6 +32,7 @@ export const SECRET_ENV: Record<keyof KuraSecrets, string> = {
   haproxyStatsPassword: 'KURA_HAPROXY_STATS_PASSWORD',
   canaryPassword: 'KURA_CANARY_PASSWORD',
   demoPassword: 'KURA_DEMO_PASSWORD',
+  srsSecret: 'KURA_SRS_SECRET',
   dkimSecret: 'KURA_DKIM_SECRET',
 };
 

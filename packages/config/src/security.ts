@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { parseSentinelUrl, sentinelUrl } from './redis-url.js';
 import type { KuraConfig } from './resolve.js';
@@ -21,6 +22,27 @@ export const internalHost = (config: KuraConfig): string => config.security.inte
 /** Headers for a WildDuck API call: the master token in the secured profile (never in the URL, which reaches logs). */
 export const apiHeaders = (config: KuraConfig): Record<string, string> =>
   isSecured(config) ? { 'x-access-token': config.secrets.apiToken } : {};
+
+/**
+ * The guard's (and drills') WildDuck API role: look up and create service
+ * accounts, nothing else (no deleting, listing, password resets). Its token
+ * lives in WildDuck's token store (Redis), signed with `apiSigningSecret`.
+ */
+export const GUARD_API_ROLE = 'kura-guard';
+export const GUARD_API_USER = 'kura-guard';
+export const GUARD_API_GRANTS = { users: { 'create:any': ['*'], 'read:any': ['*'] } };
+
+/**
+ * The guard's API token: derived from `apiSigningSecret` (so it needs no
+ * secret of its own and rotates with it), 40 hex digits as WildDuck's role
+ * tokens must be.
+ */
+export const guardApiToken = (config: SecuredConfig): string =>
+  crypto.createHmac('sha256', config.secrets.apiSigningSecret).update('kura guard api token').digest('hex').slice(0, 40);
+
+/** Headers for the guard's and the drills' API calls: their narrow role token in the secured profile. */
+export const guardApiHeaders = (config: KuraConfig): Record<string, string> =>
+  isSecured(config) ? { 'x-access-token': guardApiToken(config) } : {};
 
 export const secretsFile = (config: KuraConfig): string =>
   config.security.secretsFile ? path.resolve(config.dataDir, config.security.secretsFile) : path.join(config.dataDir, 'secrets.json');

@@ -1,7 +1,7 @@
 import { stringify } from 'smol-toml';
 import { redisConnectionOptions } from './redis-url.js';
 import type { KuraConfig } from './resolve.js';
-import { internalHost, isSecured } from './security.js';
+import { GUARD_API_GRANTS, GUARD_API_ROLE, internalHost, isSecured } from './security.js';
 
 export interface WildDuckPorts {
   imap: number;
@@ -9,6 +9,8 @@ export interface WildDuckPorts {
   api: number;
   /** Implicit-TLS IMAP (secured profile only). */
   imaps?: number;
+  /** POP3 with STLS required before login, next to implicit-TLS `pop3` (secured profile only). */
+  pop3Stls?: number;
 }
 
 /**
@@ -64,10 +66,11 @@ export function renderWildDuckConfig(config: KuraConfig, ports: WildDuckPorts = 
 
 /**
  * The secured profile: certificates from config, STARTTLS required before
- * LOGIN/AUTHENTICATE on the IMAP port, implicit TLS on a second IMAP port and
- * on POP3 (WildDuck serves one POP3 listener per process, so POP3 is offered
- * over implicit TLS only, as RFC 8314 prefers), the API on the internal
- * address with the master token, signed per-user tokens and no CORS.
+ * LOGIN/AUTHENTICATE on the IMAP port, implicit TLS on a second IMAP port;
+ * POP3 over implicit TLS plus, when the instance has a `pop3Stls` port, POP3
+ * that refuses USER/PASS/AUTH before STLS (a second listener in the same
+ * process: Kura's WildDuck patch 012), the API on the internal address with
+ * the master token, signed per-user tokens and no CORS.
  * Each block extends the plain profile's one.
  */
 function securedOverlay(
@@ -90,12 +93,21 @@ function securedOverlay(
       interface: [{ enabled: true, host, port: ports.imaps ?? config.ports.imaps, secure: true }],
       setup: setup(config.ports.imaps),
     },
-    pop3: { ...base.pop3, secure: true, setup: setup(config.ports.pop3s) },
+    pop3: {
+      ...base.pop3,
+      secure: true,
+      setup: setup(config.ports.pop3s),
+      ...(ports.pop3Stls
+        ? { interface: [{ enabled: true, host, port: ports.pop3Stls, secure: false, disableSTARTTLS: false, ignoreSTARTTLS: false }] }
+        : {}),
+    },
     api: {
       ...base.api,
       host: internalHost(config),
       accessToken: config.secrets.apiToken,
       accessControl: { enabled: true, secret: config.secrets.apiSigningSecret },
+      // Added to WildDuck's own roles (roles.json): what the guard's token may do.
+      roles: { [GUARD_API_ROLE]: GUARD_API_GRANTS },
       cors: { origins: [] },
     },
     // DKIM private keys are stored encrypted; Kura's delivery agent reads them with the same secret.

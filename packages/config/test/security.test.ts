@@ -7,7 +7,7 @@ import { renderHaproxyConfig, renderSentinelConfig } from '../src/ha.js';
 import { renderHarakaConfig } from '../src/haraka.js';
 import { loadConfig } from '../src/load.js';
 import { parseSentinelUrl, sentinelUrl } from '../src/redis-url.js';
-import { loadSecrets, placeholderReason, redactSecrets } from '../src/secrets.js';
+import { loadSecrets, placeholderReason, redactSecrets, SECRET_ENV } from '../src/secrets.js';
 import { assertSafeToExpose, securedConfig } from '../src/security.js';
 import { renderWildDuckConfig } from '../src/wildduck.js';
 
@@ -33,7 +33,8 @@ describe('secrets', () => {
     const first = loadSecrets(file, {});
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(first.apiToken).toMatch(/^[0-9a-f]{64}$/);
-    expect(new Set(Object.values(first)).size).toBe(8);
+    // Every secret generated, each one different.
+    expect(new Set(Object.values(first)).size).toBe(Object.keys(SECRET_ENV).length);
     expect(loadSecrets(file, {})).toEqual(first);
     const fromEnv = loadSecrets(file, { KURA_API_TOKEN: 'from-the-environment-0123' });
     expect(fromEnv.apiToken).toBe('from-the-environment-0123');
@@ -52,6 +53,22 @@ describe('secrets', () => {
     for (const value of ['change-me', 'change-this-password', 'changeme', 'kura-canary-password', 'demo-password', 'short'])
       expect(placeholderReason(value), value).toBeDefined();
     expect(placeholderReason('f3b1c2d4e5a6b7c8d9e0')).toBeUndefined();
+  });
+});
+
+describe('MongoDB credentials (production; FerretDB has no users)', () => {
+  it('come from MONGODB_URI, reach WildDuck as written and are redacted in every printout', () => {
+    const dir = tmp();
+    const uri = 'mongodb://kura:p%40ss%2Fw0rd-0123456789@mongo1:27017,mongo2:27017/kura?replicaSet=rs0&authSource=admin';
+    const config = loadConfig({ cwd: dir, env: { MONGODB_URI: uri }, overrides: { dataDir: dir } });
+    expect(config.mongodbUri).toBe(uri);
+    const wildduck = parse(renderWildDuckConfig(config)) as { dbs: { mongo: string } };
+    expect(wildduck.dbs.mongo.startsWith(uri)).toBe(true);
+    const redacted = redactSecrets(`cannot reach ${config.mongodbUri}`);
+    expect(redacted).toBe('cannot reach mongodb://kura:***@mongo1:27017,mongo2:27017/kura?replicaSet=rs0&authSource=admin');
+    expect(redactSecrets('mongodb+srv://kura:s3cret-value@cluster.example.org/kura')).toBe(
+      'mongodb+srv://kura:***@cluster.example.org/kura',
+    );
   });
 });
 
@@ -75,7 +92,7 @@ describe('Sentinel URLs with credentials', () => {
 describe('the secured profile', () => {
   it('renders WildDuck with TLS, STARTTLS required, the API token, signed user tokens and no CORS', () => {
     const config = secured();
-    const toml = parse(renderWildDuckConfig(config, { imap: 1143, imaps: 1993, pop3: 1995, api: 1080 })) as Record<
+    const toml = parse(renderWildDuckConfig(config, { imap: 1143, imaps: 1993, pop3: 1995, pop3Stls: 1110, api: 1080 })) as Record<
       string,
       Record<string, unknown>
     >;
@@ -86,6 +103,12 @@ describe('the secured profile', () => {
       accessToken: config.secrets.apiToken,
       accessControl: { enabled: true, secret: config.secrets.apiSigningSecret },
       cors: { origins: [] },
+      roles: { 'kura-guard': { users: { 'create:any': ['*'], 'read:any': ['*'] } } },
+    });
+    // POP3: implicit TLS on `pop3`, plus an STLS listener (patch 012) that refuses USER/PASS/AUTH before STLS.
+    expect(toml.pop3).toMatchObject({
+      secure: true,
+      interface: [{ enabled: true, port: 1110, secure: false, disableSTARTTLS: false, ignoreSTARTTLS: false }],
     });
     expect(toml.dbs?.redis).toMatchObject({ username: 'kura', password: config.secrets.redisPassword });
   });
@@ -100,9 +123,12 @@ describe('the secured profile', () => {
     expect(haproxy).not.toMatch(/ipv4@/);
     expect(haproxy).toContain(`user kura insecure-password ${config.secrets.haproxyStatsPassword}`);
     expect(haproxy).toMatch(/frontend imaps[\s\S]*frontend pop3s/);
-    expect(haproxy).not.toMatch(/frontend pop3\n/);
+    // POP3 on ports.pop3 only as STLS (every instance has a pop3Stls listener by default), then without it.
+    expect(haproxy).toMatch(/frontend pop3\n[\s\S]*default_backend pop3-stls/);
+    const noStls = { ...config, ha: { ...config.ha, wildduck: config.ha.wildduck.map(({ pop3Stls: _, ...w }) => w) } };
+    expect(renderHaproxyConfig(noStls, { luaFile: '/x.lua' })).not.toMatch(/frontend pop3\n/);
     // Per-frontend and per-source limits on every public port.
-    for (const name of ['smtp', 'imap', 'imaps', 'pop3s']) {
+    for (const name of ['smtp', 'imap', 'imaps', 'pop3s', 'pop3']) {
       const block = haproxy.split(`frontend ${name}\n`)[1]?.split('\n\n')[0] ?? '';
       expect(block, name).toMatch(/maxconn \d+/);
       expect(block, name).toMatch(/tcp-request connection reject if \{ sc_conn_cur\(0\) gt \d+ \} \|\| \{ sc_conn_rate\(0\) gt \d+ \}/);

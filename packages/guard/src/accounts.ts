@@ -1,4 +1,5 @@
-import { apiHeaders, internalHost, type KuraConfig } from '@kura/config';
+import { guardApiHeaders, internalHost, type KuraConfig } from '@kura/config';
+import { ensureGuardApiToken } from './service-token.js';
 
 export interface Account {
   user: string;
@@ -9,12 +10,13 @@ export interface Account {
 
 /**
  * Makes sure a service account (the canary, the drill account) exists, through
- * the WildDuck API of the first instance that answers: the guard and the drills
- * never open store connections of their own.
+ * the WildDuck API of the first instance that answers, with the guard's own
+ * narrow role token (registered in Redis first), never the master token.
  */
 export async function ensureAccount(config: KuraConfig, account: Account, timeoutMs = 5_000): Promise<void> {
   const apis = config.ha.wildduck.map((w) => `http://${w.host ?? internalHost(config)}:${w.api}`);
-  const auth = apiHeaders(config);
+  await ensureGuardApiToken(config, timeoutMs);
+  const auth = guardApiHeaders(config);
   let lastError: unknown;
   for (const api of apis) {
     try {

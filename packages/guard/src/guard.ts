@@ -1,8 +1,9 @@
 import path from 'node:path';
-import type { KuraConfig } from '@kura/config';
+import { internalHost, type KuraConfig } from '@kura/config';
 import type { Logger } from 'pino';
 import { ensureAccount } from './accounts.js';
 import { Alerter } from './alerts.js';
+import { BlocklistWatch } from './blocklist-watch.js';
 import { runCanary } from './canary.js';
 import { clientTls, pop3Port } from './client-tls.js';
 import { FailoverController } from './failover.js';
@@ -21,6 +22,8 @@ export interface Guard {
   state: GuardState;
   metrics: GuardMetrics;
   failover: FailoverController;
+  /** Kura's own IPs and domains in DNS blocklists (no pairs configured: disabled). */
+  blocklist: BlocklistWatch;
   /** Runs every probe once (also what each interval does). */
   probeOnce(): Promise<void>;
   stop(): Promise<void>;
@@ -96,7 +99,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       id: name,
       // Secured: WildDuck expects HAProxy's PROXY header on every connection; the probe sends its own.
       run: () => (secure ? probeImapInstance(whost, w.imap, user, pass, t, secure) : probeImap(whost, w.imap, user, pass, t)),
-      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3'] : ['imap', 'pop3'] },
+      failover: { instance: name, backends: secure ? ['imap', 'imaps', 'pop3', ...(w.pop3Stls ? ['pop3-stls'] : [])] : ['imap', 'pop3'] },
     });
   });
   config.ha.haraka.forEach((h, i) => {
@@ -107,8 +110,8 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   // Restarts counted from every frontend's health endpoint; a crash loop is an incident (and an alert).
   const restarts = new RestartCounter();
   const healthEndpoints = [
-    ...config.ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: w.host ?? host, port: w.health })),
-    ...config.ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: h.host ?? host, port: h.health })),
+    ...config.ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, host: w.host ?? internalHost(config), port: w.health })),
+    ...config.ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, host: h.host ?? internalHost(config), port: h.health })),
   ];
   if (healthEndpoints.length) {
     state.define('restarts', 'Frontend restarts', 'a frontend keeps crashing; its clients are cut off each time', true);
@@ -133,6 +136,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
       },
     });
   }
+  const blocklist = new BlocklistWatch(g.blocklist, state, metrics, log);
   for (const c of state.components.values()) metrics.setStatus(c.id, c.status);
 
   async function runProbe(probe: Probe): Promise<void> {
@@ -229,11 +233,17 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   canaryTick();
   timers.push(setInterval(() => void probeOnce(), g.probeIntervalMs));
   timers.push(setInterval(canaryTick, g.canaryIntervalMs));
+  if (blocklist.enabled) {
+    const blocklistTick = () => void blocklist.check().catch((err: unknown) => log.error({ err }, 'blocklist check failed'));
+    blocklistTick();
+    timers.push(setInterval(blocklistTick, g.blocklist.intervalMs));
+  }
 
   return {
     state,
     metrics,
     failover,
+    blocklist,
     probeOnce,
     async stop() {
       for (const timer of timers) clearInterval(timer);

@@ -8,6 +8,7 @@ export { DRILLS, type DrillActions, type DrillName, type DrillResult, drillAccou
 export { type FailoverAction, FailoverController } from './failover.js';
 export { createGuard, type Guard } from './guard.js';
 export { HaproxyRuntime } from './haproxy-runtime.js';
+export { type StatusText, statusText } from './i18n/index.js';
 export { createMetrics as createGuardMetrics } from './metrics.js';
 export { DataTierProbe } from './probes/data-tier.js';
 export { probeImap } from './probes/imap.js';

@@ -95,9 +95,16 @@ export function createMetrics(options: { snapshotDir?: string } = {}) {
     labelNames: ['instance'],
     registers: [registry],
   });
+  const blocklistListed = new Gauge({
+    name: 'kura_guard_blocklist_listed',
+    help: 'Whether an own sending IP or domain is listed in a DNS blocklist zone (1 listed, 0 not); absent while unknown (DNS failed)',
+    labelNames: ['kind', 'target', 'zone'],
+    registers: [registry],
+  });
   return {
     registry,
     instanceRestarts,
+    blocklistListed,
     setStatus: (component: string, status: Status) => {
       if (status === 'unknown') componentUp.remove({ component });
       else componentUp.set({ component }, status === 'down' ? 0 : 1);

@@ -1,4 +1,4 @@
-import type { KuraConfig } from '@kura/config';
+import { internalHost, type KuraConfig } from '@kura/config';
 import pino from 'pino';
 import { createGuard } from './guard.js';
 import { startGuardServer } from './server.js';
@@ -8,8 +8,16 @@ export async function runGuard(config: KuraConfig): Promise<{ stop(): Promise<vo
   const log = pino({ name: 'kura-guard', level: config.logLevel === 'trace' ? 'trace' : config.logLevel });
   const guard = createGuard(config, log);
   const refreshMs = Math.min(5_000, Math.max(1_000, config.guard.probeIntervalMs));
-  const app = await startGuardServer(guard, { host: config.host, port: config.guard.port, title: config.hostname, refreshMs, log });
-  const url = `http://${config.host}:${config.guard.port}/`;
+  // Status page, /health and /metrics: the internal address (security.internalHost), never the public one.
+  const app = await startGuardServer(guard, {
+    host: internalHost(config),
+    port: config.guard.port,
+    title: config.hostname,
+    refreshMs,
+    log,
+    snapshotDir: config.paths.snapshots,
+  });
+  const url = `http://${internalHost(config)}:${config.guard.port}/`;
   log.info({ url }, 'guard running');
   return {
     url,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { statusText } from '../src/i18n/index.js';
 import { GuardState, type Transition } from '../src/state.js';
 import { renderStatusPage } from '../src/status-page.js';
 
@@ -64,11 +65,26 @@ describe('status page', () => {
     const { state } = stateWithSmtp();
     state.record('smtp', { ok: false, detail: '<script>alert(1)</script>' });
     state.record('smtp', { ok: false, detail: '<script>alert(1)</script>' });
-    const html = renderStatusPage(state, 'mail.example.edu', 3_000);
+    const html = renderStatusPage(state, 'mail.example.edu', 3_000, statusText(undefined, 'en'));
     expect(html).toContain('name="viewport"');
     expect(html).toContain('Incoming mail (SMTP): new mail is not accepted');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(html).toContain('setInterval(refresh,3000)');
+  });
+
+  it('follows Accept-Language: Japanese for ja, English otherwise, and ?lang= overrides', () => {
+    const { state } = stateWithSmtp();
+    state.record('smtp', { ok: false, detail: 'connection refused' });
+    state.record('smtp', { ok: false, detail: 'connection refused' });
+    const ja = renderStatusPage(state, 'mail.example.ac.jp', 3_000, statusText(undefined, 'ja-JP,ja;q=0.9,en;q=0.5'));
+    expect(ja).toContain('<html lang="ja">');
+    expect(ja).toContain('メールの受信 (SMTP): 新しいメールを受け付けられません');
+    expect(ja).toContain('サービス障害');
+    expect(ja).not.toContain('Incoming mail (SMTP)');
+    expect(statusText(undefined, 'fr-FR,en;q=0.8').lang).toBe('en');
+    expect(statusText(undefined, undefined).lang).toBe('en');
+    expect(statusText('ja', 'en-US').lang).toBe('ja');
+    expect(statusText('xx', 'ja').lang).toBe('ja');
   });
 });

@@ -13,7 +13,8 @@ export function startInboundHealth(env: NodeJS.ProcessEnv = process.env): void {
   const host = env.KURA_HEALTH_HOST ?? '127.0.0.1';
   if (!port || !smtpPort) return;
   startHealthEndpoint({
-    host,
+    // The endpoint listens on the internal address; SMTP is checked where it listens.
+    host: env.KURA_HEALTH_BIND || host,
     port,
     checks: [
       { name: 'smtp', run: () => expectGreeting(host, smtpPort, /^220[ -]/) },

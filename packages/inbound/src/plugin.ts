@@ -3,7 +3,7 @@
  * so each hook runs with `this` bound to that object. Hooks read like the
  * SMTP dialogue; each one delegates to a module with a single concern.
  */
-import { hookTimeouts, type KuraHook } from '@kura/config';
+import { hookTimeouts, internalHost, isSecured, type KuraHook } from '@kura/config';
 import { outboundCounts } from '@kura/store';
 import { advertiseSize, checkDeclaredSize, recordAttempt, stopSpoolingPastLimit } from './admission.js';
 import { codes, dsn } from './codes.js';
@@ -15,6 +15,7 @@ import { startMetricsServer, trackOutboundQueue } from './metrics.js';
 import { startOutboundWorker } from './outbound-worker.js';
 import { checkRecipient } from './recipients.js';
 import { closeStore, getStore, inboundConfig, setStoreLogger } from './store-handle.js';
+import { reloadCertificatesOnChange } from './tls-reload.js';
 import { checkClient, judgeMessage, stripHeaders } from './trust.js';
 
 export function register(this: HarakaPlugin) {
@@ -25,9 +26,14 @@ export function register(this: HarakaPlugin) {
   const metricsPort = Number(process.env.KURA_METRICS_PORT);
   if (metricsPort) {
     trackOutboundQueue(async () => outboundCounts(await getStore()));
-    startMetricsServer(metricsPort, inboundConfig().host);
+    startMetricsServer(metricsPort, internalHost(inboundConfig()));
   }
   startInboundHealth();
+  // Secured profile: Haraka's tls plugin serves STARTTLS; a renewed certificate is taken without a restart.
+  const { cert, key } = inboundConfig().security.tls;
+  if (isSecured(inboundConfig()) && cert && key) {
+    stopTlsReload = reloadCertificatesOnChange({ cert, key }, { info: (m) => this.loginfo(m), error: (m) => this.logerror(m) });
+  }
   registerHooks(this);
 }
 
@@ -113,8 +119,10 @@ function guarded(plugin: HarakaPlugin, next: Next, connection: HarakaConnection,
 }
 
 let stopOutbound = () => {};
+let stopTlsReload = () => {};
 
 export function shutdown(this: HarakaPlugin) {
   stopOutbound();
+  stopTlsReload();
   void closeStore();
 }

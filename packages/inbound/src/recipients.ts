@@ -1,8 +1,10 @@
 import { lookupRecipient, withTimeout } from '@kura/store';
 import { DECLARED_SIZE } from './admission.js';
 import { codes, dsn } from './codes.js';
+import { acceptForwarded } from './forwarded-addresses.js';
 import type { HarakaAddress, HarakaConnection, Next } from './haraka.js';
 import { recipientVerdicts } from './metrics.js';
+import { acceptSrsRecipient } from './srs-returns.js';
 import { getStore, inboundConfig } from './store-handle.js';
 
 /** Recipients the store accepted, per transaction: address → user id (hex). */
@@ -15,6 +17,8 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
   if (!txn) return next();
   const address = rcpt.address;
   try {
+    // Bounces of forwards come back to Kura's SRS addresses: no user, routed to the original sender.
+    if (acceptSrsRecipient(plugin, next, connection, address)) return;
     // Within Kura's RCPT budget: a hung store answers 451 4.3.0 here, before Haraka's hook timer.
     const lookup = getStore().then((store) => lookupRecipient(store, address));
     const found = await withTimeout(lookup, inboundConfig().smtp.lookupTimeoutMs, `recipient lookup for ${address}`);
@@ -38,6 +42,8 @@ export async function checkRecipient(plugin: unknown, next: Next, connection: Ha
         recipientVerdicts.inc({ result: 'accepted', reason: 'known' });
         return next(codes.OK);
       }
+      case 'forward':
+        return acceptForwarded(plugin, next, txn, address, found);
       case 'unknown':
         txn.results.add(plugin, { fail: `rcpt:unknown:${address}` });
         recipientVerdicts.inc({ result: 'rejected', reason: 'unknown' });

@@ -10,11 +10,12 @@ interface MutableHeader {
 }
 
 /**
- * Kura's loop marker stays: it is what Kura writes on mail it emits itself, and
- * seeing it come back is how a loop is caught (loops.ts). Forging it only gets
- * the forger's own message refused.
+ * Kura's loop markers stay: they are what Kura writes on mail it emits itself
+ * (auto-replies; forwards), and seeing them come back is how a loop is caught
+ * (loops.ts, forward.ts). Forging one only gets the forger's own message
+ * refused or not forwarded.
  */
-const KEPT = new Set(['x-kura-loop']);
+const KEPT = new Set(['x-kura-loop', 'x-kura-forwarded']);
 
 /**
  * Removes header fields a sender must not be able to set: every `X-Kura-*`

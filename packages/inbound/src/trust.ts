@@ -9,6 +9,11 @@ import { type SpamVerdict, scanWithRspamd, symbolList } from './rspamd.js';
 import { inboundConfig } from './store-handle.js';
 import { stripForgedHeaders } from './strip-headers.js';
 
+/** The authentication outcome (AuthOutcome), kept for sealing forwards with the same verdicts. */
+export const AUTH = 'kura.auth';
+/** rspamd's action for the message, when rspamd judged it (WildDuck's spam level weighs it). */
+export const SCAN_ACTION = 'kura.scan-action';
+
 type Client = HarakaConnection & { hello?: { host?: string | null } };
 type Log = (plugin: unknown, message: string, fields?: Record<string, unknown>) => void;
 
@@ -71,6 +76,8 @@ export async function judgeMessage(plugin: unknown, next: Next, connection: Clie
   // A scan's verdict is recorded either way: auto-replies go only to mail a scanner found clean.
   if (scan) txn.notes[JUNK] = scan.verdict === 'junk';
   if (auth?.action === 'junk') txn.notes[JUNK] = true;
+  if (auth) txn.notes[AUTH] = auth;
+  if (scan && scan.verdict !== 'skipped') txn.notes[SCAN_ACTION] = scan.report.action;
   next();
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import '../src/forward-metrics.js';
 import { registry } from '../src/metrics.js';
 
 describe('inbound metric names', () => {
@@ -9,6 +10,7 @@ describe('inbound metric names', () => {
     expect(names).toContain('kura_inbound_lane_in_flight_bytes');
     expect(names).toContain('kura_inbound_lane_queued_messages');
     expect(names).toContain('kura_inbound_outbound_queue_messages');
+    expect(names).toContain('kura_inbound_forwards_total');
     for (const metric of metrics) {
       expect(metric.name).toMatch(/^kura_inbound_[a-z0-9_]+$/);
       // No segment repeated back to back (kura_inbound_process_process_…).

@@ -2,6 +2,16 @@ import type { ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
 import { ensureDeliveryLogIndexes, previousDelivery, recordPending, recordStored } from './delivery-log.js';
 import { TemporaryStoreError, withTimeout } from './errors.js';
+import type { MailboxTarget } from './filters.js';
+
+/** Where and how to store the copy, as the user's filters decided; `drop` stores none. */
+export interface Placement {
+  target: MailboxTarget;
+  flags: string[];
+  filters?: string[];
+  drop?: boolean;
+}
+
 import { ensureOutboundIndexes } from './outbound.js';
 
 export interface DeliveryRequest {
@@ -22,6 +32,12 @@ export interface DeliveryRequest {
   /** Store in the user's Junk mailbox instead of INBOX (INBOX when the user has none). */
   junk?: boolean;
   duplicateWindowMs?: number;
+  /**
+   * Runs once per delivery (never for a recognised retry), after the attempt is
+   * recorded and before the copy is stored: the user's filters decide the
+   * placement and queue any forwards there. Failing fails the delivery (4xx).
+   */
+  place?: () => Promise<Placement>;
 }
 
 export interface DeliveryReceipt {
@@ -31,6 +47,8 @@ export interface DeliveryReceipt {
   size: number;
   /** True when an earlier attempt had already stored this message. */
   duplicate: boolean;
+  /** A filter of the user deleted the message: no copy was stored (messageId ''). */
+  dropped?: boolean;
 }
 
 /**
@@ -48,14 +66,25 @@ export async function deliverToInbox(store: Store, request: DeliveryRequest): Pr
       request.timeoutMs,
       'checking for an earlier delivery',
     );
-    if (earlier) return { ...earlier, duplicate: true };
+    if (earlier) return { ...earlier, duplicate: true, dropped: earlier.messageId === '' };
     await temporary(recordPending(store, request.userId, key), request.timeoutMs, 'recording the delivery');
   }
+  const placement = request.place ? await temporary(request.place(), request.timeoutMs, 'applying the filters') : undefined;
+  if (placement?.drop) {
+    const receipt = { messageId: '', mailboxId: '', uid: 0, size: request.raw.length };
+    // A retry of a message the filters deleted is answered as done, without running them again.
+    if (key) await temporary(recordStored(store, request.userId, key, receipt), request.timeoutMs, 'recording the delivery');
+    return { ...receipt, duplicate: false, dropped: true };
+  }
+  const target = placement?.target ?? (request.junk ? { specialUse: '\\Junk' } : { path: 'INBOX' });
   const { data } = await temporary(
     store.messages.addAsync({
       user: request.userId,
-      ...(request.junk ? { specialUse: '\\Junk', inboxDefault: true } : { path: 'INBOX' }),
-      flags: [],
+      ...target,
+      // A folder that no longer exists (a filter's target was deleted): INBOX, as WildDuck does.
+      inboxDefault: true,
+      flags: placement?.flags ?? [],
+      ...(placement?.filters?.length ? { filters: placement.filters } : {}),
       raw: request.raw,
       meta: {
         source: 'MX',

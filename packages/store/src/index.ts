@@ -2,12 +2,23 @@ export { type AccountSummary, deleteAccount, findAccountSummary, listAccounts, u
 export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, userAddresses } from './autoreply.js';
 export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
+export type { Placement } from './deliver.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';
 export { dkimCandidates, normalizeDkimDomain, type SigningKey, signingKeyFor } from './dkim-keys.js';
 export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
+export { decideDelivery, type FilterDecision, type FilterRequest, type ForwardCopy, type MailboxTarget } from './filters.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
+export {
+  checkLogin,
+  clearLoginFailures,
+  type LoginFailureLimit,
+  type LoginVerdict,
+  limited as loginLimited,
+  loginFailureLogLine,
+  recordLoginFailure,
+} from './login-failures.js';
 export { appendMessage, ensureMailbox, listMailboxes, type MailboxRecord, messageSource, servesUnchanged } from './mailboxes.js';
 export {
   type AttemptResult,
@@ -39,5 +50,6 @@ export {
   unsuppressAddress,
 } from './suppression.js';
 export { outboundSince, type TraceHit, traceMessage } from './trace.js';
+export { type AddressTrace, type OutboundTrace, traceAddress } from './trace-address.js';
 export { countRepeat, readTopTalkers, recordTraffic, type TopTalkers, type TrafficDimension, type TrafficEvent } from './traffic.js';
 export { ensureUser, findUserId, type NewUser } from './users.js';

@@ -57,12 +57,24 @@ export type ClaimedEntry = OutboundEntry & { overdueMs: number };
 export const OUTBOUND_COLLECTION = 'kura_outbound';
 const collection = (store: Store) => store.db.collection<OutboundEntry>(OUTBOUND_COLLECTION);
 
-/** Queues a message; it waits as `held` when its sender is held for an operator. */
-export async function enqueueOutbound(store: Store, entry: Pick<OutboundEntry, 'user' | 'kind' | 'envelope' | 'raw'>): Promise<ObjectId> {
+/**
+ * Queues a message; it waits as `held` when its sender is held for an operator. With an `_id` of
+ * the caller's (derived from what it sends) the call is idempotent: a retried delivery queues its
+ * forward once. `nextAttemptAt` defers the first attempt; `rateCharged` says the caller already
+ * charged the send budget.
+ */
+export async function enqueueOutbound(
+  store: Store,
+  entry: Pick<OutboundEntry, 'user' | 'kind' | 'envelope' | 'raw'> & Partial<Pick<OutboundEntry, '_id' | 'nextAttemptAt' | 'rateCharged'>>,
+): Promise<ObjectId> {
   const now = new Date();
   const status: OutboundStatus = (await isHeld(store, entry.user)) ? 'held' : 'queued';
-  const doc: OutboundEntry = { _id: new ObjectId(), ...entry, status, attempts: 0, nextAttemptAt: now, created: now };
-  await collection(store).insertOne(doc);
+  const doc: OutboundEntry = { _id: new ObjectId(), nextAttemptAt: now, ...entry, status, attempts: 0, created: now };
+  try {
+    await collection(store).insertOne(doc);
+  } catch (err) {
+    if (!(entry._id && (err as { code?: number }).code === 11000)) throw err;
+  }
   return doc._id;
 }
 

@@ -5,6 +5,8 @@ import type { Store } from './connect.js';
 export type RecipientLookup =
   | { status: 'deliver'; userId: ObjectId; username: string; quota: number; storageUsed: number }
   | { status: 'unknown' }
+  /** A forwarded address of WildDuck's (no mailbox of its own): every message goes to its targets. */
+  | { status: 'forward'; addressId: ObjectId; targets: Array<{ type: string; value: string }> }
   | { status: 'disabled'; username: string }
   | { status: 'over-quota'; username: string; quota: number; storageUsed: number };
 
@@ -24,6 +26,11 @@ interface UserState {
 export async function lookupRecipient(store: Store, address: string): Promise<RecipientLookup> {
   const record = await store.users.asyncResolveAddress(address, { wildcard: true });
   const userId = record ? (record.user ?? record.targets?.find((t) => t.type === 'user')?.user) : undefined;
+  if (record && !userId && record.targets?.length) {
+    if (record.forwardedDisabled) return { status: 'disabled', username: address };
+    const targets = record.targets.map((t) => ({ type: t.type, value: String(t.value) }));
+    return { status: 'forward', addressId: record._id as ObjectId, targets };
+  }
   if (!userId) return { status: 'unknown' };
 
   const user = await store.db

@@ -1,4 +1,4 @@
-import type { ObjectId } from 'mongodb';
+import type { Document, ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
 
 /** Where one stored copy of a message is, and how it got there. */
@@ -14,6 +14,8 @@ export interface TraceHit {
   /** MX, IMPORT, … (WildDuck's meta.source). */
   source: string;
   envelopeFrom?: string;
+  /** The RCPT TO address(es) the MX stored it for. */
+  envelopeTo?: string[];
   queueId?: string;
   origin?: string;
   junk: boolean;
@@ -28,11 +30,25 @@ export async function traceMessage(store: Store, id: string, users?: ObjectId[])
   const msgid = id.includes('@') && !id.startsWith('<') ? `<${id}>` : id;
   const filter: Record<string, unknown> = { $or: [{ 'meta.queueId': id }, { msgid }] };
   if (users?.length) filter.user = { $in: users };
-  const docs = await store.db
-    .collection('messages')
-    .find(filter, { projection: { user: 1, mailbox: 1, uid: 1, size: 1, idate: 1, flags: 1, msgid: 1, subject: 1, meta: 1, junk: 1 } })
-    .limit(100)
-    .toArray();
+  const docs = await store.db.collection('messages').find(filter, { projection: TRACE_PROJECTION }).limit(100).toArray();
+  return toHits(store, docs);
+}
+
+export const TRACE_PROJECTION = {
+  user: 1,
+  mailbox: 1,
+  uid: 1,
+  size: 1,
+  idate: 1,
+  flags: 1,
+  msgid: 1,
+  subject: 1,
+  meta: 1,
+  junk: 1,
+} as const;
+
+/** Message documents (with TRACE_PROJECTION's fields) as trace hits, with user and mailbox names. */
+export async function toHits(store: Store, docs: Document[]): Promise<TraceHit[]> {
   const hits: TraceHit[] = [];
   for (const doc of docs) {
     const [user, mailbox] = await Promise.all([
@@ -50,6 +66,7 @@ export async function traceMessage(store: Store, id: string, users?: ObjectId[])
       subject: doc.subject ?? '',
       source: doc.meta?.source ?? '',
       envelopeFrom: doc.meta?.from,
+      envelopeTo: doc.meta?.to,
       queueId: doc.meta?.queueId,
       origin: doc.meta?.origin,
       junk: Boolean(doc.junk),

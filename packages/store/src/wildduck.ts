@@ -47,6 +47,8 @@ export interface AddressRecord {
   _id: unknown;
   user?: import('mongodb').ObjectId;
   targets?: Array<{ type: string; value: unknown; user?: import('mongodb').ObjectId }>;
+  /** A forwarded address switched off through WildDuck's API. */
+  forwardedDisabled?: boolean;
 }
 
 export interface WildDuckMailboxHandler {
@@ -62,6 +64,17 @@ interface WildDuckModules {
   UserHandler: new (options: Record<string, unknown>) => WildDuckUserHandler;
   SettingsHandler: new (options: Record<string, unknown>) => WildDuckSettingsHandler;
   MailboxHandler: new (options: Record<string, unknown>) => WildDuckMailboxHandler;
+  FilterHandler: new (options: Record<string, unknown>) => WildDuckFilterHandler;
+}
+
+/** WildDuck's filter handling (user filters, spam level, forwarding targets), as its MX plugin runs it. */
+export interface WildDuckFilterHandler {
+  maildrop: unknown;
+  getUserData(user: string, callback: (err: Error | null, data?: Record<string, unknown> | false) => void): void;
+  storeMessage(
+    userData: Record<string, unknown>,
+    options: Record<string, unknown>,
+  ): Promise<{ response: Record<string, unknown>; prepared?: { mimeTree: unknown; maildata: unknown } | false }>;
 }
 
 let modules: WildDuckModules | undefined;
@@ -78,6 +91,7 @@ function load(): WildDuckModules {
     UserHandler: require(path.join(root, 'lib/user-handler.js')),
     SettingsHandler: require(path.join(root, 'lib/settings-handler.js')).SettingsHandler,
     MailboxHandler: require(path.join(root, 'lib/mailbox-handler.js')),
+    FilterHandler: require(path.join(root, 'lib/filter-handler.js')),
   };
   return modules;
 }
@@ -111,4 +125,15 @@ export function createMailboxHandler(
 ): WildDuckMailboxHandler {
   const { MailboxHandler } = load();
   return new MailboxHandler({ database, users: database, redis, notifier: messages.notifier, settingsHandler: settings });
+}
+
+/** WildDuck's filter handler over `messages` (which may be a stand-in that records instead of storing). */
+export function createFilterHandler(
+  database: Db,
+  messages: unknown,
+  loggelf: (entry: Record<string, unknown>) => void,
+): WildDuckFilterHandler {
+  const { FilterHandler } = load();
+  const db = { database, users: database, gridfs: database, senderDb: database };
+  return new FilterHandler({ db, messageHandler: messages, sender: { gfs: 'mail', collection: 'zone-queue' }, loggelf });
 }

@@ -1,4 +1,4 @@
-import { type KuraConfig, loadConfig } from '@kura/config';
+import { type KuraConfig, loadConfig, redactSecrets } from '@kura/config';
 import { openStore, type Store } from '@kura/store';
 import { CliError } from '../errors.js';
 
@@ -10,7 +10,7 @@ export async function openConfiguredStore(options: { config?: string }): Promise
     return { config, store };
   } catch (err) {
     throw new CliError(
-      `cannot reach the mail store at ${config.mongodbUri.replace(/\/\/[^@/]*@/, '//***@')}: ${(err as Error).message}\n      fix: start the stack (npm start) or pass --config with the running stack's kura.config.json`,
+      `cannot reach the mail store at ${redactSecrets(config.mongodbUri)}: ${redactSecrets((err as Error).message)}\n      fix: start the stack (npm start) or pass --config with the running stack's kura.config.json`,
       { cause: err },
     );
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { assertSafeToExpose, type KuraConfig, loadConfig, withSecurity } from '@kura/config';
+import { assertSafeToExpose, internalHost, type KuraConfig, loadConfig, withSecurity } from '@kura/config';
 import { DRILLS, type DrillName, runDrill, runGuard } from '@kura/guard';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
@@ -86,7 +86,7 @@ async function drill(name: string, options: DrillOptions): Promise<void> {
     return;
   }
   process.stdout.write(`${plan.join('\n')}\n\n`);
-  const guardUrl = options.guard ?? `http://${config.host}:${config.guard.port}/`;
+  const guardUrl = options.guard ?? `http://${internalHost(config)}:${config.guard.port}/`;
   let killedAt = 0;
   let noticedMs: number | undefined;
   const result = await runDrill(drillName, config, {

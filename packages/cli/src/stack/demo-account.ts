@@ -31,7 +31,9 @@ async function apiCall(
 ): Promise<{ success?: boolean; error?: string }> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', ...auth },
+    // One-off calls at start-up: no idle connection is left in the pool for the API's keep-alive
+    // timer to close just as a later request of the same process reuses it ("other side closed").
+    headers: { 'content-type': 'application/json', connection: 'close', ...auth },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });

@@ -8,6 +8,7 @@ import {
   isLoopback,
   isSecured,
   type KuraConfig,
+  pop3StlsEverywhere,
   REDIS_USER,
   renderHaproxyConfig,
   renderHarakaConfig,
@@ -21,6 +22,7 @@ import {
 import { guardBin } from '@kura/guard';
 import { harakaBin, pluginModule, sentinelLimitModule } from '@kura/inbound';
 import { firstLine, tlsFirstLine } from './probe.js';
+import { selfServiceService } from './selfservice.js';
 import { localServices, type ServiceSpec, SetupError } from './services.js';
 import { submissionArgs } from './submission.js';
 import { ensureLocalCertificates } from './tls.js';
@@ -141,6 +143,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
       ferretdb: config.local.mongodb,
       health: {
         host,
+        bind: internalHost(config),
         port: p.health,
         imap: p.imap,
         pop3: p.pop3,
@@ -150,12 +153,19 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
           : {}),
       },
       tlsWatch: secured ? [secured.security.tls.cert, secured.security.tls.key].filter((f): f is string => !!f) : undefined,
+      loginLimit: secured ? loginLimit(secured) : undefined,
     });
     services.push({
       name: `wildduck-${i + 1}`,
       ...wildduck,
-      ports: { imap: p.imap, pop3: p.pop3, api: p.api, health: p.health, ...(secured ? { imaps: p.imaps ?? ports.imaps } : {}) },
-      ready: () => healthy(host, p.health),
+      ports: {
+        imap: p.imap,
+        pop3: p.pop3,
+        api: p.api,
+        health: p.health,
+        ...(secured ? { imaps: p.imaps ?? ports.imaps, ...(p.pop3Stls ? { pop3Stls: p.pop3Stls } : {}) } : {}),
+      },
+      ready: () => healthy(internalHost(config), p.health),
     });
   });
 
@@ -171,11 +181,12 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         HARAKA: dir,
         KURA_HEALTH_HOST: host,
         KURA_HEALTH_PORT: String(p.health),
+        KURA_HEALTH_BIND: internalHost(config),
         KURA_HEALTH_SMTP: String(p.smtp),
         ...(p.metrics ? { KURA_METRICS_PORT: String(p.metrics) } : {}),
       },
       ports: { smtp: p.smtp, health: p.health, ...(p.metrics ? { metrics: p.metrics } : {}) },
-      ready: () => healthy(host, p.health),
+      ready: () => healthy(internalHost(config), p.health),
     });
   });
 
@@ -193,7 +204,7 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
         '--proxy-protocol',
       ],
       ports: { submission: p.submission, submissions: p.submissions, health: p.health, ...(p.metrics ? { metrics: p.metrics } : {}) },
-      ready: () => healthy(host, p.health),
+      ready: () => healthy(internalHost(config), p.health),
     });
   });
 
@@ -203,7 +214,14 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
     args: ['-db', '-f', paths.haproxy],
     ports: {
       ...(secured
-        ? { smtp: ports.smtp, imap: ports.imap, imaps: ports.imaps, pop3s: ports.pop3s, stats: ha.haproxy.stats }
+        ? {
+            smtp: ports.smtp,
+            imap: ports.imap,
+            imaps: ports.imaps,
+            pop3s: ports.pop3s,
+            ...(pop3StlsEverywhere(config) ? { pop3: ports.pop3 } : {}),
+            stats: ha.haproxy.stats,
+          }
         : { smtp: ports.smtp, imap: ports.imap, pop3: ports.pop3, stats: ha.haproxy.stats }),
       submission: ports.submission,
       submissions: ports.submissions,
@@ -212,7 +230,8 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
       await expect(host, ports.smtp, /^220 /)();
       await expect(host, ports.submission, /^220 /)();
       await expect(host, ports.imap, /^\* OK/)();
-      if (!secured) return expect(host, ports.pop3, /^\+OK/)();
+      if (!secured || pop3StlsEverywhere(config)) await expect(host, ports.pop3, /^\+OK/)();
+      if (!secured) return;
       const ca = secured.security.tls.ca;
       for (const [port, greeting] of [
         [ports.imaps, /^\* OK/],
@@ -225,12 +244,14 @@ export function haServices(config: KuraConfig): ServiceSpec[] {
     },
   });
 
+  services.push(selfServiceService(config, { ha: true }));
+
   services.push({
     name: 'guard',
     command: process.execPath,
     args: [guardBin, '--resolved-config', config.paths.resolvedConfig],
     ports: { guard: config.guard.port },
-    ready: () => httpStatus(host, config.guard.port, '/health').then(() => undefined),
+    ready: () => httpStatus(internalHost(config), config.guard.port, '/health').then(() => undefined),
   });
 
   return services;
@@ -277,28 +298,30 @@ function write(file: string, content: string): void {
 /** What `kura up --ha` prints after the usual endpoint table. */
 export function formatHaEndpoints(config: KuraConfig): string {
   const { host, ha, guard } = config;
+  const internal = internalHost(config);
   return [
     'High-availability mode: SMTP, IMAP and POP3 above are HAProxy; behind it:',
     ...ha.wildduck.map(
-      (w, i) => `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}  API ${w.api}  health http://${host}:${w.health}/health`,
+      (w, i) =>
+        `  wildduck-${i + 1}  IMAP ${w.imap}  POP3 ${w.pop3}${w.pop3Stls ? ` (STLS ${w.pop3Stls})` : ''}  API ${w.api}  health http://${internal}:${w.health}/health`,
     ),
     ...ha.haraka.map(
       (h, i) =>
-        `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${host}:${h.health}/health${h.metrics ? `  metrics http://${host}:${h.metrics}/metrics` : ''}`,
+        `  haraka-${i + 1}    SMTP ${h.smtp}  health http://${internal}:${h.health}/health${h.metrics ? `  metrics http://${internal}:${h.metrics}/metrics` : ''}`,
     ),
     ...ha.submission.map(
       (s, i) =>
-        `  submission-${i + 1} STARTTLS ${s.submission}  TLS ${s.submissions}  health http://${host}:${s.health}/health${s.metrics ? `  metrics http://${host}:${s.metrics}/metrics` : ''}`,
+        `  submission-${i + 1} STARTTLS ${s.submission}  TLS ${s.submissions}  health http://${internal}:${s.health}/health${s.metrics ? `  metrics http://${internal}:${s.metrics}/metrics` : ''}`,
     ),
     `  Redis primary ${config.ports.redis}, replica ${ha.redisReplica}, Sentinels ${ha.sentinels.join(', ')} (name "${config.redis.name}")`,
-    `  HAProxy stats http://${host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
+    `  HAProxy stats http://${config.security.internalHost ?? ha.haproxy.host ?? host}:${ha.haproxy.stats}/ (user kura)  runtime API ${config.paths.haproxySocket}`,
     ...(isSecured(config)
       ? [
-          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}, SMTP STARTTLS, submission ${config.ports.submission} STARTTLS and ${config.ports.submissions} TLS; CA ${config.security.tls.ca ?? '(system)'}`,
+          `  TLS: IMAP ${config.ports.imap} STARTTLS, IMAPS ${config.ports.imaps}, POP3S ${config.ports.pop3s}${pop3StlsEverywhere(config) ? `, POP3 ${config.ports.pop3} STLS` : ''}, SMTP STARTTLS, submission ${config.ports.submission} STARTTLS and ${config.ports.submissions} TLS; CA ${config.security.tls.ca ?? '(system)'}`,
           `  Secrets (API token, Redis, Sentinel, HAProxy stats, demo and canary passwords): ${secretsFileOf(config)}`,
         ]
       : []),
-    `Status page (guard): http://${host}:${guard.port}/   metrics: http://${host}:${guard.port}/metrics`,
+    `Status page (guard): http://${internal}:${guard.port}/   metrics: http://${internal}:${guard.port}/metrics`,
   ].join('\n');
 }
 
@@ -308,7 +331,7 @@ function assertDistinctPorts(config: KuraConfig): void {
   const named: Array<[string, number]> = [
     ...Object.entries(ports).map(([k, v]): [string, number] => [`ports.${k}`, v]),
     ...ha.wildduck.flatMap((w, i) =>
-      (['imap', 'imaps', 'pop3', 'api', 'health'] as const).flatMap((k): Array<[string, number]> => {
+      (['imap', 'imaps', 'pop3', 'pop3Stls', 'api', 'health'] as const).flatMap((k): Array<[string, number]> => {
         const value = w[k];
         return value ? [[`ha.wildduck[${i}].${k}`, value]] : [];
       }),
@@ -353,4 +376,10 @@ function renderRedisAcl(password: string): string {
     `masterauth ${password}`,
     '',
   ].join('\n');
+}
+
+/** The instances' failed-login limit; on loopback the local guard (127.0.0.1) is exempt, as a deployment lists its guard. */
+function loginLimit(config: KuraConfig): KuraConfig['security']['loginFailures'] {
+  const { loginFailures } = config.security;
+  return isLoopback(config.host) ? { ...loginFailures, exempt: [...loginFailures.exempt, '127.0.0.1'] } : loginFailures;
 }

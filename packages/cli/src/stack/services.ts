@@ -5,7 +5,9 @@ import { harakaBin } from '@kura/inbound';
 import { pingDatabase } from '@kura/store';
 import { firstLine } from './probe.js';
 import { rspamdService } from './rspamd.js';
+import { selfServiceService } from './selfservice.js';
 import { submissionService } from './submission.js';
+import { webmailService } from './webmail.js';
 
 /** One process of the local stack: how to start it and how to know it really answers. */
 export interface ServiceSpec {
@@ -112,6 +114,11 @@ export function localServices(config: KuraConfig): ServiceSpec[] {
 
   // Authenticated submission: after WildDuck (its API checks passwords) and the store are up.
   services.push(submissionService(config));
+
+  services.push(selfServiceService(config));
+
+  // Roundcube last: it reaches mail through the IMAP and submission ports of the services above.
+  if (config.webmail.enabled) services.push(webmailService(config));
 
   return services;
 }

@@ -6,6 +6,7 @@ import { prepareDataDir } from './prepare.js';
 import type { CrashReport, RestartPolicy } from './restart-policy.js';
 import { localServices, SetupError } from './services.js';
 import { Supervisor } from './supervisor.js';
+import { prepareWebmail } from './webmail.js';
 
 export interface StackOptions {
   /** Where service output is echoed (prefixed); logs always go to files in the data dir. */
@@ -42,6 +43,7 @@ export async function startStack(requested: KuraConfig, options: StackOptions = 
   const config = options.ha ? haStackConfig(requested) : safeToExpose(requested);
   prepareDataDir(config);
   if (options.ha) prepareHaFiles(config);
+  else if (config.webmail.enabled) prepareWebmail(config);
   const supervisor = new Supervisor({ logDir: config.paths.logs, echo: options.echo, restart: options.restart });
   if (options.onUnexpectedExit) supervisor.onUnexpectedExit(options.onUnexpectedExit);
   if (options.onCrash) supervisor.onCrash(options.onCrash);

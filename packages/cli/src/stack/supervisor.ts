@@ -4,6 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { portIsFree, waitUntil } from './probe.js';
 import { type CrashReport, DEFAULT_RESTART_POLICY, type RestartPolicy, RestartTracker } from './restart-policy.js';
+import { RotatingLog, type RotationOptions } from './rotating-log.js';
 import { type ServiceSpec, SetupError } from './services.js';
 
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -16,6 +17,8 @@ export interface SupervisorOptions {
   readyTimeoutMs?: number;
   /** Bring back a service that dies after it was ready (default: on, with back-off); false: report it only. */
   restart?: RestartPolicy | false;
+  /** Size-based rotation of each service's log (default: 10 MiB, 5 files kept). */
+  logRotation?: RotationOptions;
 }
 
 interface Running {
@@ -91,7 +94,7 @@ export class Supervisor {
     // A restart that was due while the stack began to stop must not leave a process behind.
     if (this.closed) throw new SetupError(`${spec.name} not started: the stack is stopping`);
     fs.mkdirSync(this.options.logDir, { recursive: true });
-    const log = fs.createWriteStream(path.join(this.options.logDir, `${spec.name}.log`), { flags: 'a' });
+    const log = new RotatingLog(path.join(this.options.logDir, `${spec.name}.log`), this.options.logRotation);
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
@@ -105,6 +108,8 @@ export class Supervisor {
         this.options.echo?.write(`${prefix}${line}\n`);
       });
     }
+    // 'close' comes after the last output line (unlike 'exit'): only then is the log complete.
+    child.once('close', () => log.close());
     let spawnError: Error | undefined;
     const entry: Running = {
       spec,
@@ -117,7 +122,6 @@ export class Supervisor {
           resolve();
         });
         child.once('exit', (code, signal) => {
-          log.end();
           if (!entry.stopping) this.exitedOnItsOwn(entry, code, signal);
           resolve();
         });

@@ -1,0 +1,3 @@
+<?php
+// Roundcube's shipped defaults, unchanged.
+require '/etc/roundcube/defaults.inc.php';

@@ -1,0 +1,2 @@
+<?php
+return require '/etc/roundcube/mimetypes.php';

@@ -68,7 +68,16 @@ describe('kura up', () => {
     const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8'));
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
-    expect(Object.keys(endpoints.pids).sort()).toEqual(['ferretdb', 'haraka', 'redis', 'rspamd', 'selfservice', 'submission', 'webmail', 'wildduck']);
+    expect(Object.keys(endpoints.pids).sort()).toEqual([
+      'ferretdb',
+      'haraka',
+      'redis',
+      'rspamd',
+      'selfservice',
+      'submission',
+      'webmail',
+      'wildduck',
+    ]);
     const pids = Object.values(endpoints.pids) as number[];
     expect(endpoints.submission).toEqual({
       host: '127.0.0.1',

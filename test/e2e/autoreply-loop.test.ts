@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureUser, openStore, setAutoReply } from '@kura/store';
+import { openStore, setAutoReply } from '@kura/store';
 import { simpleParser } from 'mailparser';
+import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { type SunkMessage, startSink } from '../support/sink.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { inboxSources, newUser, startTestStack, type TestStack, type TestUser, tempDataDir, testConfig } from '../support/stack.js';
 
 const LIST = 'staff@lists.example.org';
 
@@ -33,19 +34,33 @@ describe('auto-replies cannot loop', () => {
   let dataDir: string;
   let sink: Awaited<ReturnType<typeof startSink>>;
   const redistributed: SunkMessage[] = [];
+  // The list's one subscriber (set by the test that needs it); each test has its own account on vacation.
+  let subscriber: TestUser | undefined;
+
+  /** A fresh account with an auto-reply switched on, so no other test's replies or budget count. */
+  async function awayUser(label: string, reply: { subject?: string; text: string }): Promise<TestUser> {
+    const user = await newUser(t.config, label);
+    const store = await openStore({ mongodbUri: t.config.mongodbUri, redisUrl: t.config.redisUrl });
+    try {
+      await setAutoReply(store, new ObjectId(user.id), { status: true, ...reply });
+    } finally {
+      await store.close();
+    }
+    return user;
+  }
 
   beforeAll(async () => {
     // The sink is "the Internet", including a badly behaved mailing list: it sends every message
     // it gets for the list back to its one subscriber, stripping the auto-reply markers.
     let kuraPort = 0;
     sink = await startSink((message) => {
-      if (!message.to.includes(LIST) || !kuraPort) return;
+      if (!message.to.includes(LIST) || !kuraPort || !subscriber) return;
       const stripped = Buffer.from(
         message.raw.toString('latin1').replace(/^(Auto-Submitted|X-Kura-Loop|Precedence):.*\r\n/gim, ''),
         'latin1',
       );
       redistributed.push(message);
-      void sendMail(kuraPort, { from: LIST, to: [demoAddress(t.config)] }, stripped);
+      void sendMail(kuraPort, { from: LIST, to: [subscriber.address] }, stripped);
     });
     dataDir = tempDataDir('autoreply');
     // Auto-replies go only to mail a scanner found clean: a real scanner process, junk when the body says so.
@@ -57,20 +72,6 @@ describe('auto-replies cannot loop', () => {
     });
     t = await startTestStack(config);
     kuraPort = config.ports.smtp;
-
-    const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl });
-    try {
-      const { id: demo } = await ensureUser(store, {
-        username: config.demo.username,
-        password: config.demo.password,
-        address: demoAddress(config),
-      });
-      await setAutoReply(store, demo, { status: true, subject: 'Away', text: 'I am away until Monday.' });
-      const { id: busy } = await ensureUser(store, { username: 'busy', password: 'busy-password', address: 'busy@kura.test' });
-      await setAutoReply(store, busy, { status: true, subject: 'Away', text: 'Away.' });
-    } finally {
-      await store.close();
-    }
   }, 120_000);
 
   afterAll(async () => {
@@ -80,14 +81,12 @@ describe('auto-replies cannot loop', () => {
   });
 
   it('a list that redistributes everything to a subscriber on vacation gets one auto-reply, and the mailbox stops growing', async () => {
-    const first = await sendMail(
-      t.config.ports.smtp,
-      { from: LIST, to: [demoAddress(t.config)] },
-      plainMessage(demoAddress(t.config), 'list post'),
-    );
+    const user = await awayUser('list-subscriber', { subject: 'Away', text: 'I am away until Monday.' });
+    subscriber = user;
+    const first = await sendMail(t.config.ports.smtp, { from: LIST, to: [user.address] }, plainMessage(user.address, 'list post'));
     expect(first.data?.code).toBe(250);
 
-    const inboxSize = await settled(async () => (await inboxSources(t.config)).length, 4_000, 45_000);
+    const inboxSize = await settled(async () => (await inboxSources(t.config, user)).length, 4_000, 45_000);
     const autoReplies = sink.received.filter((m) => m.from === '' && m.to.includes(LIST));
     expect(autoReplies).toHaveLength(1);
     expect(autoReplies[0]?.raw.toString()).toMatch(/^Auto-Submitted: auto-replied/im);
@@ -97,6 +96,7 @@ describe('auto-replies cannot loop', () => {
   }, 60_000);
 
   it('never answers list mail, automatic mail or the null sender', async () => {
+    const user = await awayUser('no-reply', { subject: 'Away', text: 'I am away until Monday.' });
     const before = sink.received.length;
     const cases: Array<[string, string]> = [
       ['alice@example.org', 'List-Id: <staff.lists.example.org>'],
@@ -107,19 +107,20 @@ describe('auto-replies cannot loop', () => {
     for (const [from, header] of cases) {
       const message = Buffer.concat([
         Buffer.from(header ? `${header}\r\n` : ''),
-        plainMessage(demoAddress(t.config), `no reply to ${from || 'null'}`),
+        plainMessage(user.address, `no reply to ${from || 'null'}`),
       ]);
-      expect((await sendMail(t.config.ports.smtp, { from, to: [demoAddress(t.config)] }, message)).data?.code).toBe(250);
+      expect((await sendMail(t.config.ports.smtp, { from, to: [user.address] }, message)).data?.code).toBe(250);
     }
     await new Promise((r) => setTimeout(r, 3_000));
     expect(sink.received.length).toBe(before);
   }, 30_000);
 
   it('sends at most the per-user hourly budget of auto-replies', async () => {
+    const busy = await awayUser('busy', { subject: 'Away', text: 'Away.' });
     for (let i = 0; i < 5; i++) {
       const from = `person${i}@example.org`;
       expect(
-        (await sendMail(t.config.ports.smtp, { from, to: ['busy@kura.test'] }, plainMessage('busy@kura.test', `budget ${i}`))).data?.code,
+        (await sendMail(t.config.ports.smtp, { from, to: [busy.address] }, plainMessage(busy.address, `budget ${i}`))).data?.code,
       ).toBe(250);
     }
     const replies = await settled(
@@ -131,14 +132,7 @@ describe('auto-replies cannot loop', () => {
   }, 60_000);
 
   it('gives a forged or bulk sender nothing to reflect: To/Cc only, no junk, bounded Subject', async () => {
-    const user = 'away@kura.test';
-    const store = await openStore({ mongodbUri: t.config.mongodbUri, redisUrl: t.config.redisUrl });
-    try {
-      const { id } = await ensureUser(store, { username: 'away', password: 'away-password', address: user });
-      await setAutoReply(store, id, { status: true, text: 'Away.' });
-    } finally {
-      await store.close();
-    }
+    const user = (await awayUser('away', { text: 'Away.' })).address;
     const send = async (from: string, message: Buffer) =>
       expect((await sendMail(t.config.ports.smtp, { from, to: [user] }, message)).data?.code).toBe(250);
     // Envelope to the user, but the user is not in To/Cc (a Bcc or a spammer's envelope): no reply.

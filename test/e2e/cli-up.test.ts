@@ -67,6 +67,7 @@ describe('kura up', () => {
 
     const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8'));
     expect(endpoints.smtp).toEqual({ host: '127.0.0.1', port: smtp, tls: false });
+    // The demo account is what is tested here (the login `kura up` prints), so this test names it rather than a user of its own.
     expect(endpoints.demo).toEqual({ username: 'demo', address: 'demo@kura.test', password: 'demo-password' });
     expect(Object.keys(endpoints.pids).sort()).toEqual([
       'ferretdb',

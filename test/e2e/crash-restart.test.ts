@@ -6,7 +6,7 @@ import { loadConfig } from '@kura/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { freePorts, inboxSources, isAlive, tempDataDir } from '../support/stack.js';
+import { freePorts, inboxSources, isAlive, newUser, tempDataDir } from '../support/stack.js';
 
 const bin = path.resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
 
@@ -49,7 +49,9 @@ describe('kura up contains a crash', () => {
       250,
     );
     const before = pids();
-    const to = `${config.demo.username}@${config.demo.domain}`;
+    // Its own account (created while WildDuck's API is up), so the mailbox holds only this test's mail.
+    const user = await newUser(config, 'crash');
+    const to = user.address;
 
     process.kill(before.wildduck as number, 'SIGKILL');
     // While WildDuck is down, the MX still accepts and stores mail (it does not need WildDuck's process).
@@ -87,7 +89,8 @@ describe('kura up contains a crash', () => {
     expect(journal[1]).toMatchObject({ event: 'restarted', service: 'wildduck', pid: after.wildduck });
 
     // The restarted WildDuck serves the mail accepted while it was down.
-    const stored = await inboxSources(config);
-    expect(stored.some((m) => m.source.includes(Buffer.from('Subject: while wildduck restarts')))).toBe(true);
+    const stored = await inboxSources(config, user);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.source.includes(Buffer.from('Subject: while wildduck restarts'))).toBe(true);
   }, 180_000);
 });

@@ -6,7 +6,7 @@ import { compare, type Expected, type Fetched, fetchAll, pop3Problems, sendAll }
 import { generateCorpus } from '../support/corpus/generate.js';
 import { realWorldMessages, toSmtpForm } from '../support/corpus/real-world.js';
 import { lastEvent, runKura, writeCliConfig } from '../support/snapshot.js';
-import { demoAddress, type TestStack, useTestStack, withImap } from '../support/stack.js';
+import { newUser, type TestStack, type TestUser, useTestStack, withImap } from '../support/stack.js';
 
 /**
  * Every message comes back exactly as it was sent: Kura's pathological corpus
@@ -21,9 +21,12 @@ describe('byte-exact round trip of the MIME corpus', () => {
   let t: TestStack;
   const expected: Expected[] = [];
   let first: Fetched[] = [];
+  // The file's own account: the corpus is the whole of its INBOX, so UID order is the order of `expected`.
+  let owner: TestUser;
 
   beforeAll(async () => {
     t = stack();
+    owner = await newUser(t.config, 'exact');
     const corpus = generateCorpus();
     const real = realWorldMessages();
     for (const m of corpus) expected.push({ name: m.name, sent: m.raw, via: 'append', parts: m.parts });
@@ -45,19 +48,23 @@ describe('byte-exact round trip of the MIME corpus', () => {
     // APPEND first, then SMTP: INBOX's UID order is the order of `expected`.
     const started = Date.now();
     const failed: string[] = [];
-    await withImap(t.config, async (client) => {
-      for (const m of expected.filter((e) => e.via === 'append')) {
-        const appended = await client.append('INBOX', m.sent).catch((err: Error & { responseText?: string }) => {
-          failed.push(`${m.name}: ${err.responseText ?? err.message}`);
-        });
-        if (appended === false) failed.push(`${m.name}: not appended`);
-      }
-    });
+    await withImap(
+      t.config,
+      async (client) => {
+        for (const m of expected.filter((e) => e.via === 'append')) {
+          const appended = await client.append('INBOX', m.sent).catch((err: Error & { responseText?: string }) => {
+            failed.push(`${m.name}: ${err.responseText ?? err.message}`);
+          });
+          if (appended === false) failed.push(`${m.name}: not appended`);
+        }
+      },
+      owner,
+    );
     expect(failed).toEqual([]);
     console.log(JSON.stringify({ appendedMs: Date.now() - started }));
     const refused = await sendAll(
       t.config.ports.smtp,
-      demoAddress(t.config),
+      owner.address,
       expected.filter((e) => e.via === 'smtp'),
     );
     expect(refused).toEqual([]);
@@ -94,25 +101,33 @@ describe('byte-exact round trip of the MIME corpus', () => {
   }
 
   async function readBack(whole = false): Promise<Fetched[]> {
-    return withImap(t.config, async (client) => {
-      const lock = await client.getMailboxLock('INBOX', { readOnly: true });
-      try {
-        return await fetchAll(client, whole ? expected.map((e) => ({ ...e, parts: [] })) : expected);
-      } finally {
-        lock.release();
-      }
-    });
+    return withImap(
+      t.config,
+      async (client) => {
+        const lock = await client.getMailboxLock('INBOX', { readOnly: true });
+        try {
+          return await fetchAll(client, whole ? expected.map((e) => ({ ...e, parts: [] })) : expected);
+        } finally {
+          lock.release();
+        }
+      },
+      owner,
+    );
   }
 
   it('returns every message and every part byte for byte over IMAP', async () => {
     // Cost figures for docs/compatibility.md: one FETCH of every whole message, and what the store holds.
     const started = Date.now();
-    const bulk = await withImap(t.config, async (client) => {
-      await client.mailboxOpen('INBOX', { readOnly: true });
-      let bytes = 0;
-      for await (const msg of client.fetch('1:*', { source: true })) bytes += (msg.source as Buffer).length;
-      return bytes;
-    });
+    const bulk = await withImap(
+      t.config,
+      async (client) => {
+        await client.mailboxOpen('INBOX', { readOnly: true });
+        let bytes = 0;
+        for await (const msg of client.fetch('1:*', { source: true })) bytes += (msg.source as Buffer).length;
+        return bytes;
+      },
+      owner,
+    );
     console.log(
       JSON.stringify({ bulkFetch: { ms: Date.now() - started, messages: expected.length, bytes: bulk }, storage: await storageFigures() }),
     );
@@ -153,7 +168,7 @@ describe('byte-exact round trip of the MIME corpus', () => {
 
   it('returns the same bytes over POP3 from the restored store (RETR, and TOP n 0 for the header), for a sample', async () => {
     expect(first).toHaveLength(expected.length);
-    const { checked, problems } = await pop3Problems(t.config, first);
+    const { checked, problems } = await pop3Problems(t.config, first, owner);
     console.log(JSON.stringify({ pop3: { exact: checked - new Set(problems.map((p) => p.uid)).size, of: checked } }));
     expect(checked).toBeGreaterThanOrEqual(30);
     expect(problems).toEqual([]);

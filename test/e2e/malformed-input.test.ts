@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { SmtpClient, sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, splitTrace, type TestStack, useTestStack } from '../support/stack.js';
+import { inboxSources, newUser, splitTrace, type TestStack, type TestUser, useTestStack } from '../support/stack.js';
 
 /** Sends raw bytes after DATA exactly as given (no dot-stuffing, no terminator added). */
 async function rawData(port: number, to: string, bytes: Buffer) {
@@ -24,14 +24,19 @@ describe('malformed input gets a clear answer and the server keeps serving', () 
   // Storage fidelity only: rspamd scores these header-less samples as junk (stored in Junk, not INBOX).
   const stack = useTestStack('malformed', { trust: { rspamd: { enabled: false } } });
   let t: TestStack;
+  // Each test delivers to its own account: "nothing stored" means nothing this test sent.
+  let user: TestUser;
   let to: string;
 
   beforeAll(() => {
     t = stack();
-    to = demoAddress(t.config);
+  });
+  beforeEach(async () => {
+    user = await newUser(t.config, 'malformed');
+    to = user.address;
   });
 
-  const stored = async (marker: string) => (await inboxSources(t.config)).filter((m) => m.source.includes(Buffer.from(marker)));
+  const stored = async (marker: string) => (await inboxSources(t.config, user)).filter((m) => m.source.includes(Buffer.from(marker)));
 
   it('accepts and stores broken MIME, NUL bytes and invalid UTF-8', async () => {
     const boundary = 'b-unclosed';
@@ -93,7 +98,7 @@ describe('malformed input gets a clear answer and the server keeps serving', () 
     expect(carrier).toHaveLength(1);
     expect(carrier[0]?.source.toString()).toContain('Subject: smuggled-cr');
     const headerBlock = (source: Buffer) => source.toString().split('\r\n\r\n')[0] ?? '';
-    expect((await inboxSources(t.config)).filter((m) => /^Subject: smuggled/m.test(headerBlock(m.source)))).toEqual([]);
+    expect((await inboxSources(t.config, user)).filter((m) => /^Subject: smuggled/m.test(headerBlock(m.source)))).toEqual([]);
   });
 
   it('keeps answering an ordinary client while another sends garbage', async () => {
@@ -111,5 +116,7 @@ describe('malformed input gets a clear answer and the server keeps serving', () 
     await garbage;
     const again = await sendMail(t.config.ports.smtp, { from: 'fine@example.org', to: [to] }, plainMessage(to, 'after garbage'));
     expect(again.data?.code).toBe(250);
+    const subjects = (await inboxSources(t.config, user)).map((m) => /^Subject: (.*)$/m.exec(m.source.toString())?.[1]?.trim());
+    expect(subjects).toEqual(['while garbage', 'after garbage']);
   });
 });

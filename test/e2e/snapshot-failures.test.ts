@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
 import { lastEvent, messageWithAttachment, runKura, spawnKura, writeCliConfig } from '../support/snapshot.js';
-import { demoAddress, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { inboxSources, newUser, startTestStack, type TestStack, type TestUser, tempDataDir, testConfig } from '../support/stack.js';
 
 /** What goes wrong: damaged chunks, interrupted runs, newer snapshots, wrong paths, a full disk. */
 describe('kura snapshot: failures are named and lose nothing', () => {
@@ -19,6 +19,8 @@ describe('kura snapshot: failures are named and lose nothing', () => {
   let cliDir: string;
   let dest: string;
   let good: string;
+  // The snapshot's mail belongs to this file's own account, the one every refused restore names.
+  let owner: TestUser;
 
   const copy = (id: string, as: string) => {
     fs.cpSync(path.join(dest, id), path.join(dest, as), { recursive: true });
@@ -32,7 +34,8 @@ describe('kura snapshot: failures are named and lose nothing', () => {
     cliDir = path.join(dataDir, 'cli');
     dest = path.join(dataDir, 'snapshots');
     writeCliConfig(cliDir, t.config, { chunkBytes: 64 * 1024, dir: dest });
-    const to = demoAddress(t.config);
+    owner = await newUser(t.config, 'snapfail');
+    const to = owner.address;
     for (let i = 0; i < 6; i++) {
       const message = i % 2 ? plainMessage(to, `note ${i}`) : messageWithAttachment(to, `file ${i}`, crypto.randomBytes(400 * 1024));
       expect((await sendMail(t.config.ports.smtp, { from: 'sender@example.org', to: [to] }, message)).data?.code).toBe(250);
@@ -61,10 +64,11 @@ describe('kura snapshot: failures are named and lose nothing', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.map((p) => p.where)).toContain(chunk);
 
-    const restore = await runKura(['snapshot', 'restore', 'corrupt-copy', '--user', 'demo'], cliDir);
+    const restore = await runKura(['snapshot', 'restore', 'corrupt-copy', '--user', owner.username], cliDir);
     expect(restore.code).toBe(1);
     expect(restore.stderr).toContain(chunk);
     expect(restore.stderr).toMatch(/nothing was restored/);
+    expect(await inboxSources(t.config, owner)).toHaveLength(6);
 
     const good2 = await runKura(['snapshot', 'verify', good], cliDir);
     expect(good2.code, good2.stdout).toBe(0);
@@ -137,7 +141,7 @@ describe('kura snapshot: failures are named and lose nothing', () => {
       fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(edit(manifestOf(dir))));
       for (const args of [
         ['verify', name],
-        ['restore', name, '--user', 'demo'],
+        ['restore', name, '--user', owner.username],
       ]) {
         const run = await runKura(['snapshot', ...args], cliDir);
         expect(run.code).toBe(1);

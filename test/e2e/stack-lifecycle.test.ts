@@ -5,7 +5,7 @@ import { SetupError, startStack } from '@kura/cli';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plainMessage } from '../support/messages.js';
 import { sendMail } from '../support/smtp-client.js';
-import { demoAddress, inboxSources, isAlive, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
+import { inboxSources, isAlive, newUser, startTestStack, type TestStack, tempDataDir, testConfig } from '../support/stack.js';
 
 describe('local stack lifecycle', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -20,8 +20,9 @@ describe('local stack lifecycle', () => {
 
     const first = await startTestStack(config);
     cleanups.push(() => first.stop());
-    const message = plainMessage(demoAddress(config), 'survives restart');
-    const sent = await sendMail(config.ports.smtp, { from: 'sender@example.org', to: [demoAddress(config)] }, message);
+    const user = await newUser(config, 'persist');
+    const message = plainMessage(user.address, 'survives restart');
+    const sent = await sendMail(config.ports.smtp, { from: 'sender@example.org', to: [user.address] }, message);
     expect(sent.data?.code).toBe(250);
     const pids = Object.values(first.stack.endpoints.pids);
     await first.stop();
@@ -29,7 +30,7 @@ describe('local stack lifecycle', () => {
 
     const second = await startTestStack(config);
     cleanups.push(() => second.stop());
-    const stored = await inboxSources(config);
+    const stored = await inboxSources(config, user);
     expect(stored).toHaveLength(1);
     expect(stored[0]?.source.subarray(-message.length).equals(message)).toBe(true);
   }, 180_000);
@@ -40,11 +41,13 @@ describe('local stack lifecycle', () => {
     const t: TestStack = await startTestStack(await testConfig(dataDir));
     cleanups.push(() => t.stop());
 
+    // Created while the data tier is up: the refusal below is about the outage, not an unknown recipient.
+    const user = await newUser(t.config, 'down');
     await t.stack.supervisor.stopService('ferretdb', 'SIGKILL');
     const result = await sendMail(
       t.config.ports.smtp,
-      { from: 'sender@example.org', to: [demoAddress(t.config)] },
-      plainMessage(demoAddress(t.config), 'while down'),
+      { from: 'sender@example.org', to: [user.address] },
+      plainMessage(user.address, 'while down'),
     );
     const verdict = result.rcpts[0]?.code === 250 ? result.data : result.rcpts[0];
     expect(verdict?.code).toBe(451);

@@ -1,4 +1,4 @@
-import { type DrillResult, runDrill } from '@kura/guard';
+import { type DrillResult, runDrill } from '@kura/drills';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { componentStatus, type HaTestStack, haTestConfig, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
 import { tempDataDir } from '../support/stack.js';
@@ -47,9 +47,15 @@ describe('back-end failover drills (kura up --ha)', () => {
       },
     });
     report(result, { detectedMs, clearedMs });
+    // A real primary before, a different one after (not two unknowns that merely differ).
+    expect(result.details.before).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(result.details.promoted).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(result.details.promoted).not.toBe(result.details.before);
     expect(result.recoveryMs).toBeLessThan(30_000);
+    // Five acknowledged before the kill and at least one after the promotion: "nothing lost" is about real mail.
+    expect(result.messagesAcknowledged).toBeGreaterThan(5);
     expect(result.messagesLost).toBe(0);
+    expect(result.messagesDuplicated).toBe(0);
     expect(result.permanentFailures).toBe(0);
     expect(result.loginsAfterRecovery.attempted).toBe(15);
     expect(result.failuresAfterRecovery, JSON.stringify(result.loginsAfterRecovery)).toBe(0);

@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { guardApiHeaders } from '@kura/config';
+import { guardApiHeaders, SECRET_ENV } from '@kura/config';
 import { HaproxyRuntime, probePop3 } from '@kura/guard';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
@@ -46,6 +47,26 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
   afterAll(async () => {
     await ha?.stop();
   });
+
+  /** A fresh account of the test's own, through the API with the admin token (as an operator would). */
+  async function createUser(prefix: string): Promise<{ id: string; user: string; pass: string; address: string }> {
+    const tag = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
+    const user = `${prefix}-${tag}`;
+    const pass = `pw-${tag}-${tag}`;
+    const address = `${user}@${ha.config.demo.domain}`;
+    const created = await httpProbe(
+      ha.config.ha.wildduck[0]?.api as number,
+      '/users',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string },
+        body: JSON.stringify({ username: user, password: pass, address }),
+      },
+      INTERNAL,
+    );
+    expect(created.status, created.body).toBe(200);
+    return { id: (JSON.parse(created.body) as { id: string }).id, user, pass, address };
+  }
 
   it('accepts no plaintext login and no unauthenticated administrative request on any socket', async () => {
     const pids = Object.values(ha.stack.supervisor.pids).filter((p): p is number => typeof p === 'number');
@@ -146,8 +167,9 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const file = `${ha.config.dataDir}/secrets.json`;
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const values = Object.values(secrets).filter((v) => v.length >= 16);
-    // Eight since the DKIM secret (WildDuck encrypts DKIM keys with it in the secured profile).
-    expect(values.length).toBe(8);
+    // One generated value per secret Kura knows (API token and signing secret, Redis, Sentinel, HAProxy
+    // stats, canary and demo passwords, the SRS secret, the DKIM secret).
+    expect(values.length).toBe(Object.keys(SECRET_ENV).length);
     const texts: Array<[string, string]> = fs
       .readdirSync(ha.config.paths.logs)
       .map((f): [string, string] => [`logs/${f}`, fs.readFileSync(`${ha.config.paths.logs}/${f}`, 'utf8')]);
@@ -186,14 +208,16 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
   }
 
   it('speaks STARTTLS and implicit TLS with imapflow, nodemailer and openssl s_client, certificates checked', async () => {
-    const demo = { user: ha.config.demo.username, pass: ha.config.demo.password };
+    // Its own account: the maildrop and INBOX below hold exactly the one message this test sends.
+    const own = await createUser('tls');
+    const login = { user: own.user, pass: own.pass };
     const { ports } = ha.config;
     const subject = `tls check ${Date.now()}`;
     // SMTP: STARTTLS required by the client, certificate checked.
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: ports.smtp, secure: false, requireTLS: true, tls: { ca } });
     const info = await transport.sendMail({
       from: 'tls-check@example.org',
-      to: `${demo.user}@${ha.config.demo.domain}`,
+      to: own.address,
       subject,
       text: 'delivered over STARTTLS',
     });
@@ -209,7 +233,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
         secure,
         doSTARTTLS: secure ? undefined : true,
         tls: { ca },
-        auth: demo,
+        auth: login,
         logger: false,
       });
       await client.connect();
@@ -227,7 +251,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       }
     }
     // POP3 over implicit TLS.
-    expect(await probePop3('127.0.0.1', ports.pop3s, demo.user, demo.pass, 5_000, { ca })).toMatch(/^\+OK/);
+    expect(await probePop3('127.0.0.1', ports.pop3s, login.user, login.pass, 5_000, { ca })).toMatch(/^\+OK/);
     // Without the CA the same server is not trusted: the check is real.
     await expect(
       new Promise((resolve, reject) => {
@@ -247,8 +271,8 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       expect(out, `s_client on ${port}`).toMatch(/Verify return code: 0 \(ok\)/);
     }
     // POP3 on 110 after STLS: the same login that is refused in plaintext (see the scan) works and finds the maildrop.
-    const pop3 = sClient(ports.pop3, ['-starttls', 'pop3', '-crlf', '-ign_eof'], `USER ${demo.user}\nPASS ${demo.pass}\nSTAT\nQUIT\n`);
-    expect(pop3).toMatch(/^\+OK maildrop has [1-9]\d* message/m);
+    const pop3 = sClient(ports.pop3, ['-starttls', 'pop3', '-crlf', '-ign_eof'], `USER ${login.user}\nPASS ${login.pass}\nSTAT\nQUIT\n`);
+    expect(pop3).toMatch(/^\+OK maildrop has 1 message/m);
     expect(pop3).toMatch(/^\+OK Bye/m);
   }, 60_000);
 
@@ -415,11 +439,16 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
     const address = `${user}@${ha.config.demo.domain}`;
     const api = ha.config.ha.wildduck[0]?.api as number;
     const auth = { 'content-type': 'application/json', 'x-access-token': secrets.apiToken as string };
-    const created = await httpProbe(api, '/users', {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ username: user, password: pass, address }),
-    });
+    const created = await httpProbe(
+      api,
+      '/users',
+      {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ username: user, password: pass, address }),
+      },
+      INTERNAL,
+    );
     expect(created.status).toBe(200);
     const { id } = JSON.parse(created.body) as { id: string };
     const { ports } = ha.config;
@@ -440,7 +469,7 @@ describe('secured HA profile: every listener', { retry: 0 }, () => {
       expect(info.response).toMatch(/^250 2\.6\.0 Message accepted \(1 stored, 0 queued\)/);
     }
     // WildDuck logged both logins with the client's address, which only the PROXY header carried.
-    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth });
+    const log = await httpProbe(api, `/users/${id}/authlog`, { headers: auth }, INTERNAL);
     const smtp = (JSON.parse(log.body) as { results: Array<{ ip?: string; protocol?: string }> }).results.filter(
       (r) => r.protocol === 'SMTP',
     );

@@ -2,7 +2,7 @@ import type { KuraConfig } from '@kura/config';
 import type { ImapFlow } from 'imapflow';
 import { Pop3Client } from '../pop3-client.js';
 import { SmtpClient } from '../smtp-client.js';
-import { demoAuth } from '../stack.js';
+import type { TestUser } from '../stack.js';
 
 /** One message of the round trip: what was sent, how, and which bytes each section must return. */
 export interface Expected {
@@ -111,14 +111,14 @@ export function compare(expected: Expected[], fetched: Fetched[]): Array<{ name:
 export async function pop3Problems(
   config: KuraConfig,
   fetched: Fetched[],
+  owner: TestUser,
   limit = 40,
 ): Promise<{ checked: number; problems: Array<{ uid: number; what: string }> }> {
   const { client } = await Pop3Client.connect(config.ports.pop3);
   const problems: Array<{ uid: number; what: string }> = [];
   let checked = 0;
   try {
-    const { user, pass } = demoAuth(config);
-    await client.login(user, pass);
+    await client.login(owner.username, owner.password);
     const count = Number(/^\+OK (\d+)/.exec(await client.command('STAT'))?.[1]);
     const offset = fetched.length - count;
     const delicate = (source: Buffer) => !endsWithCrlf(source) || /(^|[^\r])\n|\r(?!\n)|\r\n\./.test(source.toString('latin1'));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { assertSafeToExpose, internalHost, type KuraConfig, loadConfig, withSecurity } from '@kura/config';
-import { DRILLS, type DrillName, runDrill, runGuard } from '@kura/guard';
+import { DRILLS, type DrillName, runDrill } from '@kura/drills';
+import { runGuard } from '@kura/guard';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { haServices, haStackConfig, prepareHaFiles } from '../stack/ha.js';

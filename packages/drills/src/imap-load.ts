@@ -1,5 +1,5 @@
+import { type ClientTls, imapflowTls } from '@kura/guard';
 import { ImapFlow } from 'imapflow';
-import { type ClientTls, imapflowTls } from '../client-tls.js';
 
 export interface ImapEndpoint {
   host: string;

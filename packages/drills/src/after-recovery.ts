@@ -1,7 +1,4 @@
-import type { ClientTls } from '../client-tls.js';
-import { probeImap } from '../probes/imap.js';
-import { probePop3 } from '../probes/pop3.js';
-import { probeSmtp } from '../probes/smtp.js';
+import { type ClientTls, probeImap, probePop3, probeSmtp } from '@kura/guard';
 
 export interface Frontends {
   host: string;

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { LineConnection } from '../net-lines.js';
+import { LineConnection } from '@kura/guard';
 
 export interface SmtpEndpoint {
   host: string;

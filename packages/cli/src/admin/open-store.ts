@@ -1,12 +1,18 @@
-import { type KuraConfig, loadConfig, redactSecrets } from '@kura/config';
+import { isSecured, type KuraConfig, loadConfig, redactSecrets, withSecurity } from '@kura/config';
 import { openStore, type Store } from '@kura/store';
 import { CliError } from '../errors.js';
 
 /** The config and an open store, or an operator's sentence saying what to start. */
 export async function openConfiguredStore(options: { config?: string }): Promise<{ config: KuraConfig; store: Store }> {
-  const config = loadConfig({ file: options.config });
+  // The secured profile's Redis and Sentinel credentials and DKIM secret come from its secrets.
+  const config = withSecurity(loadConfig({ file: options.config }));
   try {
-    const store = await openStore({ mongodbUri: config.mongodbUri, redisUrl: config.redisUrl, serverSelectionTimeoutMs: 5_000 });
+    const store = await openStore({
+      mongodbUri: config.mongodbUri,
+      redisUrl: config.redisUrl,
+      serverSelectionTimeoutMs: 5_000,
+      dkimSecret: isSecured(config) ? config.secrets.dkimSecret : undefined,
+    });
     return { config, store };
   } catch (err) {
     throw new CliError(

@@ -11,6 +11,7 @@
  * --headers N fetches ENVELOPE etc. of the first N messages only; --search adds the two SEARCHes (slow on a large
  * folder). Each figure is logged as soon as it is measured.
  */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { ImapConnection } from './src/clients/imap.ts';
@@ -36,6 +37,14 @@ const messages = Number(values.messages);
 const distinct = Math.min(messages, Number(values.distinct));
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
+/** CPU time (user + system, ms) a process has used: on a shared, loaded machine a fairer cost than wall time. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
 const target = await startKuraStack({ dataDir: values.data, nodeOptions: values['node-options'] });
 try {
   say(`stack up: imap ${target.ports.imap}, pop3 ${target.ports.pop3}, ${target.mongodbUri}, pids ${JSON.stringify(target.services())}`);
@@ -43,7 +52,9 @@ try {
   const client = await MongoClient.connect(target.mongodbUri);
   const db = client.db();
   const user = await db.collection('users').findOne({ username: 'reader' });
-  const have = await db.collection('messages').countDocuments({ user: user?._id });
+  // the INBOX's UID counter, not a count: counting reads every message document on the local data tier
+  const inbox = await db.collection('mailboxes').findOne({ user: user?._id, path: 'INBOX' });
+  const have = Number(inbox?.uidNext ?? 1) - 1;
   if (have < messages) {
     let t = Date.now();
     if (have === 0) {
@@ -72,11 +83,19 @@ try {
       await new Promise((r) => setTimeout(r, Number(values.pause) * 1000));
     }
     const imap = await ImapConnection.login(target.ports.imap, reader.login, reader.password, target.host);
+    const pids = target.services();
+    let cpu = { db: cpuMs(pids.ferretdb), imap: cpuMs(pids.wildduck) };
+    const cpuSince = () => {
+      const now = { db: cpuMs(pids.ferretdb), imap: cpuMs(pids.wildduck) };
+      const used = `CPU: data tier ${Math.round(now.db - cpu.db)} ms, WildDuck ${Math.round(now.imap - cpu.imap)} ms`;
+      cpu = now;
+      return used;
+    };
     let t = performance.now();
     const selected = await imap.command('SELECT INBOX', { collect: true });
     const exists = Number(selected.lines.map((l) => /^\* (\d+) EXISTS/.exec(l)?.[1]).find(Boolean) ?? 0);
     const selectMs = performance.now() - t;
-    say(`SELECT ${Math.round(selectMs)} ms (${exists} messages)`);
+    say(`SELECT ${Math.round(selectMs)} ms (${exists} messages); ${cpuSince()}`);
     const fetch = async (items: string, upTo: number) => {
       const start = performance.now();
       let bytes = 0;
@@ -89,10 +108,12 @@ try {
     };
     const headerCount = Math.min(exists, Number(values.headers ?? exists));
     const headers = await fetch('(ENVELOPE FLAGS BODYSTRUCTURE)', headerCount);
-    say(`FETCH (ENVELOPE FLAGS BODYSTRUCTURE) ${Math.round((headerCount / headers.ms) * 1000)} msgs/s (${headerCount})`);
+    say(`FETCH (ENVELOPE FLAGS BODYSTRUCTURE) ${Math.round((headerCount / headers.ms) * 1000)} msgs/s (${headerCount}); ${cpuSince()}`);
     const bodyCount = Math.min(exists, Number(values.bodies));
     const bodies = await fetch('(BODY.PEEK[])', bodyCount);
-    say(`FETCH BODY.PEEK[] ${((bodies.bytes / 1048576 / bodies.ms) * 1000).toFixed(2)} MB/s (${bodyCount})`);
+    say(
+      `FETCH BODY.PEEK[] ${((bodies.bytes / 1048576 / bodies.ms) * 1000).toFixed(2)} MB/s (${bodyCount}, ${(bodies.bytes / 1048576).toFixed(1)} MB); ${cpuSince()}`,
+    );
     const search = async (criteria: string) => {
       const s = performance.now();
       const reply = await imap.command(`UID SEARCH ${criteria}`, { collect: true });
@@ -100,9 +121,10 @@ try {
       return { ms: Math.round(performance.now() - s), hits, status: reply.status.slice(0, 60) };
     };
     const searchHeader = values.search ? await search(`HEADER Subject "${HEADER_NEEDLE}"`) : undefined;
-    if (searchHeader) say(`SEARCH HEADER Subject ${searchHeader.ms} ms, ${searchHeader.hits} hits`);
+    if (searchHeader) say(`SEARCH HEADER Subject ${searchHeader.ms} ms, ${searchHeader.hits} hits; ${cpuSince()}`);
     const searchBody = values.search ? await search(`BODY "${BODY_NEEDLE}"`) : undefined;
-    if (searchBody) say(`SEARCH BODY ${searchBody.ms} ms, ${searchBody.hits} hits`);
+    if (searchBody) say(`SEARCH BODY ${searchBody.ms} ms, ${searchBody.hits} hits; ${cpuSince()}`);
+    cpuSince();
     await imap.logout();
 
     const pop3 = await Pop3Connection.login(target.ports.pop3, reader.login, reader.password, target.host);
@@ -111,7 +133,9 @@ try {
     for (let i = 1; i <= bodyCount; i++) popBytes += (await pop3.command(`RETR ${i}`, true)).bytes;
     const popMs = performance.now() - t;
     await pop3.quit();
-    say(`POP3 RETR ${((popBytes / 1048576 / popMs) * 1000).toFixed(2)} MB/s (${bodyCount})`);
+    say(
+      `POP3 RETR ${((popBytes / 1048576 / popMs) * 1000).toFixed(2)} MB/s (${bodyCount}, ${(popBytes / 1048576).toFixed(1)} MB); ${cpuSince()}`,
+    );
 
     console.log(
       JSON.stringify({

@@ -18,14 +18,21 @@ async function goTest(cwd: string, args: string[]): Promise<string> {
 }
 
 describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go test)", () => {
-  it('filter pushdown never loses a document and reaches the indexes; projection pushdown decodes exact fields', async () => {
+  it('filter pushdown never loses a document and reaches the indexes; projection pushdown decodes exact fields; covered reads', async () => {
     const out = await goTest(path.join(root, '.kura/ferretdb-src'), [
       '-run',
-      'TestPushdown|TestPartial',
+      'TestPushdown|TestPartial|TestCovered',
       '-v',
       './internal/backends/sqlite/',
     ]);
-    for (const name of ['TestPushdownNeverMisses', 'TestPushdownUsesIndexes', 'TestPartialSJSON'])
+    for (const name of [
+      'TestPushdownNeverMisses',
+      'TestPushdownUsesIndexes',
+      'TestPushdownBinary',
+      'TestPartialSJSON',
+      'TestCoveredQueries',
+      'TestCoveredPlan',
+    ])
       expect(out).toContain(`--- PASS: ${name}`);
   }, 300_000);
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ensureWildDuckIndexes } from '@kura/store';
-import { type Db, type Document, GridFSBucket, ObjectId } from 'mongodb';
+import { type Db, type Document, Double, GridFSBucket, Int32, Long, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataTier, startDataTier } from '../support/data-tier.js';
 
@@ -164,6 +164,39 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
     expect(projected).toEqual(
       whole.map((m) => ({ _id: m._id, uid: m.uid, flags: m.flags, modseq: m.modseq, meta: { deliveryKey: m.meta.deliveryKey } })),
     );
+  });
+
+  it("SELECT's listing, answered from WildDuck's (mailbox, uid, _id) index, returns exactly what the documents hold", async () => {
+    const messages = db.collection('messages');
+    const box = new ObjectId();
+    // uid as MongoDB may hold it: int, long, double, a string, null, missing, an array; a mailbox array
+    const uids: unknown[] = [new Int32(1), Long.fromNumber(2), new Double(3), new Double(3.5), '4', null, undefined, [5, 6]];
+    const docs = uids.map((uid, i) => ({
+      _id: new ObjectId(),
+      mailbox: i === 7 ? [box, inbox] : box,
+      ...(uid === undefined ? {} : { uid }),
+      body: 'x'.repeat(2000),
+    }));
+    await messages.insertMany(docs);
+    try {
+      const raw = { promoteValues: false } as const;
+      const listing = await messages.find({ mailbox: box }, { ...raw, projection: { uid: true }, sort: { uid: 1 } }).toArray();
+      const whole = await messages.find({ mailbox: box }, { ...raw, sort: { uid: 1 } }).toArray();
+      expect(listing.length).toBe(docs.length);
+      // the same values with the same BSON types (5 stays an int, a long or a double), in the same order
+      expect(listing).toEqual(whole.map((m) => ({ _id: m._id, ...(m.uid === undefined ? {} : { uid: m.uid }) })));
+      const byType = listing.map((m) => (m.uid === undefined ? 'missing' : (m.uid?._bsontype ?? typeof m.uid)));
+      expect(byType).toEqual(expect.arrayContaining(['Int32', 'Long', 'Double', 'string', 'missing']));
+      const both = await messages
+        .find({ mailbox: box, uid: { $gte: 2, $lte: 3 } }, { ...raw, projection: { mailbox: 1, uid: 1 }, sort: { uid: 1 } })
+        .toArray();
+      expect(both.map((m) => [m.mailbox, m.uid])).toEqual([
+        [box, Long.fromNumber(2)],
+        [box, new Double(3)],
+      ]);
+    } finally {
+      await messages.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+    }
   });
 
   it('an equality matches a document whose field holds an array containing the value', async () => {

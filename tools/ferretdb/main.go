@@ -73,8 +73,9 @@ func run(listen, dataDir, logLevel string) error {
 		Logger:   logger,
 		Handler:  "sqlite",
 		// Memory-mapped reads: large message documents span overflow pages, and reading them page by page
-		// through read(2) cost more than decoding them.
-		SQLiteURL: "file:" + abs + "/?_pragma=mmap_size(1073741824)",
+		// through read(2) cost more than decoding them. 2 GB is the most SQLite maps (SQLITE_MAX_MMAP_SIZE);
+		// a 10,000-message store is about 1.5 GB, and past the mapping pages are read as before.
+		SQLiteURL: "file:" + abs + "/?_pragma=mmap_size(2147418112)",
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,8 @@ export interface KuraStackOptions {
   say?: (line: string) => void;
   /** Extra NODE_OPTIONS for the Node services (WildDuck, Haraka), e.g. an inspector for profiles. */
   nodeOptions?: string;
+  /** Keep the data in this directory (created if missing) and leave it on stop, so a store built once can be read again. */
+  dataDir?: string;
 }
 
 /**
@@ -50,7 +52,9 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
     throw new Error('KURA_FERRETDB_BIN is not set: run the bench with `npm run bench`, which builds the data tier first');
   }
   quietWildDuckLog();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-bench-'));
+  const keep = options.dataDir !== undefined;
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kura-bench-'));
+  fs.mkdirSync(dataDir, { recursive: true });
   const names = Object.keys(loadConfig({ cwd: dataDir, env: {} }).ports);
   const free = await freePorts(names.length);
   // The environment still applies (MONGODB_URI / REDIS_URL select external tiers), but no config file.
@@ -135,7 +139,7 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
     async stop() {
       await store.close().catch(() => undefined);
       await stack.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!keep) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -142,6 +142,8 @@ describe('outbound delivery agent', () => {
     expect(raw).toMatch(/Action: failed\r\nStatus: 5\.1\.1/);
     expect(raw).toContain('Diagnostic-Code: smtp; 550 5.1.1');
     expect(raw).not.toContain(`Final-Recipient: rfc822; ${fine}`);
+    // The counter moves once the agent's store call has returned, a moment after the bounce is visible.
+    await eventually(async () => (await dsnCount()) === before + 1, 5_000, 'kura_outbound_dsns_total to count the bounce');
     expect(await dsnCount()).toBe(before + 1);
 
     expect(await isSuppressed(rig.store, gone)).toMatchObject({ reason: expect.stringContaining('5.1.1') });

@@ -27,7 +27,7 @@ export async function deliverDsn(
     deliveryKey: `dsn:${entry._id.toHexString()}`,
     timeoutMs: options.timeoutMs,
   });
-  await markDsnDone(store, entry._id);
   if (!receipt.duplicate) dsnsSent.inc();
+  await markDsnDone(store, entry._id);
   return true;
 }

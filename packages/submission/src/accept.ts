@@ -33,9 +33,9 @@ export interface Accepted {
 
 /**
  * Makes a submission durable before its 250: every local recipient's copy is
- * stored through the store's delivery with the recipient's filters, forwards and
- * vacation reply, as inbound mail is (majority write, duplicate guard), then the remote recipients go into the outbound
- * queue as one entry. Locals go first so that a retry after a failure finds
+ * stored as inbound mail is (the recipient's filters, forwards queued first,
+ * majority write, duplicate guard, then the vacation reply; see local.ts),
+ * then the remote recipients go into the outbound queue as one entry. Locals go first so that a retry after a failure finds
  * them already stored (the duplicate guard answers them) and only then queues
  * the remote part; the other order would send remote copies twice. Any store
  * trouble throws TemporaryStoreError (answered 451).

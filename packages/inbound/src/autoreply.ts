@@ -1,21 +1,14 @@
-import { createRequire } from 'node:module';
-import { activeAutoReply, checkSendRate, claimAutoReply, enqueueOutbound, isSuppressed, type Store, userAddresses } from '@kura/store';
+import { autoReplyAfterDelivery, type ScanStatus, type Store } from '@kura/store';
 import { ObjectId } from 'mongodb';
-import { autoReplySubject, autoReplyVerdict, type ScanStatus } from './autoreply-rules.js';
 import type { HarakaConnection, HarakaTransaction } from './haraka.js';
-import { JUNK, LOOP_HEADER } from './loops.js';
+import { JUNK } from './loops.js';
 import { autoReplies } from './metrics.js';
 import { inboundConfig } from './store-handle.js';
 
-const require = createRequire(import.meta.url);
-const MailComposer: new (
-  mail: Record<string, unknown>,
-) => { compile(): { build(): Promise<Buffer> } } = require('nodemailer/lib/mail-composer');
-
 /**
- * After a message is stored: the recipient's vacation reply, if the rules of
- * RFC 3834 allow one, at most one per sender per interval and within the
- * user's hourly budget. It leaves through the outbound queue, never inline.
+ * After a message is stored: the recipient's vacation reply through the store's
+ * shared rules (RFC 3834, interval, suppression, budget), with the verdict of
+ * this MX's scanner.
  */
 export async function maybeAutoReply(
   plugin: unknown,
@@ -25,59 +18,21 @@ export async function maybeAutoReply(
   recipient: string,
   userId: string,
 ) {
-  const user = new ObjectId(userId);
-  const reply = await activeAutoReply(store, user);
-  if (!reply) return;
-  const { outbound, hostname } = inboundConfig();
+  const header = txn.header as HarakaTransaction['header'] & { get_decoded?: (name: string) => string };
   const sender = txn.mail_from.address;
-  const verdict = autoReplyVerdict({
+  const outcome = await autoReplyAfterDelivery(store, inboundConfig(), {
+    recipient,
+    userId: new ObjectId(userId),
     envelopeFrom: sender,
     header: (name) => txn.header.get(name),
-    ownAddresses: [recipient.toLowerCase(), ...(await userAddresses(store, user))],
+    subject: (header.get_decoded ?? header.get).call(header, 'subject'),
     scan: scanStatus(txn),
   });
-  if (!verdict.send) {
-    connection.loginfo(plugin, `no auto-reply for ${recipient}: ${verdict.reason}`);
-    autoReplies.inc({ result: 'suppressed-rfc3834' });
-    return;
-  }
-  if (!(await claimAutoReply(store.redis, user, sender, outbound.autoReplyIntervalSeconds))) {
-    connection.loginfo(plugin, `no auto-reply for ${recipient}: ${sender} already had one within the interval`);
-    autoReplies.inc({ result: 'suppressed-interval' });
-    return;
-  }
-  const suppressed = await isSuppressed(store, sender);
-  if (suppressed) {
-    connection.loginfo(plugin, `no auto-reply for ${recipient}: ${sender} is on the suppression list (${suppressed.reason})`);
-    autoReplies.inc({ result: 'suppressed-bounced' });
-    return;
-  }
-  // The same per-user and per-domain budget as every message Kura sends for the user.
-  const budget = await checkSendRate(store.redis, outbound, { user: userId, domain: recipient.slice(recipient.lastIndexOf('@') + 1) }, 1);
-  if (!budget.allowed) {
-    connection.logwarn(plugin, `no auto-reply for ${recipient}: hourly ${budget.scope} send budget used up`);
-    autoReplies.inc({ result: 'suppressed-budget' });
-    return;
-  }
-  const messageId = txn.header.get('message-id').trim();
-  const header = txn.header as HarakaTransaction['header'] & { get_decoded?: (name: string) => string };
-  const subject = (header.get_decoded ?? header.get).call(header, 'subject');
-  const raw = await new MailComposer({
-    from: { name: reply.name || recipient, address: recipient },
-    to: sender,
-    subject: autoReplySubject(subject, reply.subject),
-    text: reply.text ?? '',
-    ...(reply.html ? { html: reply.html } : {}),
-    inReplyTo: messageId || undefined,
-    references: messageId || undefined,
-    headers: { 'Auto-Submitted': 'auto-replied', [LOOP_HEADER]: hostname, Precedence: 'bulk' },
-  })
-    .compile()
-    .build();
-  // Null envelope sender: nothing can bounce back to the user and start a loop (RFC 3834 section 3.3).
-  await enqueueOutbound(store, { user, kind: 'autoreply', envelope: { from: '', to: [sender] }, raw });
-  connection.loginfo(plugin, `auto-reply from ${recipient} to ${sender} queued`);
-  autoReplies.inc({ result: 'queued' });
+  if (outcome.result === 'none') return;
+  if (outcome.result === 'queued') connection.loginfo(plugin, `auto-reply from ${recipient} to ${sender} queued`);
+  else if (outcome.result === 'suppressed-budget') connection.logwarn(plugin, `no auto-reply for ${recipient}: ${outcome.reason}`);
+  else connection.loginfo(plugin, `no auto-reply for ${recipient}: ${outcome.reason}`);
+  autoReplies.inc({ result: outcome.result });
 }
 
 /**

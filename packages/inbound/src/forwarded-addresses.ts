@@ -1,8 +1,8 @@
-import type { Store } from '@kura/store';
+import { queueForwards, type Store } from '@kura/store';
 import { ObjectId } from 'mongodb';
 import { codes } from './codes.js';
 import { deliveryKey } from './fingerprint.js';
-import { queueForwards } from './forward.js';
+import { inboundForwardJob } from './forward.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { recipientVerdicts } from './metrics.js';
 
@@ -52,14 +52,14 @@ export async function queueForwardedAddresses(
   for (const [address, forwarded] of Object.entries((txn.notes[FORWARDED] ?? {}) as Record<string, Forwarded>)) {
     const log = (message: string, fields?: Record<string, unknown>) =>
       (connection.loginfo as Log)(plugin, `${message} (${address})`, fields);
-    const job = {
+    const job = inboundForwardJob({
       store,
       txn,
       userId: new ObjectId(forwarded.addressId),
       deliveryKey: deliveryKey(fingerprint, txn.mail_from.address, address),
       overForwardLimit: false,
       log,
-    };
+    });
     await queueForwards(job, [{ from: txn.mail_from.address, recipient: address, targets: forwarded.targets, raw }]);
   }
 }

@@ -1,5 +1,5 @@
 import { MAX_DATA_LINE_BYTES } from '@kura/config';
-import { countRepeat, withTimeout } from '@kura/store';
+import { countRepeat, LOOP_HEADER, withTimeout } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import { loopFingerprint, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
@@ -14,8 +14,8 @@ export const FINGERPRINT = 'kura.fingerprint';
 /** Set when the scanner judged the message junk: it goes to the Junk mailbox. */
 export const JUNK = 'kura.junk';
 
-/** Kura marks every message it emits itself (auto-replies, forwards) with this header. */
-export const LOOP_HEADER = 'X-Kura-Loop';
+/** Kura marks every message it emits itself (auto-replies, forwards) with this header (defined in the store). */
+export { LOOP_HEADER };
 
 /**
  * After DATA, before anything is stored: the size limit (552 5.3.4), hop count

@@ -1,6 +1,6 @@
-import { decideDelivery, type Placement, type Store } from '@kura/store';
+import { decideDelivery, type Placement, queueForwards, type Store } from '@kura/store';
 import type { ObjectId } from 'mongodb';
-import { queueForwards } from './forward.js';
+import { inboundForwardJob } from './forward.js';
 import type { HarakaConnection, HarakaTransaction } from './haraka.js';
 import { JUNK } from './loops.js';
 import { SCAN_ACTION } from './trust.js';
@@ -55,14 +55,14 @@ export function placeWithFilters(job: PlacementJob, outcome: PlacementOutcome): 
     outcome.filters = decision.filters;
     if (decision.forwards.length > 0) {
       outcome.forwards = await queueForwards(
-        {
+        inboundForwardJob({
           store: job.store,
           txn: job.txn,
           userId: job.userId,
           deliveryKey: job.deliveryKey,
           overForwardLimit: decision.overForwardLimit,
           log,
-        },
+        }),
         decision.forwards,
       );
     }

@@ -1,13 +1,10 @@
 import crypto from 'node:crypto';
-import { enqueueOutbound, type Store } from '@kura/store';
+import { enqueueOutbound, FORWARD_HEADER, SrsError, type Store, srsFor } from '@kura/store';
 import { ObjectId } from 'mongodb';
 import { codes, dsn } from './codes.js';
-import { FORWARD_HEADER } from './forward.js';
 import { srsReturns } from './forward-metrics.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { recipientVerdicts } from './metrics.js';
-import { SrsError } from './srs.js';
-import { srsFor } from './srs-config.js';
 import { inboundConfig } from './store-handle.js';
 
 /** SRS recipients of a transaction: SRS address → the original sender it reverses to. */

@@ -1,5 +1,15 @@
 export { type AccountSummary, deleteAccount, findAccountSummary, listAccounts, updateAccount } from './accounts.js';
 export { type AutoReply, activeAutoReply, claimAutoReply, setAutoReply, userAddresses } from './autoreply.js';
+export {
+  type AutoReplyInput,
+  type AutoReplyVerdict,
+  addressedToUser,
+  autoReplySubject,
+  autoReplyVerdict,
+  MAX_ECHOED_SUBJECT,
+  type ScanStatus,
+} from './autoreply-rules.js';
+export { type AutoReplyRequest, type AutoReplyResult, autoReplyAfterDelivery, LOOP_HEADER } from './autoreply-send.js';
 export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
 export type { Placement } from './deliver.js';
@@ -8,6 +18,7 @@ export { dkimCandidates, normalizeDkimDomain, type SigningKey, signingKeyFor } f
 export { TemporaryStoreError, withTimeout } from './errors.js';
 export { applyProjection, installFerretDbCompat } from './ferretdb-compat.js';
 export { decideDelivery, type FilterDecision, type FilterRequest, type ForwardCopy, type MailboxTarget } from './filters.js';
+export { FORWARD_HEADER, type ForwardEvent, type ForwardJob, MAX_FORWARD_HOPS, queueForwards } from './forwards.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
 export {
@@ -40,6 +51,8 @@ export { findOutbound, isObjectIdText, listOutbound, type OutboundSummary, remov
 export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { checkSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
+export { Srs, SrsError, type SrsOptions } from './srs.js';
+export { srsFor } from './srs-config.js';
 export {
   countSuppressions,
   isSuppressed,

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import type { KuraConfig } from '@kura/config';
-import { deliverToInbox, enqueueOutbound, type Store, TemporaryStoreError, withTimeout } from '@kura/store';
+import { enqueueOutbound, type Store, TemporaryStoreError, withTimeout } from '@kura/store';
 import { ObjectId } from 'mongodb';
+import type { Logger } from 'pino';
+import { deliverLocal } from './local.js';
 import { headerFields } from './senders.js';
 
 /** One accepted submission, ready to be stored and queued. */
@@ -31,33 +33,45 @@ export interface Accepted {
 
 /**
  * Makes a submission durable before its 250: every local recipient's copy is
- * stored through the store's delivery (the one inbound mail takes: majority
- * write, duplicate guard), then the remote recipients go into the outbound
- * queue as one entry. Locals go first so that a retry after a failure finds
+ * stored as inbound mail is (the recipient's filters, forwards queued first,
+ * majority write, duplicate guard, then the vacation reply; see local.ts),
+ * then the remote recipients go into the outbound queue as one entry. Locals go first so that a retry after a failure finds
  * them already stored (the duplicate guard answers them) and only then queues
  * the remote part; the other order would send remote copies twice. Any store
  * trouble throws TemporaryStoreError (answered 451).
  */
-export async function acceptSubmission(store: Store, config: KuraConfig, sub: Submission): Promise<Accepted> {
+export async function acceptSubmission(store: Store, config: KuraConfig, sub: Submission, log: Logger): Promise<Accepted> {
   const { deliveryTimeoutMs, duplicateWindowMs } = config.smtp;
   const raw = withTraceFields(config, sub);
   const fingerprint = crypto.createHash('sha256').update(sub.raw).digest('hex');
   const deadline = Date.now() + deliveryTimeoutMs;
   const result: Accepted = { stored: 0, duplicates: 0, queued: 0 };
+  const parsed = {};
   for (const [recipient, userId] of sub.local) {
     const left = deadline - Date.now();
     if (left <= 0) throw new TemporaryStoreError(`storing every local copy took over ${deliveryTimeoutMs} ms`, 'timeout');
-    const receipt = await deliverToInbox(store, {
-      userId: new ObjectId(userId),
-      raw,
-      envelopeFrom: sub.envelopeFrom,
-      recipient,
-      queueId: sub.queueId,
-      remoteAddress: sub.clientIp,
-      timeoutMs: left,
-      deliveryKey: `submission:${crypto.createHash('sha256').update(`${fingerprint}\0${sub.envelopeFrom}\0${recipient}`).digest('hex')}`,
-      duplicateWindowMs,
-    });
+    const receipt = await withTimeout(
+      deliverLocal(
+        store,
+        config,
+        {
+          userId,
+          recipient,
+          username: sub.username,
+          envelopeFrom: sub.envelopeFrom,
+          raw,
+          queueId: sub.queueId,
+          clientIp: sub.clientIp,
+          deliveryKey: `submission:${crypto.createHash('sha256').update(`${fingerprint}\0${sub.envelopeFrom}\0${recipient}`).digest('hex')}`,
+          timeoutMs: left,
+          duplicateWindowMs,
+          parsed,
+        },
+        log,
+      ),
+      left,
+      `storing the copy for ${recipient}`,
+    );
     if (receipt.duplicate) result.duplicates++;
     else result.stored++;
   }

@@ -184,17 +184,22 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
         );
         throw over;
       }
-      const result = await acceptSubmission(store, config, {
-        userId: user.id,
-        username: user.username,
-        envelopeFrom,
-        local: txn.local,
-        remote: txn.remote,
-        raw,
-        queueId,
-        clientIp: session.remoteAddress,
-        tlsProtocol: session.tlsOptions ? session.tlsOptions.version : undefined,
-      });
+      const result = await acceptSubmission(
+        store,
+        config,
+        {
+          userId: user.id,
+          username: user.username,
+          envelopeFrom,
+          local: txn.local,
+          remote: txn.remote,
+          raw,
+          queueId,
+          clientIp: session.remoteAddress,
+          tlsProtocol: session.tlsOptions ? session.tlsOptions.version : undefined,
+        },
+        log,
+      );
       acceptSeconds.observe((Date.now() - started) / 1000);
       messageVerdicts.inc({ result: 'accepted', reason: txn.remote.length > 0 ? 'queued' : 'stored' });
       log.info(

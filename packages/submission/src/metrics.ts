@@ -39,3 +39,11 @@ export const acceptSeconds = new Histogram({
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [registry],
 });
+
+/** What local delivery of submitted mail set off: forwards, ARC seals and vacation replies, by result. */
+export const localSideEffects = new Counter({
+  name: 'kura_submission_local_effects_total',
+  help: 'Side effects of delivering submitted mail to local users: forward (queued, deferred, loop, unsupported-target), arc-seal (sealed, no-key, failed), autoreply (queued, suppressed-*, failed)',
+  labelNames: ['kind', 'result'] as const,
+  registers: [registry],
+});

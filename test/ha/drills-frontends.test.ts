@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { waitUntil } from '@kura/cli';
 import { internalHost } from '@kura/config';
 import { type DrillResult, runDrill } from '@kura/drills';
-import { FailoverController, HaproxyRuntime } from '@kura/guard';
+import { clientTls, FailoverController, HaproxyRuntime, probeSubmission } from '@kura/guard';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -218,6 +218,17 @@ describe('frontend failover drills (kura up --ha)', () => {
     const before = await waitForGuard(ha, (s) => ids.every((id) => componentStatus(s, id) === 'up'), 30_000).then(() => guardStatus(ha));
     for (const id of ids) expect(before.components.find((c) => c.id === id)?.detail).toMatch(/^AUTH .*PLAIN.* offered after STARTTLS$/);
     await pageShows(row, 'Working');
+    // The certificate is really checked: without the stack's CA (the system's CAs only) STARTTLS fails.
+    const { config } = ha;
+    const trusted = clientTls(config);
+    expect(trusted?.ca).toBeDefined();
+    const frontHost = config.ha.haproxy.host ?? config.host;
+    await expect(probeSubmission(frontHost, config.ports.submission, 3_000, { servername: config.hostname })).rejects.toThrow(
+      /certificate/,
+    );
+    await expect(
+      probeSubmission(config.host, config.ha.submission[0]?.submission as number, 3_000, trusted as NonNullable<typeof trusted>, true),
+    ).resolves.toMatch(/^AUTH /);
     const killed: string[] = [];
     try {
       await ha.kill('submission-1');

@@ -49,7 +49,7 @@ describe('guard: own IPs and domains in DNS blocklists', () => {
     await dns.start();
     hook = await webhookSink();
     dataDir = tempDataDir('guard-blocklist');
-    const free = await freePorts(13);
+    const free = await freePorts(19);
     const [guardPort, ...ha] = free as [number, ...number[]];
     const p = (i: number) => ha[i] as number;
     config = await testConfig(dataDir, {
@@ -79,6 +79,10 @@ describe('guard: own IPs and domains in DNS blocklists', () => {
         haraka: [
           { smtp: p(8), health: p(9) },
           { smtp: p(10), health: p(11) },
+        ],
+        submission: [
+          { submission: p(12), submissions: p(13), health: p(14) },
+          { submission: p(15), submissions: p(16), health: p(17) },
         ],
       },
     });

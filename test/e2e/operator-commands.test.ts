@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { submissionCertificates } from '@kura/cli';
+import { startSubmission } from '@kura/submission';
 import { ImapFlow } from 'imapflow';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendMail } from '../support/smtp-client.js';
 import { type CliRun, lastEvent, runKura, spawnKura, writeCliConfig } from '../support/snapshot.js';
@@ -201,7 +204,14 @@ describe('operator commands against a running stack', () => {
 
   it("status: the guard's view with an exit code that says up or down; --version and --help", async () => {
     const { config } = stack();
-    const [guardPort, deadPort] = await freePorts(2);
+    const [guardPort, deadPort, proxiedPort, proxiedTlsPort] = await freePorts(4);
+    // A submission instance as HAProxy's backends run it (PROXY header expected) plays both HA submission instances.
+    const proxied = await startSubmission(
+      config,
+      { port: proxiedPort as number, tlsPort: proxiedTlsPort as number, ...submissionCertificates(config), proxyProtocol: true },
+      pino({ level: 'silent' }),
+    );
+    const submission = { submission: proxiedPort, submissions: proxiedTlsPort, health: deadPort };
     const guardConfig = (name: string, smtp: number) => {
       const file = path.join(work, `${name}.json`);
       const base = JSON.parse(fs.readFileSync(path.join(cliDir, 'kura.config.json'), 'utf8'));
@@ -213,7 +223,11 @@ describe('operator commands against a running stack', () => {
           ...base,
           ports: { ...base.ports, smtp },
           guard: { port: guardPort, probeIntervalMs: 300, canaryIntervalMs: 1000 },
-          ha: { wildduck: [wildduck, wildduck], haraka: [0, 1].map(() => ({ smtp: config.ports.smtp, health: deadPort })) },
+          ha: {
+            wildduck: [wildduck, wildduck],
+            haraka: [0, 1].map(() => ({ smtp: config.ports.smtp, health: deadPort })),
+            submission: [submission, submission],
+          },
         }),
       );
       return file;
@@ -237,26 +251,34 @@ describe('operator commands against a running stack', () => {
       return run as CliRun;
     };
 
-    await runGuard(guardConfig('guard-up', config.ports.smtp), async () => {
-      const up = await statusUntil(path.join(work, 'guard-up.json'), 0);
-      expect(up.code, up.stdout + up.stderr).toBe(0);
-      const report = up.events[0] as {
-        overall: string;
-        components: Array<{ id: string; status: string; detail: string }>;
-        snapshot: unknown;
-      };
-      expect(report.overall).toBe('up');
-      expect(report.components.find((c) => c.id === 'delivery')?.detail).toMatch(/canary delivered in \d+ ms/);
-      expect(report).toHaveProperty('snapshot', null);
-    });
-    // Incoming mail down (the guard probes a port nobody serves): exit 3, and the component is named.
-    await runGuard(guardConfig('guard-down', deadPort as number), async () => {
-      const down = await statusUntil(path.join(work, 'guard-down.json'), 3);
-      expect(down.code, down.stdout).toBe(3);
-      const report = down.events[0] as { overall: string; components: Array<{ id: string; status: string }> };
-      expect(report.overall).toBe('down');
-      expect(report.components.find((c) => c.id === 'smtp')?.status).toBe('down');
-    });
+    try {
+      await runGuard(guardConfig('guard-up', config.ports.smtp), async () => {
+        const up = await statusUntil(path.join(work, 'guard-up.json'), 0);
+        expect(up.code, up.stdout + up.stderr).toBe(0);
+        const report = up.events[0] as {
+          overall: string;
+          components: Array<{ id: string; status: string; detail: string }>;
+          snapshot: unknown;
+        };
+        expect(report.overall).toBe('up');
+        expect(report.components.find((c) => c.id === 'delivery')?.detail).toMatch(/canary delivered in \d+ ms/);
+        expect(report).toHaveProperty('snapshot', null);
+        // Submission: the single stack's port (STARTTLS), and the instance that expects the PROXY header.
+        for (const id of ['submission', 'submission-1']) {
+          expect(report.components.find((c) => c.id === id)?.detail, id).toMatch(/^AUTH .*PLAIN.* offered after STARTTLS$/);
+        }
+      });
+      // Incoming mail down (the guard probes a port nobody serves): exit 3, and the component is named.
+      await runGuard(guardConfig('guard-down', deadPort as number), async () => {
+        const down = await statusUntil(path.join(work, 'guard-down.json'), 3);
+        expect(down.code, down.stdout).toBe(3);
+        const report = down.events[0] as { overall: string; components: Array<{ id: string; status: string }> };
+        expect(report.overall).toBe('down');
+        expect(report.components.find((c) => c.id === 'smtp')?.status).toBe('down');
+      });
+    } finally {
+      await proxied.stop();
+    }
     fails(await kura('status', '--guard', `http://127.0.0.1:${deadPort}/`), /guard does not answer.*\n.*fix: start it/);
 
     const version = ok(await kura('--version'));

@@ -7,13 +7,21 @@ import { promisify } from 'node:util';
 import { waitUntil } from '@kura/cli';
 import { internalHost } from '@kura/config';
 import { type DrillResult, runDrill } from '@kura/drills';
-import { FailoverController, HaproxyRuntime } from '@kura/guard';
+import { clientTls, FailoverController, HaproxyRuntime, probeSubmission } from '@kura/guard';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { smtpSink, webhookSink } from '../support/alert-sinks.js';
 import { artifactPath, launchChromium } from '../support/browser.js';
-import { componentStatus, type HaTestStack, haTestConfig, logTail, startHaTestStack, waitForGuard } from '../support/ha-stack.js';
+import {
+  componentStatus,
+  guardStatus,
+  type HaTestStack,
+  haTestConfig,
+  logTail,
+  startHaTestStack,
+  waitForGuard,
+} from '../support/ha-stack.js';
 import { tempDataDir } from '../support/stack.js';
 
 /**
@@ -203,6 +211,41 @@ describe('frontend failover drills (kura up --ha)', () => {
     expect(result.failuresAfterRecovery, JSON.stringify(result.loginsAfterRecovery)).toBe(0);
     expect(detectedMs).toBeLessThan(30_000);
   }, 150_000);
+
+  it('submission: the front and each instance (PROXY header) offer AUTH after STARTTLS; the row goes down when submission is killed', async () => {
+    const row = 'Sending mail (submission)';
+    const ids = ['submission', 'submission-1', 'submission-2'];
+    const before = await waitForGuard(ha, (s) => ids.every((id) => componentStatus(s, id) === 'up'), 30_000).then(() => guardStatus(ha));
+    for (const id of ids) expect(before.components.find((c) => c.id === id)?.detail).toMatch(/^AUTH .*PLAIN.* offered after STARTTLS$/);
+    await pageShows(row, 'Working');
+    // The certificate is really checked: without the stack's CA (the system's CAs only) STARTTLS fails.
+    const { config } = ha;
+    const trusted = clientTls(config);
+    expect(trusted?.ca).toBeDefined();
+    const frontHost = config.ha.haproxy.host ?? config.host;
+    await expect(probeSubmission(frontHost, config.ports.submission, 3_000, { servername: config.hostname })).rejects.toThrow(
+      /certificate/,
+    );
+    await expect(
+      probeSubmission(config.host, config.ha.submission[0]?.submission as number, 3_000, trusted as NonNullable<typeof trusted>, true),
+    ).resolves.toMatch(/^AUTH /);
+    const killed: string[] = [];
+    try {
+      await ha.kill('submission-1');
+      killed.push('submission-1');
+      await waitForGuard(ha, (s) => componentStatus(s, 'submission-1') === 'down', 30_000);
+      // The other instance still serves mail apps through HAProxy.
+      await waitForGuard(ha, (s) => componentStatus(s, 'submission') === 'up' && componentStatus(s, 'submission-2') === 'up', 30_000);
+      await ha.kill('submission-2');
+      killed.push('submission-2');
+      await waitForGuard(ha, (s) => componentStatus(s, 'submission') === 'down', 30_000);
+      await pageShows(row, 'Down');
+    } finally {
+      for (const name of killed) await ha.revive(name);
+    }
+    await waitForGuard(ha, (s) => ids.every((id) => componentStatus(s, id) === 'up'), 60_000);
+    await pageShows(row, 'Working');
+  }, 180_000);
 
   it('kura drill: dry run by default; --execute against the live deployment prints recovery time and messages lost', async () => {
     const c = ha.config;

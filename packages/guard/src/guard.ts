@@ -5,7 +5,7 @@ import { ensureAccount } from './accounts.js';
 import { Alerter } from './alerts.js';
 import { BlocklistWatch } from './blocklist-watch.js';
 import { runCanary } from './canary.js';
-import { clientTls, pop3Port } from './client-tls.js';
+import { clientTls, pop3Port, submissionTls } from './client-tls.js';
 import { FailoverController } from './failover.js';
 import { HaproxyRuntime } from './haproxy-runtime.js';
 import { createMetrics, type GuardMetrics } from './metrics.js';
@@ -15,6 +15,7 @@ import { probeImapInstance } from './probes/imap-instance.js';
 import { probePop3 } from './probes/pop3.js';
 import { probeRedis } from './probes/redis.js';
 import { probeSmtp } from './probes/smtp.js';
+import { probeSubmission } from './probes/submission.js';
 import { CRASH_LOOP_WINDOW_MS, RestartCounter, reportedStart } from './restarts.js';
 import { GuardState, type ProbeOutcome } from './state.js';
 
@@ -51,6 +52,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   const alerter = new Alerter(g.alerts, statusUrl, log);
   const runtime = new HaproxyRuntime(config.paths.haproxySocket);
   const secure = clientTls(config);
+  const submissionSecure = submissionTls(config);
   const failover = new FailoverController(runtime, g.failover, log, (a) => {
     metrics.failoverActions.inc({ action: a.action, result: a.result });
     void alerter.sendAction(a);
@@ -70,6 +72,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
   state.define('smtp', 'Incoming mail (SMTP)', 'new mail is not accepted; senders retry later');
   state.define('imap', 'Reading mail (IMAP)', 'mail apps cannot open mailboxes');
   state.define('pop3', 'Downloading mail (POP3)', 'POP3 mail apps cannot download');
+  state.define('submission', 'Sending mail (submission)', 'mail apps cannot send mail');
   state.define('delivery', 'Delivery time', 'new mail is not arriving in mailboxes');
   state.define('datatier', 'Mail storage (data tier)', 'mail cannot be stored or read');
   state.define('redis', 'Sessions and notifications (Redis)', 'logins and new-mail notifications fail');
@@ -78,6 +81,7 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     { id: 'smtp', run: () => probeSmtp(host, config.ports.smtp, t) },
     { id: 'imap', run: () => probeImap(host, config.ports.imap, user, pass, t, secure) },
     { id: 'pop3', run: () => probePop3(host, pop3Port(config), user, pass, t, secure) },
+    { id: 'submission', run: () => probeSubmission(host, config.ports.submission, t, submissionSecure) },
     {
       id: 'datatier',
       run: async () => {
@@ -106,6 +110,12 @@ export function createGuard(config: KuraConfig, log: Logger): Guard {
     const name = `haraka-${i + 1}`;
     state.define(name, `Haraka instance ${i + 1}`, 'senders retry through another instance', true);
     probes.push({ id: name, run: () => probeSmtp(h.host ?? host, h.smtp, t), failover: { instance: name, backends: ['smtp'] } });
+  });
+  config.ha.submission.forEach((s, i) => {
+    const name = `submission-${i + 1}`;
+    state.define(name, `Submission instance ${i + 1}`, 'mail apps send through another instance', true);
+    // Behind HAProxy every submission instance expects the PROXY header (failed logins are counted per client address).
+    probes.push({ id: name, run: () => probeSubmission(s.host ?? host, s.submission, t, submissionSecure, true) });
   });
   // Restarts counted from every frontend's health endpoint; a crash loop is an incident (and an alert).
   const restarts = new RestartCounter();

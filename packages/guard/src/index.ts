@@ -6,7 +6,7 @@ export const guardBin = path.join(path.dirname(new URL(import.meta.url).pathname
 // Service accounts, client TLS, line protocol and probes: shared with @kura/drills.
 export { type Account, ensureAccount } from './accounts.js';
 export { runCanary } from './canary.js';
-export { type ClientTls, clientTls, imapflowTls, pop3Port } from './client-tls.js';
+export { type ClientTls, clientTls, imapflowTls, pop3Port, submissionTls } from './client-tls.js';
 export { type FailoverAction, FailoverController } from './failover.js';
 export { createGuard, type Guard } from './guard.js';
 export { HaproxyRuntime } from './haproxy-runtime.js';
@@ -18,6 +18,7 @@ export { probeImap } from './probes/imap.js';
 export { probePop3 } from './probes/pop3.js';
 export { currentRedisPrimary, probeRedis } from './probes/redis.js';
 export { probeSmtp } from './probes/smtp.js';
+export { probeSubmission } from './probes/submission.js';
 export { runGuard } from './run.js';
 export { type Component, GuardState, type Incident, type Status } from './state.js';
 export { renderStatusPage } from './status-page.js';

@@ -93,7 +93,12 @@ export class LineConnection {
     plain.removeAllListeners('error');
     plain.removeAllListeners('close');
     return new Promise((resolve, reject) => {
-      const upgraded = tls.connect({ socket: plain, ca: secure.ca, servername: secure.servername ?? serverName(host) });
+      const upgraded = tls.connect({
+        socket: plain,
+        ca: secure.ca,
+        servername: secure.servername ?? serverName(host),
+        rejectUnauthorized: secure.verify !== false,
+      });
       const timer = setTimeout(() => {
         upgraded.destroy();
         reject(new Error(`TLS handshake with ${host} timed out after ${timeoutMs} ms`));

@@ -19,8 +19,8 @@ function duration(ms: number, t: StatusText): string {
 function named(id: string, fallback: { title: string; impact: string }, t: StatusText): { title: string; impact: string } {
   const known = t.components[id];
   if (known) return known;
-  const instance = /^(wildduck|haraka)-(\d+)$/.exec(id);
-  if (instance) return t.instance[instance[1] as 'wildduck' | 'haraka'](instance[2] as string);
+  const instance = /^(wildduck|haraka|submission)-(\d+)$/.exec(id);
+  if (instance) return t.instance[instance[1] as keyof StatusText['instance']](instance[2] as string);
   return fallback;
 }
 

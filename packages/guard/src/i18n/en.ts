@@ -12,6 +12,7 @@ export const en = {
     smtp: { title: 'Incoming mail (SMTP)', impact: 'new mail is not accepted; senders retry later' },
     imap: { title: 'Reading mail (IMAP)', impact: 'mail apps cannot open mailboxes' },
     pop3: { title: 'Downloading mail (POP3)', impact: 'POP3 mail apps cannot download' },
+    submission: { title: 'Sending mail (submission)', impact: 'mail apps cannot send mail' },
     delivery: { title: 'Delivery time', impact: 'new mail is not arriving in mailboxes' },
     datatier: { title: 'Mail storage (data tier)', impact: 'mail cannot be stored or read' },
     redis: { title: 'Sessions and notifications (Redis)', impact: 'logins and new-mail notifications fail' },
@@ -21,6 +22,7 @@ export const en = {
   instance: {
     wildduck: (n: string) => ({ title: `WildDuck instance ${n}`, impact: 'its clients reconnect to another instance' }),
     haraka: (n: string) => ({ title: `Haraka instance ${n}`, impact: 'senders retry through another instance' }),
+    submission: (n: string) => ({ title: `Submission instance ${n}`, impact: 'mail apps send through another instance' }),
   },
   /** Between the impact sentences of the banner. */
   sentenceSeparator: '. ',

@@ -14,6 +14,7 @@ export const ja: StatusText = {
     smtp: { title: 'メールの受信 (SMTP)', impact: '新しいメールを受け付けられません。送信側は後で再送します' },
     imap: { title: 'メールの閲覧 (IMAP)', impact: 'メールソフトでメールボックスを開けません' },
     pop3: { title: 'メールのダウンロード (POP3)', impact: 'POP3 のメールソフトでダウンロードできません' },
+    submission: { title: 'メールの送信 (サブミッション)', impact: 'メールソフトからメールを送信できません' },
     delivery: { title: '配送時間', impact: '新しいメールがメールボックスに届いていません' },
     datatier: { title: 'メールの保存 (データ層)', impact: 'メールを保存・閲覧できません' },
     redis: { title: 'セッションと通知 (Redis)', impact: 'ログインと新着通知が失敗します' },
@@ -23,6 +24,10 @@ export const ja: StatusText = {
   instance: {
     wildduck: (n: string) => ({ title: `WildDuck インスタンス ${n}`, impact: '利用者は別のインスタンスに再接続します' }),
     haraka: (n: string) => ({ title: `Haraka インスタンス ${n}`, impact: '送信側は別のインスタンスで再送します' }),
+    submission: (n: string) => ({
+      title: `送信 (サブミッション) インスタンス ${n}`,
+      impact: 'メールソフトは別のインスタンスから送信します',
+    }),
   },
   /** Between the impact sentences of the banner. */
   sentenceSeparator: '。',

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDnsServer } from '../support/dns-server.js';
 import { startSink } from '../support/sink.js';
 import { sendMail } from '../support/smtp-client.js';
-import { newUser, type TestStack, type TestUser, useTestStack, withImap } from '../support/stack.js';
+import { newUser, type TestStack, type TestUser, useTestStack, wildduckApi, withImap } from '../support/stack.js';
 
 const HOSTNAME = 'mx.kura.test';
 const SRS_DOMAIN = 'fwd.kura.test';
@@ -74,16 +74,7 @@ describe("WildDuck's filters, spam level and forwarding on Kura's MX", () => {
   });
   afterAll(() => store?.close());
 
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`http://${t.config.host}:${t.config.ports.api}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', connection: 'close' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as Record<string, unknown>;
-    if (!json.success) throw new Error(`${method} ${url}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const api = (method: string, url: string, body?: unknown) => wildduckApi(t.config)(method, url, body);
   /**
    * Creates a filter that moves to a folder just created. On the local data tier the API does not
    * always see a folder it created a moment ago (7 of 40 tries answered NoSuchMailbox, see

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { submissionCertificates } from '@kura/cli';
 import { startSubmission } from '@kura/submission';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendMail } from '../support/smtp-client.js';
 import { type CliRun, lastEvent, runKura, spawnKura, writeCliConfig } from '../support/snapshot.js';
-import { freePorts, newUser, type TestUser, tempDataDir, useTestStack } from '../support/stack.js';
+import { freePorts, newUser, type TestUser, tempDataDir, useTestStack, withImap as withImapAs } from '../support/stack.js';
 
 // Auto-replies go only to mail a scanner found clean: a real scanner process that passes everything.
 const stack = useTestStack('operator', (dataDir) => {
@@ -45,21 +45,8 @@ const mail = (from: string, to: string, subject: string) =>
     `From: <${from}>\r\nTo: <${to}>\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '-')}@example.org>\r\n\r\nhello\r\n`,
   );
 
-async function withImap<T>(user: TestUser, work: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const { config } = stack();
-  const client = new ImapFlow({
-    host: config.host,
-    port: config.ports.imap,
-    secure: false,
-    auth: { user: user.username, pass: user.password },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
+function withImap<T>(user: TestUser, work: (c: ImapFlow) => Promise<T>): Promise<T> {
+  return withImapAs(stack().config, work, user);
 }
 
 async function messageCount(c: ImapFlow, mailbox: string): Promise<number> {

@@ -7,7 +7,7 @@ import { ObjectId } from 'mongodb';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink } from '../support/sink.js';
-import { inboxSources, newUser, type TestUser, useTestStack, withImap } from '../support/stack.js';
+import { inboxSources, newUser, type TestUser, useTestStack, wildduckApi, withImap } from '../support/stack.js';
 
 /**
  * Mail a user submits to a local colleague takes the colleague's WildDuck
@@ -45,16 +45,7 @@ describe('submission to local colleagues', () => {
       await store?.close();
     });
 
-    const api = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(`http://${config.host}:${config.ports.api}${url}`, {
-        method,
-        headers: { 'content-type': 'application/json', connection: 'close' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await res.json()) as Record<string, unknown>;
-      if (!json.success) throw new Error(`${method} ${url}: ${JSON.stringify(json)}`);
-      return json;
-    };
+    const api = (method: string, url: string, body?: unknown) => wildduckApi(config)(method, url, body);
     /** Submits `raw` as `sender` over the STARTTLS port; returns the server's answer. */
     const submit = async (sender: TestUser, to: string[], raw: Buffer) => {
       const transport = nodemailer.createTransport({

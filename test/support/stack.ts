@@ -186,3 +186,18 @@ export function splitTrace(stored: Buffer, sent: Buffer): { trace: string; rest:
   const trace = stored.subarray(0, stored.length - sent.length).toString('latin1');
   return { trace, rest };
 }
+
+/** WildDuck's API of a test stack (loopback, no token): the JSON answer, or an error naming the call. */
+export function wildduckApi(config: KuraConfig) {
+  return async (method: string, url: string, body?: unknown): Promise<Record<string, unknown>> => {
+    // A fresh connection per call: a pooled one that the API's keep-alive timer closed fails the next request.
+    const res = await fetch(`http://${config.host}:${config.ports.api}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (!json.success) throw new Error(`${method} ${url}: ${JSON.stringify(json)}`);
+    return json;
+  };
+}

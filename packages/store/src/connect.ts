@@ -48,6 +48,22 @@ export function isLateCommandAfterClose(error: unknown): boolean {
   return closing && error instanceof Error && error.message === 'Connection is closed.';
 }
 
+/**
+ * After QUIT, a command WildDuck's handlers fire without awaiting it (a cache
+ * update, an event published once a write returned) would be rejected with
+ * "Connection is closed." and nobody listening: an unhandled rejection in
+ * whatever process closed its store. The owner is done with the store, so such
+ * a command is answered with nothing instead of being sent.
+ */
+function dropLaterCommands(connection: Redis): void {
+  (
+    connection as unknown as { sendCommand(command: { resolve(value: unknown): void; promise: Promise<unknown> }): Promise<unknown> }
+  ).sendCommand = (command) => {
+    command.resolve(null);
+    return command.promise;
+  };
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   // Every acknowledged write waits for a journaled majority: on a replica set
   // that is what makes "250 OK" survive the loss of the primary.
@@ -91,7 +107,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       closing = true;
       // QUIT lets commands WildDuck's handlers still have in flight (event publishing after
       // creating a user, for one) finish instead of failing them as "Connection is closed".
-      await Promise.all([...extraConnections, redis].map((connection) => connection.quit().catch(() => connection.disconnect())));
+      const quitting = [...extraConnections, redis].map((connection) => {
+        const done = connection.quit().catch(() => connection.disconnect());
+        dropLaterCommands(connection);
+        return done;
+      });
+      await Promise.all(quitting);
       await client.close();
     },
   };

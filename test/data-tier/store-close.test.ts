@@ -21,7 +21,7 @@ describe('closing the store', () => {
     await Promise.all([tier?.stop(), redis?.stop()]);
   });
 
-  it('answers a command sent after close began with nothing instead of a rejection', async () => {
+  it('answers a command that fails after close began with nothing instead of a rejection', async () => {
     const store = await openStore({ mongodbUri: tier.uri, redisUrl: redis.url });
     await store.redis.set('kura-close-test', 'before');
     const closing = store.close();
@@ -29,7 +29,7 @@ describe('closing the store', () => {
     const late = store.redis.set('kura-close-test', 'after close');
     await closing;
     await expect(late).resolves.toBeNull();
-    // The command really was dropped, not sent: the key written before stays as it was.
+    // Redis stopped at QUIT, so the late command was never carried out: the key stays as it was.
     const check = await openStore({ mongodbUri: tier.uri, redisUrl: redis.url });
     try {
       expect(await check.redis.get('kura-close-test')).toBe('before');

@@ -52,16 +52,16 @@ export function isLateCommandAfterClose(error: unknown): boolean {
  * After QUIT, a command WildDuck's handlers fire without awaiting it (a cache
  * update, an event published once a write returned) would be rejected with
  * "Connection is closed." and nobody listening: an unhandled rejection in
- * whatever process closed its store. The owner is done with the store, so such
- * a command is answered with nothing instead of being sent.
+ * whatever process closed its store. The owner is done with the store, so from
+ * now on a failing command answers nothing (null) instead of rejecting. Commands
+ * are still sent as before (QUIT itself, and whatever ioredis flushes while it
+ * connects), so the connection closes as it would.
  */
-function dropLaterCommands(connection: Redis): void {
-  (
-    connection as unknown as { sendCommand(command: { resolve(value: unknown): void; promise: Promise<unknown> }): Promise<unknown> }
-  ).sendCommand = (command) => {
-    command.resolve(null);
-    return command.promise;
-  };
+function settleLaterCommands(connection: Redis): void {
+  type Send = (command: unknown, stream?: unknown) => Promise<unknown>;
+  const target = connection as unknown as { sendCommand: Send };
+  const send = target.sendCommand.bind(connection);
+  target.sendCommand = (command, stream) => send(command, stream).catch(() => null);
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -109,7 +109,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       // creating a user, for one) finish instead of failing them as "Connection is closed".
       const quitting = [...extraConnections, redis].map((connection) => {
         const done = connection.quit().catch(() => connection.disconnect());
-        dropLaterCommands(connection);
+        settleLaterCommands(connection);
         return done;
       });
       await Promise.all(quitting);

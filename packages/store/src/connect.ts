@@ -62,6 +62,13 @@ function settleLaterCommands(connection: Redis): void {
   const target = connection as unknown as { sendCommand: Send };
   const send = target.sendCommand.bind(connection);
   target.sendCommand = (command, stream) => send(command, stream).catch(() => null);
+  // Commands already waiting (the lock's SUBSCRIBE of a connection still connecting) are rejected the same
+  // way when the socket closes; their callers keep their answer, the rejection just is not unhandled.
+  type Queued = { toArray(): Array<{ command?: { promise?: Promise<unknown> } }> };
+  const queues = connection as unknown as { offlineQueue?: Queued; commandQueue?: Queued };
+  for (const queue of [queues.offlineQueue, queues.commandQueue]) {
+    for (const item of queue?.toArray() ?? []) item.command?.promise?.catch(() => {});
+  }
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {

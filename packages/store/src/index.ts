@@ -50,7 +50,7 @@ export {
 export { findOutbound, isObjectIdText, listOutbound, type OutboundSummary, removeOutbound, retryOutbound } from './outbound-admin.js';
 export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
-export { checkSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
+export { checkSendRate, refundSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
 export { Srs, SrsError, type SrsOptions } from './srs.js';
 export { srsFor } from './srs-config.js';
 export {

@@ -44,6 +44,7 @@ export {
   type OutboundStatus,
   outboundCounts,
   pendingDsns,
+  pruneOutbound,
   type RecipientFailure,
   settleOutbound,
 } from './outbound.js';

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -76,8 +77,38 @@ export async function waitUntil(check: () => Promise<unknown>, timeoutMs: number
   throw lastError instanceof Error ? lastError : new Error('timed out');
 }
 
-/** Asks the kernel for `count` distinct free loopback ports (for tests and benchmarks). */
+/** The lowest port the kernel hands out for outgoing connections and `listen(0)` (Linux), if known. */
+function ephemeralLow(): number | undefined {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const UNASSIGNED_FROM = 10_000;
+
+/**
+ * `count` distinct loopback ports that are free now (for tests and benchmarks). They are drawn at
+ * random from below the kernel's ephemeral range: a port the kernel handed out by `listen(0)` may be
+ * taken again as the local port of any outgoing connection before the service that was meant to
+ * listen on it starts ("port … is already in use" under a busy test run). Without room below that
+ * range the kernel chooses, as before.
+ */
 export async function freePorts(count: number): Promise<number[]> {
+  const low = ephemeralLow();
+  if (low === undefined || low - UNASSIGNED_FROM < 20 * count + 1_000) return kernelPorts(count);
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count && tries < 50 * count; tries++) {
+    const port = randomInt(UNASSIGNED_FROM, low);
+    if (!ports.has(port) && (await portIsFree('127.0.0.1', port))) ports.add(port);
+  }
+  if (ports.size < count) throw new Error(`found only ${ports.size} of ${count} free loopback ports below ${low}`);
+  return [...ports];
+}
+
+async function kernelPorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },

@@ -62,3 +62,11 @@ function kb(rollup: string, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup);
   return match ? Number(match[1]) : 0;
 }
+
+/** CPU time (user + system, ms) a process has used: on a shared, loaded machine a fairer cost than wall time. */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+}

@@ -18,10 +18,10 @@ async function goTest(cwd: string, args: string[]): Promise<string> {
 }
 
 describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go test)", () => {
-  it('filter pushdown never loses a document and reaches the indexes; projection pushdown decodes exact fields; covered reads', async () => {
+  it('filter pushdown never loses a document and reaches the indexes; projection pushdown decodes exact fields; covered reads; writes by _id use its index', async () => {
     const out = await goTest(path.join(root, '.kura/ferretdb-src'), [
       '-run',
-      'TestPushdown|TestPartial|TestCovered',
+      'TestPushdown|TestPartial|TestCovered|TestWritesByID',
       '-v',
       './internal/backends/sqlite/',
     ]);
@@ -32,8 +32,19 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestPartialSJSON',
       'TestCoveredQueries',
       'TestCoveredPlan',
+      'TestWritesByIDUseIndex',
     ])
       expect(out).toContain(`--- PASS: ${name}`);
+  }, 300_000);
+
+  it('an update command with more statements than the backend has connections completes (WildDuck STORE of 100+ messages)', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), [
+      '-run',
+      'TestUpdateStatementsCloseTheirQueries',
+      '-v',
+      './internal/handler/',
+    ]);
+    expect(out).toContain('--- PASS: TestUpdateStatementsCloseTheirQueries');
   }, 300_000);
 
   it('the launcher lets reads pass writes and runs writes to one collection one at a time', async () => {

@@ -5,6 +5,7 @@ import { SnapshotError } from '@kura/snapshot';
 import { isLateCommandAfterClose } from '@kura/store';
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin/register.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerHaCommands } from './commands/ha.js';
 import { top } from './commands/top.js';
 import { up } from './commands/up.js';
@@ -79,6 +80,7 @@ program
   .action(top);
 
 registerHaCommands(program);
+registerDeployCommands(program);
 registerImportCommands(program);
 registerAdminCommands(program);
 

@@ -1,4 +1,13 @@
-export { pop3StlsEverywhere, renderHaproxyConfig, renderSentinelConfig, renderUnavailableLua } from './ha.js';
+export {
+  DEPLOY_RENDER_COMMAND,
+  deployHaproxyProfile,
+  deploySentinelProfile,
+  HAPROXY_STATS_PASSWORD_ENV,
+  renderDeployFiles,
+  renderDeployRedisConfig,
+} from './deploy.js';
+export { pop3StlsEverywhere, renderHaproxyConfig, renderUnavailableLua } from './ha.js';
+export { type FrontendLimits, type HaproxyProfile, type HttpsFronts, localHaproxyProfile } from './haproxy-profile.js';
 export { type HarakaFiles, type HarakaOptions, MAX_DATA_LINE_BYTES, renderHarakaConfig } from './haraka.js';
 export { DATA_TERMINATION_MS, HARAKA_MARGIN_MS, type HookTimeout, hookTimeouts, type KuraHook } from './hook-timeouts.js';
 export { ConfigError, DEFAULT_CONFIG_FILE, type LoadOptions, loadConfig, readResolvedConfig } from './load.js';
@@ -23,4 +32,5 @@ export {
   securedConfig,
   withSecurity,
 } from './security.js';
+export { renderSentinelConfig, type SentinelProfile } from './sentinel.js';
 export { renderWildDuckConfig, type WildDuckPorts } from './wildduck.js';

@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'smol-toml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderHaproxyConfig, renderSentinelConfig } from '../src/ha.js';
+import { renderHaproxyConfig } from '../src/ha.js';
 import { renderHarakaConfig } from '../src/haraka.js';
 import { loadConfig } from '../src/load.js';
 import { parseSentinelUrl, sentinelUrl } from '../src/redis-url.js';
 import { loadSecrets, placeholderReason, redactSecrets, SECRET_ENV } from '../src/secrets.js';
 import { assertSafeToExpose, securedConfig } from '../src/security.js';
+import { renderSentinelConfig } from '../src/sentinel.js';
 import { renderWildDuckConfig } from '../src/wildduck.js';
 
 const dirs: string[] = [];

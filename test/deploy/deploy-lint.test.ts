@@ -206,6 +206,30 @@ describe('Redis configurations start', () => {
       }
     });
   }
+
+  it('sentinel.conf, with the credentials appended as compose does, wants the password', async () => {
+    const dir = tmp('sentinel');
+    const [port, primary] = (await freePorts(2)) as [number, number];
+    // The compose command: committed file + the operator's credentials file, into the Sentinel's own volume.
+    const committed = fs.readFileSync(path.join(DEPLOY, 'redis', 'sentinel.conf'), 'utf8');
+    const auth = 'requirepass lint-sentinel-0123456789\nsentinel auth-user kura kura\nsentinel auth-pass kura lint-password-0123456789\n';
+    const conf = path.join(dir, 'sentinel.conf');
+    fs.writeFileSync(conf, committed.replace(/^dir .*$/m, `dir ${dir}`).replace(/ redis-primary \d+ /, ` 127.0.0.1 ${primary} `) + auth);
+    const child = spawn('redis-sentinel', [conf, '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
+    try {
+      const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
+      let answer = '';
+      for (let i = 0; i < 50 && !answer.includes('PONG'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        answer = cli('-a', 'lint-sentinel-0123456789', '--no-auth-warning', 'PING');
+      }
+      expect(answer).toContain('PONG');
+      expect(cli('PING')).toMatch(/NOAUTH/);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('fail2ban', () => {

@@ -13,6 +13,7 @@ export { DATA_TERMINATION_MS, HARAKA_MARGIN_MS, type HookTimeout, hookTimeouts, 
 export { ConfigError, DEFAULT_CONFIG_FILE, type LoadOptions, loadConfig, readResolvedConfig } from './load.js';
 export { parseSentinelUrl, redisConnectionOptions, type SentinelCredentials, type SentinelTarget, sentinelUrl } from './redis-url.js';
 export { type KuraConfig, resolveConfig } from './resolve.js';
+export { reversedIp } from './reversed-ip.js';
 export { phpLiteral, type RoundcubeFiles, type RoundcubeOptions, renderRoundcubeConfig, roundcubePaths, webmailUrl } from './roundcube.js';
 export { RSPAMD_DISABLED_MODULES, type RspamdFiles, renderRspamdConfig, rspamdPaths, rspamdUrl, runsLocalRspamd } from './rspamd.js';
 export { type KuraConfigFile, type KuraConfigInput, kuraConfigSchema } from './schema.js';

@@ -82,7 +82,7 @@ export function deploySentinelProfile(config: KuraConfig): SentinelProfile {
     resolveHostnames: true,
     downAfterMs: 5000,
     failoverTimeoutMs: 60000,
-    auth: 'appended',
+    ...(config.security.enabled ? { credentials: 'appended' as const } : {}),
   };
 }
 
@@ -118,7 +118,7 @@ export function renderDeployRedisConfig(config: KuraConfig, role: 'primary' | 'r
 
 /** deploy/'s generated files, by path below deploy/, from the deployment's kura.config.json. */
 export function renderDeployFiles(config: KuraConfig): Record<string, string> {
-  const sentinel = renderSentinelConfig(config, 0, '', deploySentinelProfile(config));
+  const sentinel = renderSentinelConfig(config, deploySentinelProfile(config));
   return {
     'haproxy/haproxy.cfg': renderHaproxyConfig(config, { luaFile: HAPROXY_LUA, profile: deployHaproxyProfile(config) }),
     'haproxy/unavailable.lua': renderUnavailableLua(GENERATED),

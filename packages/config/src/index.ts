@@ -33,5 +33,5 @@ export {
   securedConfig,
   withSecurity,
 } from './security.js';
-export { renderSentinelConfig, type SentinelProfile } from './sentinel.js';
+export { localSentinelProfile, renderSentinelConfig, type SentinelProfile } from './sentinel.js';
 export { renderWildDuckConfig, type WildDuckPorts } from './wildduck.js';

@@ -14,52 +14,62 @@ export interface SentinelProfile {
   resolveHostnames: boolean;
   downAfterMs: number;
   failoverTimeoutMs: number;
-  /** Credentials: written in (the local stack's 0600 file), or appended from the operator's file at start (deploy/). */
-  auth: 'inline' | 'appended';
+  /**
+   * Secured form: the passwords written in (the local stack's 0600 file), or `appended` from the
+   * operator's file at start (deploy/, so no secret is committed). None: no password at all.
+   */
+  credentials?: { sentinelPassword: string; redisPassword: string } | 'appended';
 }
 
-/** One Sentinel of a quorum of three. */
-export function renderSentinelConfig(config: KuraConfig, sentinelPort: number, dir: string, profile?: SentinelProfile): string {
-  const { host, ports, redis } = config;
-  const p: SentinelProfile = profile ?? {
-    port: sentinelPort,
-    bind: host,
+/** One Sentinel of the local stack's quorum of three, on loopback, watching the local Redis primary. */
+export function localSentinelProfile(config: KuraConfig, port: number, dir: string): SentinelProfile {
+  return {
+    port,
+    bind: config.host,
     dir,
-    primary: { host, port: ports.redis },
+    primary: { host: config.host, port: config.ports.redis },
     resolveHostnames: false,
     // Local stack: notice a dead primary within a second and promote right away.
     downAfterMs: 1000,
     failoverTimeoutMs: 10000,
-    auth: 'inline',
+    ...(isSecured(config)
+      ? { credentials: { sentinelPassword: config.secrets.sentinelPassword, redisPassword: config.secrets.redisPassword } }
+      : {}),
   };
-  const secured = p.auth === 'appended' ? config.security.enabled : isSecured(config);
+}
+
+/** One Sentinel of a quorum of three. */
+export function renderSentinelConfig(config: KuraConfig, profile: SentinelProfile): string {
+  const { name } = config.redis;
+  const { credentials } = profile;
   // Secured: clients and the other Sentinels give `requirepass`; the Sentinel logs in to Redis as the ACL user.
-  const auth = !secured
-    ? []
-    : p.auth === 'inline' && isSecured(config)
-      ? [
-          `requirepass ${config.secrets.sentinelPassword}`,
-          `sentinel auth-user ${redis.name} ${REDIS_USER}`,
-          `sentinel auth-pass ${redis.name} ${config.secrets.redisPassword}`,
-        ]
-      : [
-          "# Credentials are appended at start from the operator's file (docs/security.md), never written here:",
-          '#   requirepass SENTINEL_PASSWORD          (clients and the other Sentinels give it)',
-          `#   sentinel auth-user ${redis.name} ${REDIS_USER}`,
-          `#   sentinel auth-pass ${redis.name} REDIS_PASSWORD`,
-        ];
+  const auth =
+    credentials === undefined
+      ? []
+      : credentials === 'appended'
+        ? [
+            "# Credentials are appended at start from the operator's file (docs/security.md), never written here:",
+            '#   requirepass SENTINEL_PASSWORD          (clients and the other Sentinels give it)',
+            `#   sentinel auth-user ${name} ${REDIS_USER}`,
+            `#   sentinel auth-pass ${name} REDIS_PASSWORD`,
+          ]
+        : [
+            `requirepass ${credentials.sentinelPassword}`,
+            `sentinel auth-user ${name} ${REDIS_USER}`,
+            `sentinel auth-pass ${name} ${credentials.redisPassword}`,
+          ];
   return [
-    `port ${p.port}`,
-    ...(p.bind ? [`bind ${p.bind}`] : []),
+    `port ${profile.port}`,
+    ...(profile.bind ? [`bind ${profile.bind}`] : []),
     'daemonize no',
-    secured ? 'protected-mode yes' : 'protected-mode no',
-    `dir ${p.dir}`,
-    ...(p.resolveHostnames ? ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes'] : []),
+    credentials === undefined ? 'protected-mode no' : 'protected-mode yes',
+    `dir ${profile.dir}`,
+    ...(profile.resolveHostnames ? ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes'] : []),
     // A quorum of 2 declares the primary down; the majority of the 3 Sentinels authorises the failover.
-    `sentinel monitor ${redis.name} ${p.primary.host} ${p.primary.port} 2`,
-    `sentinel down-after-milliseconds ${redis.name} ${p.downAfterMs}`,
-    `sentinel failover-timeout ${redis.name} ${p.failoverTimeoutMs}`,
-    `sentinel parallel-syncs ${redis.name} 1`,
+    `sentinel monitor ${name} ${profile.primary.host} ${profile.primary.port} 2`,
+    `sentinel down-after-milliseconds ${name} ${profile.downAfterMs}`,
+    `sentinel failover-timeout ${name} ${profile.failoverTimeoutMs}`,
+    `sentinel parallel-syncs ${name} 1`,
     ...auth,
     '',
   ].join('\n');

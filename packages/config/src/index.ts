@@ -34,4 +34,5 @@ export {
   withSecurity,
 } from './security.js';
 export { localSentinelProfile, renderSentinelConfig, type SentinelProfile } from './sentinel.js';
+export { serviceMain } from './service-main.js';
 export { renderWildDuckConfig, type WildDuckPorts } from './wildduck.js';

@@ -128,6 +128,19 @@ export class RawImap {
     }
   }
 
+  /** Runs a SEARCH or UID SEARCH (Buffers are sent as literals); the numbers it found, or throws with the server's answer. */
+  async search(...parts: Array<string | Buffer>): Promise<number[]> {
+    const bytes = Buffer.concat(
+      parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.concat([Buffer.from(`{${p.length}}\r\n`), p]))),
+    );
+    const answer = await this.run(bytes);
+    if (answer.status !== 'OK') throw new Error(`${parts.map(String).join('')}: ${answer.tagged ?? answer.status}`);
+    return answer.untagged
+      .filter((line) => /^\* SEARCH\b/.test(line))
+      .flatMap((line) => line.slice('* SEARCH'.length).trim().split(/\s+/).filter(Boolean).map(Number))
+      .sort((a, b) => a - b);
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -2,10 +2,10 @@ import { type HaproxyProfile, type HttpsFronts, localHaproxyProfile } from './ha
 import type { KuraConfig } from './resolve.js';
 import { internalHost } from './security.js';
 
-interface Server {
+/** An instance: its name in HAProxy, its host and its health port. */
+interface Instance {
   name: string;
   host: string;
-  port: number;
   health: number;
 }
 
@@ -31,12 +31,12 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   // Sessions on an instance marked down are left to finish: a transaction in
   // flight still gets its 250 or 451, an IMAP command its NO. A dead instance
   // cuts them anyway; new connections go elsewhere at once.
-  const deepPool = (name: string, balance: string, servers: Server[], proxy = '') => [
+  const deepPool = <T extends Instance>(name: string, balance: string, instances: T[], port: (i: T) => number, proxy: string) => [
     `backend ${name}`,
     `  balance ${balance}`,
     '  option httpchk GET /health',
     '  http-check expect status 200',
-    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check${checkAddr(s.host)} port ${s.health}${proxy}`),
+    ...instances.map((i) => `  server ${i.name} ${i.host}:${port(i)} check${checkAddr(i.host)} port ${i.health}${proxy}`),
     '',
   ];
   // Haraka reads the client's address from the PROXY protocol (v2) where it accepts it from HAProxy
@@ -83,19 +83,9 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   // The submission instances always expect it: failed logins are counted per client address.
   const toSubmission = ' send-proxy';
   const wildduckPool = (name: string, port: (w: (typeof wildduck)[number]) => number) =>
-    deepPool(
-      name,
-      'leastconn',
-      wildduck.map((w) => ({ name: w.name, host: w.host, port: port(w), health: w.health })),
-      toWildDuck,
-    );
+    deepPool(name, 'leastconn', wildduck, port, toWildDuck);
   const submissionPool = (name: string, port: (s: (typeof submission)[number]) => number) =>
-    deepPool(
-      name,
-      'leastconn',
-      submission.map((s) => ({ name: s.name, host: s.host, port: port(s), health: s.health })),
-      toSubmission,
-    );
+    deepPool(name, 'leastconn', submission, port, toSubmission);
 
   return [
     ...profile.header.map((line) => (line ? `# ${line}` : '#')),
@@ -166,12 +156,7 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
       'none',
     ),
     ...frontend('Authenticated submission over implicit TLS.', 'submissions', ports.submissions, 'none'),
-    ...deepPool(
-      'smtp',
-      'roundrobin',
-      haraka.map((h) => ({ name: h.name, host: h.host, port: h.smtp, health: h.health })),
-      toHaraka,
-    ),
+    ...deepPool('smtp', 'roundrobin', haraka, (h) => h.smtp, toHaraka),
     ...wildduckPool('imap', (w) => w.imap),
     ...(secured ? wildduckPool('imaps', (w) => w.imaps ?? ports.imaps) : []),
     ...wildduckPool('pop3', (w) => w.pop3),

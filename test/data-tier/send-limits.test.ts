@@ -1,4 +1,4 @@
-import { checkSendRate } from '@kura/store';
+import { checkSendRate, refundSendRate } from '@kura/store';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
@@ -51,6 +51,25 @@ describe('send limits in Redis', () => {
       Array.from({ length: 40 }, (_, i) => checkSendRate(i % 2 ? nodeA : nodeB, { perUserPerHour: 17, perDomainPerHour: 100 }, sender, 1)),
     );
     expect(verdicts.filter((v) => v.allowed)).toHaveLength(17);
+  });
+
+  it('a refund gives back what a message not accepted was charged, on both scopes, never below zero', async () => {
+    const sender = { user: 'u-refund', domain: 'refund.example.edu' };
+    expect(await checkSendRate(nodeA, limits, sender, 5)).toEqual({ allowed: true });
+    expect(await checkSendRate(nodeB, limits, sender, 1)).toMatchObject({ allowed: false, scope: 'user' });
+    await refundSendRate(nodeB, sender, 2);
+    expect(await checkSendRate(nodeA, limits, sender, 2)).toEqual({ allowed: true });
+    expect(await checkSendRate(nodeA, limits, sender, 1)).toMatchObject({ allowed: false, scope: 'user' });
+    // The domain's count came back as well: another user of the domain has its 8 minus the 5 still charged.
+    expect(await checkSendRate(nodeB, limits, { user: 'u-refund-2', domain: sender.domain }, 4)).toMatchObject({
+      allowed: false,
+      scope: 'domain',
+    });
+    expect(await checkSendRate(nodeB, limits, { user: 'u-refund-2', domain: sender.domain }, 3)).toEqual({ allowed: true });
+    // Refunding more than was charged leaves an empty budget, not a larger one.
+    await refundSendRate(nodeA, sender, 100);
+    expect(await checkSendRate(nodeA, limits, sender, 5)).toEqual({ allowed: true });
+    expect(await checkSendRate(nodeA, limits, sender, 1)).toMatchObject({ allowed: false, scope: 'user' });
   });
 
   it('slides: the previous window still counts, weighted by how much of it remains', async () => {

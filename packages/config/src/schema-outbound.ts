@@ -31,6 +31,8 @@ export const outboundDelivery = {
    * this many days of real delivery attempts. Time in which Kura's own store or queue was down does not count.
    */
   maxQueueDays: z.number().positive().default(5),
+  /** Sent and failed entries stay in the queue (for `kura queue list` and tracing) this many days, then go. */
+  keepDays: z.number().positive().default(14),
   /** A hard-bounced address is refused for this many days. */
   suppressionDays: z.number().positive().default(30),
   /** Hold a sender (for an operator) whose recipients fail permanently at this rate. */

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Guard } from './guard.js';
 import { statusText } from './i18n/index.js';
@@ -11,7 +11,10 @@ export async function startGuardServer(
   options: { host: string; port: number; title: string; refreshMs: number; log: Logger; snapshotDir?: string },
 ): Promise<FastifyInstance> {
   // Typed as Fastify's base logger so the instance type does not depend on pino's generics.
-  const app = Fastify({ loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const { state, metrics, failover } = guard;
   const listings = () => [...guard.blocklist.entries.values()];
   // The page follows the browser's Accept-Language unless the reader picked a language (?lang=).

@@ -1,5 +1,5 @@
 import type { KuraConfig } from '@kura/config';
-import { claimOutbound, listHolds, pendingDsns, type Store } from '@kura/store';
+import { claimOutbound, listHolds, pendingDsns, pruneOutbound, type Store } from '@kura/store';
 import { type AgentLog, deliverEntry, type EntryContext } from './deliver-entry.js';
 import { deliverDsn } from './dsn-delivery.js';
 import { heldSenders } from './metrics.js';
@@ -94,9 +94,11 @@ export function startDeliveryAgent(options: AgentOptions): DeliveryAgent {
     schedule(claimedAny ? 0 : pollMs);
   };
 
-  /** Bounces whose storing failed earlier, and the held-senders gauge. */
+  /** Bounces whose storing failed earlier, the held-senders gauge, and finished entries past their keep time. */
   const sweep = async (store: Store) => {
     heldSenders.set((await listHolds(store)).length);
+    const pruned = await pruneOutbound(store, new Date(Date.now() - config.outbound.keepDays * 86_400_000));
+    if (pruned > 0) log.info(`outbound: ${pruned} finished entries older than ${config.outbound.keepDays} days removed`);
     for (const entry of await pendingDsns(store)) {
       await deliverDsn(store, entry, entry.failed ?? [], {
         hostname: config.hostname,

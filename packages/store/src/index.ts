@@ -44,13 +44,14 @@ export {
   type OutboundStatus,
   outboundCounts,
   pendingDsns,
+  pruneOutbound,
   type RecipientFailure,
   settleOutbound,
 } from './outbound.js';
 export { findOutbound, isObjectIdText, listOutbound, type OutboundSummary, removeOutbound, retryOutbound } from './outbound-admin.js';
 export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
-export { checkSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
+export { checkSendRate, refundSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
 export { Srs, SrsError, type SrsOptions } from './srs.js';
 export { srsFor } from './srs-config.js';
 export {

@@ -49,6 +49,8 @@ export interface OutboundEntry {
   dsnDone?: boolean;
   /** Until when one node holds the right to store the bounce (see claimDsn). */
   dsnClaimUntil?: Date;
+  /** When the entry reached `sent` or `failed` (what pruning counts from). */
+  finishedAt?: Date;
 }
 
 /** A claimed entry and how long it had been due before this claim (time nobody worked on it). */
@@ -122,6 +124,7 @@ export async function settleOutbound(store: Store, id: ObjectId, result: Attempt
         ...(result.retryUntil ? { retryUntil: result.retryUntil } : {}),
         ...(result.lastError !== undefined ? { lastError: result.lastError } : {}),
         ...(result.rateCharged ? { rateCharged: true } : {}),
+        ...(result.status === 'sent' || result.status === 'failed' ? { finishedAt: new Date() } : {}),
       },
       // The message itself is kept only while it may still be sent (or `kura queue retry` may resend it).
       ...(result.status === 'sent' ? { $unset: { raw: '' } } : {}),
@@ -167,6 +170,23 @@ export async function pendingDsns(store: Store, limit = 20): Promise<OutboundEnt
     .limit(limit)
     .toArray();
   return rows.map((row) => ({ ...row, raw: asBuffer(row.raw) }));
+}
+
+/**
+ * Deletes entries finished before `before`: sent ones, and failed ones whose
+ * bounce is stored (or that never get one: only submissions bounce). Entries
+ * from before `finishedAt` was recorded count from their creation. Returns how
+ * many went. Without this the queue keeps every message's record for good.
+ */
+export async function pruneOutbound(store: Store, before: Date): Promise<number> {
+  const finishedBefore = { $or: [{ finishedAt: { $lt: before } }, { finishedAt: { $exists: false }, created: { $lt: before } }] };
+  const result = await collection(store).deleteMany({
+    $and: [
+      finishedBefore,
+      { $or: [{ status: 'sent' }, { status: 'failed', dsnDone: true }, { status: 'failed', kind: { $ne: 'submission' } }] },
+    ],
+  });
+  return result.deletedCount;
 }
 
 /** The queue's indexes: claiming by due time per status, and a user's entries (holds, `kura queue list --user`). */

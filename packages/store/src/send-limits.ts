@@ -76,3 +76,35 @@ export async function checkSendRate(
   if (scope === 0) return { allowed: true };
   return { allowed: false, scope: scope === 1 ? 'user' : 'domain', retryAfterSeconds };
 }
+
+// Takes back what a charge took from the current window of both scopes, never below zero.
+const REFUND = `
+for i = 1, 2 do
+  local left = tonumber(redis.call('GET', KEYS[i]) or '0') - tonumber(ARGV[1])
+  if left > 0 then
+    redis.call('SET', KEYS[i], left, 'KEEPTTL')
+  else
+    redis.call('DEL', KEYS[i])
+  end
+end
+return 0
+`;
+
+/**
+ * Gives back `recipients` charged by {@link checkSendRate} for a message that
+ * was then not accepted (the store answered 451): a client's retry is charged
+ * again, so without this every temporary failure would spend budget twice.
+ * Refunds the current window; a charge made in the previous hour's last moment
+ * is refunded from the new hour, never below zero.
+ */
+export async function refundSendRate(
+  redis: Redis,
+  sender: { user: string; domain: string },
+  recipients: number,
+  windowSeconds = 3600,
+): Promise<void> {
+  if (recipients <= 0) return;
+  const bucket = Math.floor(Date.now() / 1000 / windowSeconds);
+  const keys = [`kura:send-rate:user:${sender.user}:${bucket}`, `kura:send-rate:domain:${sender.domain.toLowerCase()}:${bucket}`];
+  await redis.eval(REFUND, keys.length, ...keys, recipients);
+}

@@ -162,6 +162,7 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
     const queueId = `${session.id}.${session.transaction}`;
     const envelopeFrom = (session.envelope.mailFrom ? session.envelope.mailFrom.address : '').toLowerCase();
     const started = Date.now();
+    let charged = false;
     try {
       const header = await withTimeout(checkHeaderSenders(store, user.id, user.username, raw), lookupMs, 'From header check');
       if (!header.ok) {
@@ -184,6 +185,7 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
         );
         throw over;
       }
+      charged = txn.remote.length > 0;
       const result = await acceptSubmission(
         store,
         config,
@@ -208,6 +210,14 @@ export function submissionHandlers(config: KuraConfig, store: Store, login: Logi
       );
       return `Message accepted (${result.stored + result.duplicates} stored, ${result.queued} queued) id=${queueId}`;
     } catch (err) {
+      if (charged) {
+        // Not accepted after all: the client's retry is charged again, so give this charge back.
+        await policy
+          .refund(user, envelopeFrom, txn.remote.length)
+          .catch((refundErr: Error) =>
+            log.warn({ session: session.id, queueId, user: user.username, err: refundErr.message }, 'send budget refund failed'),
+          );
+      }
       if ((err as { responseCode?: number }).responseCode) throw err;
       const why = err instanceof TemporaryStoreError ? err.reason : 'internal';
       messageVerdicts.inc({ result: 'tempfailed', reason: why === 'internal' ? 'internal' : 'store' });

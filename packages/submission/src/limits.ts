@@ -1,5 +1,5 @@
 import type { KuraConfig } from '@kura/config';
-import { checkSendRate, isSuppressed, type SendRateVerdict, type Store } from '@kura/store';
+import { checkSendRate, isSuppressed, refundSendRate, type SendRateVerdict, type Store } from '@kura/store';
 import { smtpError } from './errors.js';
 
 /**
@@ -31,6 +31,10 @@ export function outboundPolicy(config: KuraConfig, store: Store) {
       const domain = domainOf(from);
       const verdict = await checkSendRate(store.redis, limits, { user: user.id, domain }, remote);
       return verdict.allowed ? undefined : refusal(verdict, { username: user.username, domain });
+    },
+    /** After a charge, the message was not accepted (451): the client's retry will be charged again. */
+    async refund(user: { id: string }, from: string, remote: number): Promise<void> {
+      await refundSendRate(store.redis, { user: user.id, domain: domainOf(from) }, remote);
     },
     /** RCPT TO (remote): an address that hard-bounced is refused with the receiving server's words. */
     async suppressed(address: string): Promise<Error | undefined> {

@@ -177,6 +177,24 @@ describe('rspamd configurations pass rspamadm configtest', () => {
   }, 60_000);
 });
 
+/** Starts `server` with `conf` on loopback: it answers PING with `credentials` and refuses it without. */
+async function expectAuthRequired(server: string, conf: string, port: number, credentials: string[]): Promise<void> {
+  const child = spawn(server, [conf, '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
+  try {
+    const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
+    let answer = '';
+    for (let i = 0; i < 50 && !answer.includes('PONG'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = cli(...credentials, '--no-auth-warning', 'PING');
+    }
+    expect(answer).toContain('PONG');
+    // Without credentials: refused.
+    expect(cli('PING')).toMatch(/NOAUTH/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 describe('Redis configurations start', () => {
   for (const file of ['redis-primary.conf', 'redis-replica.conf']) {
     it(file, async () => {
@@ -189,23 +207,24 @@ describe('Redis configurations start', () => {
       fs.writeFileSync(auth, 'user default off\nuser kura on >lint-password-0123456789 ~* &* +@all\n', { mode: 0o600 });
       const text = fs.readFileSync(path.join(DEPLOY, 'redis', file), 'utf8');
       fs.writeFileSync(conf, text.replace(/^dir .*$/m, `dir ${dir}`).replace(/^include .*$/m, `include ${auth}`));
-      const child = spawn('redis-server', [conf, '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
-      try {
-        const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;
-        let answer = '';
-        for (let i = 0; i < 50 && !answer.includes('PONG'); i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          answer = cli('--user', 'kura', '--pass', 'lint-password-0123456789', '--no-auth-warning', 'PING');
-        }
-        expect(answer).toContain('PONG');
-        // Without credentials: refused.
-        expect(cli('PING')).toMatch(/NOAUTH/);
-      } finally {
-        child.kill('SIGKILL');
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      await expectAuthRequired('redis-server', conf, port, ['--user', 'kura', '--pass', 'lint-password-0123456789']).finally(() =>
+        fs.rmSync(dir, { recursive: true, force: true }),
+      );
     });
   }
+
+  it('sentinel.conf, with the credentials appended as compose does, wants the password', async () => {
+    const dir = tmp('sentinel');
+    const [port, primary] = (await freePorts(2)) as [number, number];
+    // The compose command: committed file + the operator's credentials file, into the Sentinel's own volume.
+    const committed = fs.readFileSync(path.join(DEPLOY, 'redis', 'sentinel.conf'), 'utf8');
+    const auth = 'requirepass lint-sentinel-0123456789\nsentinel auth-user kura kura\nsentinel auth-pass kura lint-password-0123456789\n';
+    const conf = path.join(dir, 'sentinel.conf');
+    fs.writeFileSync(conf, committed.replace(/^dir .*$/m, `dir ${dir}`).replace(/ redis-primary \d+ /, ` 127.0.0.1 ${primary} `) + auth);
+    await expectAuthRequired('redis-sentinel', conf, port, ['-a', 'lint-sentinel-0123456789']).finally(() =>
+      fs.rmSync(dir, { recursive: true, force: true }),
+    );
+  });
 });
 
 describe('fail2ban', () => {

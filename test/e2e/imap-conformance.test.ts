@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectWildDuckServing, freshUser } from '../support/conformance.js';
-import { type ImapAnswer, RawImap } from '../support/imap-session.js';
+import { type ImapAnswer, RawImap } from '../support/imap-raw.js';
 import { type TestStack, useTestStack } from '../support/stack.js';
 
 /**

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectProcessUnchanged, expectWildDuckServing, freshUser } from '../support/conformance.js';
-import { RawImap } from '../support/imap-session.js';
+import { RawImap } from '../support/imap-raw.js';
 import { Pop3Client } from '../support/pop3-client.js';
 import { SmtpClient } from '../support/smtp-client.js';
 import { type TestStack, useTestStack } from '../support/stack.js';

@@ -148,10 +148,7 @@ describe('search and threads on the local data tier', () => {
     expect(uidOf.size).toBe(COUNT);
     const mailboxes = (await api(t, 'GET', `/users/${userId}/mailboxes`)).results as Array<{ id: string; path: string }>;
     inboxId = mailboxes.find((m) => m.path === 'INBOX')?.id as string;
-    imap = await RawImap.connect(t.config.host, t.config.ports.imap);
-    const login = await imap.command(`LOGIN ${USER} ${PASSWORD}`);
-    expect(login.status).toMatch(/^OK/);
-    expect((await imap.command('SELECT INBOX')).status).toMatch(/^OK/);
+    imap = await RawImap.session(t.config.ports.imap, USER, PASSWORD);
     return () => imap.close();
   }, 240_000);
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { expect } from 'vitest';
-import { RawImap } from './imap-session.js';
+import { RawImap } from './imap-raw.js';
 import { isAlive, type TestStack } from './stack.js';
 
 /** A fresh mailbox owner for one test, created through WildDuck's API (each test owns its data). */

@@ -97,14 +97,6 @@ export function useTestStack(label: string, overrides: KuraConfigInput | ((dataD
   };
 }
 
-export function demoAuth(config: KuraConfig) {
-  return { user: config.demo.username, pass: config.demo.password };
-}
-
-export function demoAddress(config: KuraConfig): string {
-  return `${config.demo.username}@${config.demo.domain}`;
-}
-
 /** An account a test created for itself, so no other test's mail or counters reach its mailbox. */
 export interface TestUser {
   id: string;
@@ -133,13 +125,13 @@ export async function newUser(config: KuraConfig, label: string, extra: Record<s
   return { id: json.id, username, password, address };
 }
 
-/** Runs `work` with a logged-in imapflow client (the demo account unless `user` is given) and always logs out. */
-export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) => Promise<T>, user?: TestUser): Promise<T> {
+/** Runs `work` with a logged-in imapflow client of the test's own `user` (from `newUser()`) and always logs out. */
+export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) => Promise<T>, user: TestUser): Promise<T> {
   const client = new ImapFlow({
     host: config.host,
     port: config.ports.imap,
     secure: false,
-    auth: user ? { user: user.username, pass: user.password } : demoAuth(config),
+    auth: { user: user.username, pass: user.password },
     logger: false,
   });
   await client.connect();
@@ -153,7 +145,7 @@ export async function withImap<T>(config: KuraConfig, work: (client: ImapFlow) =
 /** Full source of every INBOX message, in UID order. */
 export async function inboxSources(
   config: KuraConfig,
-  user?: TestUser,
+  user: TestUser,
 ): Promise<Array<{ uid: number; source: Buffer; size: number; flags: Set<string>; internalDate: Date }>> {
   return withImap(
     config,

@@ -2,9 +2,9 @@
 import { ConfigError } from '@kura/config';
 import { MappingError } from '@kura/migrate';
 import { SnapshotError } from '@kura/snapshot';
-import { isLateCommandAfterClose } from '@kura/store';
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin/register.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerHaCommands } from './commands/ha.js';
 import { top } from './commands/top.js';
 import { up } from './commands/up.js';
@@ -12,19 +12,6 @@ import { CliError } from './errors.js';
 import { registerImportCommands } from './import/register.js';
 import { kuraVersion, snapshotCreate, snapshotList, snapshotPrune, snapshotRestore, snapshotVerify } from './snapshot/commands.js';
 import { SetupError } from './stack/services.js';
-
-// A command whose work is done must not fail because a fire-and-forget Redis command of WildDuck's
-// handlers arrived after the store closed (as a rejection, or thrown from its callback); anything
-// else still ends the process as Node would.
-process.on('unhandledRejection', (reason) => {
-  if (isLateCommandAfterClose(reason)) return;
-  throw reason;
-});
-process.on('uncaughtException', (error) => {
-  if (isLateCommandAfterClose(error)) return;
-  console.error(error);
-  process.exit(1);
-});
 
 // `kura … | head` closes the pipe early: that ends the command quietly, as it does for any Unix tool.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -79,6 +66,7 @@ program
   .action(top);
 
 registerHaCommands(program);
+registerDeployCommands(program);
 registerImportCommands(program);
 registerAdminCommands(program);
 

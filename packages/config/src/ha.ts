@@ -1,17 +1,26 @@
+import { type HaproxyProfile, type HttpsFronts, localHaproxyProfile } from './haproxy-profile.js';
 import type { KuraConfig } from './resolve.js';
-import { REDIS_USER } from './secrets.js';
-import { internalHost, isSecured } from './security.js';
+import { internalHost } from './security.js';
+
+/** An instance: its name in HAProxy, its host and its health port. */
+interface Instance {
+  name: string;
+  host: string;
+  health: number;
+}
 
 /**
- * HAProxy in front of the local high-availability stack. Each instance is
- * checked through its deep health endpoint (greeting + data tier + Redis);
- * a sick instance leaves the pool within about two seconds. When no instance
- * passes (the whole data tier is down), a greeting-only fallback pool keeps
- * clients talking to a frontend that answers 4xx / NO itself instead of
- * having their connections refused.
+ * HAProxy in front of the frontend instances, for the local high-availability stack (`kura up --ha`,
+ * the default profile) and for deploy/ (`kura deploy render`, packages/config/src/deploy.ts). Each
+ * instance is checked through its deep health endpoint (greeting + data tier + Redis); a sick
+ * instance leaves the pool after two failed checks. When no instance passes (the whole data tier is
+ * down), a greeting-only fallback pool keeps clients talking to a frontend that answers 4xx / NO
+ * itself instead of having their connections refused.
  */
-export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: string }): string {
+export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: string; profile?: HaproxyProfile }): string {
+  const profile = options.profile ?? localHaproxyProfile(config);
   const { host, ports, ha } = config;
+  const { secured, perSource, timing } = profile;
   const instanceHost = (h?: string) => h ?? host;
   const wildduck = ha.wildduck.map((w, i) => ({ name: `wildduck-${i + 1}`, ...w, host: instanceHost(w.host) }));
   const haraka = ha.haraka.map((h, i) => ({ name: `haraka-${i + 1}`, ...h, host: instanceHost(h.host) }));
@@ -22,46 +31,47 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   // Sessions on an instance marked down are left to finish: a transaction in
   // flight still gets its 250 or 451, an IMAP command its NO. A dead instance
   // cuts them anyway; new connections go elsewhere at once.
-  const deepPool = (
-    name: string,
-    balance: string,
-    servers: Array<{ name: string; host: string; port: number; health: number }>,
-    proxy = '',
-  ) => [
+  const deepPool = <T extends Instance>(name: string, balance: string, instances: T[], port: (i: T) => number, proxy: string) => [
     `backend ${name}`,
     `  balance ${balance}`,
     '  option httpchk GET /health',
     '  http-check expect status 200',
-    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check${checkAddr(s.host)} port ${s.health}${proxy}`),
+    ...instances.map((i) => `  server ${i.name} ${i.host}:${port(i)} check${checkAddr(i.host)} port ${i.health}${proxy}`),
     '',
   ];
-  const greetingPool = (name: string, expect: string, quit: string, servers: Array<{ name: string; host: string; port: number }>) => [
+  // Haraka reads the client's address from the PROXY protocol (v2) where it accepts it from HAProxy
+  // (ha.haproxy.proxyProtocolFrom); then the greeting check must send the header too.
+  const toHaraka = ha.haproxy.proxyProtocolFrom !== undefined ? ' send-proxy-v2' : '';
+  const greetingPool = (name: string, servers: Array<{ name: string; host: string; port: number }>) => [
     `backend ${name}`,
     '  balance roundrobin',
     '  option tcp-check',
-    `  tcp-check expect rstring ${expect}`,
-    `  tcp-check send ${quit}\\r\\n`,
-    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check`),
+    '  tcp-check expect rstring ^220',
+    '  tcp-check send QUIT\\r\\n',
+    ...servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check${toHaraka}${toHaraka ? ' check-send-proxy' : ''}`),
     '',
   ];
-  // No healthy instance at all: SMTP goes to any Haraka that still greets (it
-  // answers 451 itself); IMAP and POP3 get an immediate "unavailable" from
-  // HAProxy rather than a misleading "wrong password" from a WildDuck that
-  // cannot reach its users.
-  const secured = isSecured(config);
   // Secured profile: TLS passes through to the instances (they hold the certificates and see
   // STARTTLS, which HAProxy cannot speak for IMAP); HAProxy caps connections per frontend and per source.
-  const perSource = secured
-    ? [
-        '  stick-table type ip size 100k expire 2m store conn_cur,conn_rate(10s)',
-        '  tcp-request connection track-sc0 src',
-        '  tcp-request connection reject if { sc_conn_cur(0) gt 200 } || { sc_conn_rate(0) gt 1000 }',
-      ]
-    : [];
-  const frontend = (name: string, port: number, fallback: 'pool' | 'unavailable' | 'none', backend = name) => [
+  const shared = perSource?.table === 'shared';
+  const limitLines = (name: string) => {
+    if (!perSource) return [];
+    const limit = perSource.limits(name);
+    return [
+      `  maxconn ${limit.maxconn}`,
+      ...(shared ? [] : [`  stick-table type ip size ${perSource.size} expire 2m store conn_cur,conn_rate(10s)`]),
+      `  tcp-request connection track-sc0 src${shared ? ' table per_source' : ''}`,
+      `  tcp-request connection reject if { sc_conn_cur(0) gt ${limit.perSourceConns} } || { sc_conn_rate(0) gt ${limit.perSourceRate} }`,
+    ];
+  };
+  // No healthy instance at all: SMTP goes to any Haraka that still greets (it answers 451 itself);
+  // IMAP and POP3 get an immediate "unavailable" from HAProxy rather than a misleading "wrong
+  // password" from a WildDuck that cannot reach its users.
+  const frontend = (comment: string, name: string, port: number, fallback: 'pool' | 'unavailable' | 'none', backend = name) => [
+    `# ${comment}`,
     `frontend ${name}`,
     `  bind ${host}:${port}`,
-    ...(secured ? ['  maxconn 2000', ...perSource] : []),
+    ...limitLines(name),
     ...(fallback === 'pool' ? [`  use_backend ${backend}-fallback if { nbsrv(${backend}) eq 0 }`] : []),
     ...(fallback === 'unavailable' ? [`  tcp-request content use-service lua.${name}_unavailable if { nbsrv(${backend}) eq 0 }`] : []),
     `  default_backend ${backend}`,
@@ -72,137 +82,162 @@ export function renderHaproxyConfig(config: KuraConfig, options: { luaFile: stri
   const stls = secured && pop3StlsEverywhere(config);
   // The submission instances always expect it: failed logins are counted per client address.
   const toSubmission = ' send-proxy';
-  const statsAuth = secured ? ['userlist kura_stats', `  user kura insecure-password ${config.secrets.haproxyStatsPassword}`, ''] : [];
+  const wildduckPool = (name: string, port: (w: (typeof wildduck)[number]) => number) =>
+    deepPool(name, 'leastconn', wildduck, port, toWildDuck);
+  const submissionPool = (name: string, port: (s: (typeof submission)[number]) => number) =>
+    deepPool(name, 'leastconn', submission, port, toSubmission);
 
   return [
-    '# Generated by `kura up --ha` from kura.config.json; rewritten on every start.',
+    ...profile.header.map((line) => (line ? `# ${line}` : '#')),
     'global',
     '  log stdout format raw local0 notice',
     `  lua-load ${options.luaFile}`,
-    // The runtime API can redirect every login: a Unix socket only its owner can open, never TCP.
-    `  stats socket ${config.paths.haproxySocket} mode 600 level admin`,
-    '  maxconn 4000',
+    // The runtime API can redirect every login: a Unix socket, never TCP.
+    `  stats socket ${config.paths.haproxySocket} mode ${profile.socketMode} level admin`,
+    `  maxconn ${profile.maxconn}`,
+    ...(profile.sslBindOptions ? [`  ssl-default-bind-options ${profile.sslBindOptions}`] : []),
     '',
+    ...(profile.resolver
+      ? [
+          `resolvers ${profile.resolver.name}`,
+          `  nameserver dns ${profile.resolver.nameserver}`,
+          '  hold valid 5s',
+          '  accepted_payload_size 8192',
+          '',
+        ]
+      : []),
     'defaults',
     '  mode tcp',
     '  log global',
     '  option tcplog',
     '  option redispatch',
     '  retries 3',
-    '  timeout connect 2s',
-    '  timeout check 2500ms',
-    // IMAP IDLE holds a connection open for up to 30 minutes.
+    `  timeout connect ${timing.connect}`,
+    `  timeout check ${timing.check}`,
+    '  # IMAP IDLE keeps a connection quiet for up to 29 minutes.',
     '  timeout client 31m',
     '  timeout server 31m',
-    '  default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2',
+    `  default-server inter ${timing.inter} fastinter ${timing.fastinter} downinter ${timing.downinter} fall 2 rise 2${
+      profile.resolver ? ` resolvers ${profile.resolver.name} init-addr last,libc,none` : ''
+    }`,
     '',
-    ...statsAuth,
-    ...frontend('smtp', ports.smtp, 'pool'),
-    ...frontend('imap', ports.imap, 'unavailable'),
-    ...(secured ? [...frontend('imaps', ports.imaps, 'none'), ...frontend('pop3s', ports.pop3s, 'none', 'pop3')] : []),
-    ...(secured ? [] : frontend('pop3', ports.pop3, 'unavailable')),
-    // Secured: POP3 on ports.pop3 (110) only where every instance has an STLS listener.
-    ...(stls ? frontend('pop3', ports.pop3, 'unavailable', 'pop3-stls') : []),
-    // Submission: TLS (STARTTLS on one port, implicit on the other) ends at the instances, like IMAP's.
-    ...frontend('submission', ports.submission, 'none'),
-    ...frontend('submissions', ports.submissions, 'none'),
-    ...deepPool(
-      'smtp',
-      'roundrobin',
-      haraka.map((h) => ({ name: h.name, host: h.host, port: h.smtp, health: h.health })),
-    ),
-    ...deepPool(
-      'imap',
-      'leastconn',
-      wildduck.map((w) => ({ name: w.name, host: w.host, port: w.imap, health: w.health })),
-      toWildDuck,
-    ),
+    ...(profile.statsPassword !== undefined
+      ? [
+          '# The stats page and Prometheus endpoint ask for this user.',
+          'userlist kura_stats',
+          `  user kura insecure-password ${profile.statsPassword}`,
+          '',
+        ]
+      : []),
+    ...(perSource && shared
+      ? [
+          '# Per-source limits on every public port: concurrent connections and connection rate per client address.',
+          'backend per_source',
+          `  stick-table type ip size ${perSource.size} expire 2m store conn_cur,conn_rate(10s)`,
+          '',
+        ]
+      : []),
+    ...frontend('SMTP (MX; STARTTLS by Haraka).', 'smtp', ports.smtp, 'pool'),
+    ...frontend('IMAP (secured: STARTTLS, WildDuck refuses LOGIN and AUTHENTICATE before it).', 'imap', ports.imap, 'unavailable'),
     ...(secured
-      ? deepPool(
-          'imaps',
-          'leastconn',
-          wildduck.map((w) => ({ name: w.name, host: w.host, port: w.imaps ?? ports.imaps, health: w.health })),
-          toWildDuck,
-        )
+      ? [
+          ...frontend('IMAP over implicit TLS.', 'imaps', ports.imaps, 'none'),
+          ...frontend('POP3 over implicit TLS (RFC 8314 prefers it).', 'pop3s', ports.pop3s, 'none', 'pop3'),
+        ]
       : []),
-    ...deepPool(
-      'pop3',
-      'leastconn',
-      wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3, health: w.health })),
-      toWildDuck,
-    ),
-    ...(stls
-      ? deepPool(
-          'pop3-stls',
-          'leastconn',
-          wildduck.map((w) => ({ name: w.name, host: w.host, port: w.pop3Stls as number, health: w.health })),
-          toWildDuck,
-        )
-      : []),
-    ...deepPool(
+    ...(secured ? [] : frontend('POP3.', 'pop3', ports.pop3, 'unavailable')),
+    // Secured: POP3 on ports.pop3 (110) only where every instance has an STLS listener.
+    ...(stls ? frontend('POP3 with STLS (USER/PASS/AUTH refused before it).', 'pop3', ports.pop3, 'unavailable', 'pop3-stls') : []),
+    // Submission: TLS (STARTTLS on one port, implicit on the other) ends at the instances, like IMAP's.
+    ...frontend(
+      'Authenticated submission, STARTTLS then AUTH; failed logins count per client address.',
       'submission',
-      'leastconn',
-      submission.map((s) => ({ name: s.name, host: s.host, port: s.submission, health: s.health })),
-      toSubmission,
+      ports.submission,
+      'none',
     ),
-    ...deepPool(
-      'submissions',
-      'leastconn',
-      submission.map((s) => ({ name: s.name, host: s.host, port: s.submissions, health: s.health })),
-      toSubmission,
-    ),
+    ...frontend('Authenticated submission over implicit TLS.', 'submissions', ports.submissions, 'none'),
+    ...deepPool('smtp', 'roundrobin', haraka, (h) => h.smtp, toHaraka),
+    ...wildduckPool('imap', (w) => w.imap),
+    ...(secured ? wildduckPool('imaps', (w) => w.imaps ?? ports.imaps) : []),
+    ...wildduckPool('pop3', (w) => w.pop3),
+    ...(stls ? wildduckPool('pop3-stls', (w) => w.pop3Stls as number) : []),
+    ...submissionPool('submission', (s) => s.submission),
+    ...submissionPool('submissions', (s) => s.submissions),
+    '# No instance passes the deep check (data tier down): any Haraka that still greets answers 451 itself.',
     ...greetingPool(
       'smtp-fallback',
-      '^220',
-      'QUIT',
       haraka.map((h) => ({ name: h.name, host: h.host, port: h.smtp })),
     ),
+    '# Internal network only: Prometheus and operators.',
     'frontend stats',
     '  mode http',
-    `  bind ${config.security.internalHost ?? ha.haproxy.host ?? host}:${ha.haproxy.stats}`,
-    ...(secured ? ['  http-request auth realm kura unless { http_auth(kura_stats) }'] : []),
+    `  bind ${profile.statsBind}`,
+    ...(profile.statsPassword !== undefined ? ['  http-request auth realm kura unless { http_auth(kura_stats) }'] : []),
     '  http-request use-service prometheus-exporter if { path /metrics }',
     '  stats enable',
     '  stats uri /',
-    '  stats refresh 5s',
+    `  stats refresh ${profile.statsRefresh}`,
     '',
+    ...(profile.https ? httpsFronts(profile.https, host) : []),
   ].join('\n');
+}
+
+/**
+ * The self-service page and the webmail: HTTPS ends here and plain HTTP goes to the instances on the
+ * internal network. They trust X-Forwarded-For and -Proto from HAProxy's address only
+ * (selfService.trustProxy; proxy_whitelist in deploy/webmail/config), for the per-IP login throttle
+ * and Secure cookies. Self-service sessions live in Redis, so either instance serves any user.
+ */
+function httpsFronts(https: HttpsFronts, host: string): string[] {
+  const hsts = '  http-response set-header Strict-Transport-Security "max-age=31536000"';
+  return [
+    'frontend selfservice',
+    '  mode http',
+    '  option httplog',
+    `  bind ${host}:${https.selfService.port} ssl crt ${https.cert}`,
+    '  timeout client 30s',
+    '  option forwardfor',
+    '  http-request set-header X-Forwarded-Proto https',
+    hsts,
+    '  default_backend selfservice',
+    '',
+    'backend selfservice',
+    '  mode http',
+    '  timeout server 30s',
+    '  option httpchk GET /health',
+    '  http-check expect status 200',
+    ...https.selfService.servers.map((s) => `  server ${s.name} ${s.address} check`),
+    '',
+    'frontend https',
+    '  mode http',
+    `  bind ${host}:${https.webmail.port} ssl crt ${https.cert} alpn h2,http/1.1`,
+    '  maxconn 5000',
+    '  option httplog',
+    '  option forwardfor',
+    '  timeout client 1m',
+    '  http-request set-header X-Forwarded-Proto https',
+    hsts,
+    '  default_backend webmail',
+    '',
+    'backend webmail',
+    '  mode http',
+    '  timeout server 2m',
+    '  option httpchk GET /',
+    '  http-check expect status 200',
+    ...https.webmail.servers.map((s) => `  server ${s.name} ${s.address} check`),
+    '',
+  ];
 }
 
 /** POP3 with STLS is offered (secured profile, HAProxy's `ports.pop3`) when every WildDuck instance has that listener. */
 export const pop3StlsEverywhere = (config: KuraConfig): boolean => config.ha.wildduck.every((w) => w.pop3Stls !== undefined);
 
-/** One Sentinel of the local quorum of three, watching the local Redis primary. */
-export function renderSentinelConfig(config: KuraConfig, sentinelPort: number, dir: string): string {
-  const { host, ports, redis } = config;
-  // Secured: clients and the other Sentinels give `requirepass`; the Sentinel logs in to Redis as the ACL user.
-  const auth = isSecured(config)
-    ? [
-        `requirepass ${config.secrets.sentinelPassword}`,
-        `sentinel auth-user ${redis.name} ${REDIS_USER}`,
-        `sentinel auth-pass ${redis.name} ${config.secrets.redisPassword}`,
-      ]
-    : [];
-  return [
-    `port ${sentinelPort}`,
-    `bind ${host}`,
-    'daemonize no',
-    isSecured(config) ? 'protected-mode yes' : 'protected-mode no',
-    `dir ${dir}`,
-    `sentinel monitor ${redis.name} ${host} ${ports.redis} 2`,
-    // Local stack: notice a dead primary within a second and promote right away.
-    `sentinel down-after-milliseconds ${redis.name} 1000`,
-    `sentinel failover-timeout ${redis.name} 10000`,
-    `sentinel parallel-syncs ${redis.name} 1`,
-    ...auth,
-    '',
-  ].join('\n');
-}
-
 /** HAProxy Lua services that answer "temporarily unavailable" in IMAP and POP3 when no instance is healthy. */
-export function renderUnavailableLua(): string {
+export function renderUnavailableLua(generatedBy = 'Generated by `kura up --ha`.'): string {
   return [
-    '-- Generated by Kura. Answers clients while no frontend instance is healthy (data tier or Redis down).',
+    `-- ${generatedBy}`,
+    '-- Answers IMAP and POP3 clients while no Kura frontend instance is healthy (the data tier or Redis',
+    '-- is down): an honest "try again shortly" instead of a refused connection or a misleading "wrong password".',
     'core.register_service("imap_unavailable", "tcp", function(applet)',
     '  applet:send("* BYE [UNAVAILABLE] Mail storage is temporarily unavailable, please try again in a few minutes\\r\\n")',
     'end)',

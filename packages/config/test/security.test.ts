@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'smol-toml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderHaproxyConfig, renderSentinelConfig } from '../src/ha.js';
+import { renderHaproxyConfig } from '../src/ha.js';
 import { renderHarakaConfig } from '../src/haraka.js';
 import { loadConfig } from '../src/load.js';
 import { parseSentinelUrl, sentinelUrl } from '../src/redis-url.js';
 import { loadSecrets, placeholderReason, redactSecrets, SECRET_ENV } from '../src/secrets.js';
 import { assertSafeToExpose, securedConfig } from '../src/security.js';
+import { localSentinelProfile, renderSentinelConfig } from '../src/sentinel.js';
 import { renderWildDuckConfig } from '../src/wildduck.js';
 
 const dirs: string[] = [];
@@ -115,7 +116,7 @@ describe('the secured profile', () => {
 
   it('renders Sentinel with a password, HAProxy with a runtime socket and a stats login, Haraka with tls', () => {
     const config = secured({ redis: { sentinels: ['127.0.0.1:26380', '127.0.0.1:26381', '127.0.0.1:26382'] } });
-    const sentinel = renderSentinelConfig(config, 26380, '/tmp');
+    const sentinel = renderSentinelConfig(config, localSentinelProfile(config, 26380, '/tmp'));
     expect(sentinel).toContain(`requirepass ${config.secrets.sentinelPassword}`);
     expect(sentinel).toContain(`sentinel auth-pass kura ${config.secrets.redisPassword}`);
     const haproxy = renderHaproxyConfig(config, { luaFile: '/x.lua' });

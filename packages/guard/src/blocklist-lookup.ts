@@ -1,5 +1,5 @@
 import { promises as dns } from 'node:dns';
-import net from 'node:net';
+import { reversedIp } from '@kura/config';
 
 /** One own IP or domain in one zone. */
 export interface BlocklistPair {
@@ -23,13 +23,7 @@ export function blocklistResolver(servers: string[] | undefined, timeoutMs: numb
 /** The name to look up: RFC 5782 reversed IPv4 octets or IPv6 nibbles under the zone; a domain as it is. */
 export function queryName(pair: BlocklistPair): string {
   if (pair.kind === 'domain') return `${pair.target.toLowerCase().replace(/\.$/, '')}.${pair.zone}`;
-  if (net.isIPv4(pair.target)) return `${pair.target.split('.').reverse().join('.')}.${pair.zone}`;
-  const [head = '', tail] = pair.target.toLowerCase().split('::');
-  const left = head.split(':').filter(Boolean);
-  const right = tail === undefined ? [] : tail.split(':').filter(Boolean);
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const nibbles = groups.map((g) => g.padStart(4, '0')).join('');
-  return `${[...nibbles].reverse().join('.')}.${pair.zone}`;
+  return `${reversedIp(pair.target)}.${pair.zone}`;
 }
 
 /** Interprets one lookup: 127.0.0.0/8 lists, 127.255.255.x are the lists' error codes (e.g. "public resolver refused"). */

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { KuraConfig } from '@kura/config';
+import { type KuraConfig, reversedIp } from '@kura/config';
 import { dnsResolver, isNoRecord } from './dns-resolver.js';
 import { blocklistLookups } from './trust-metrics.js';
 
@@ -23,6 +23,8 @@ const cache = new Map<string, Cached>();
  */
 export async function checkBlocklists(config: KuraConfig, ip: string): Promise<{ zone: string; listing: ListingResult } | undefined> {
   const { zones, cacheSeconds } = config.trust.blocklists;
+  // No address to ask about (a socket Haraka could not name): nothing can list it.
+  if (net.isIP(ip.replace(/^::ffff:/i, '')) === 0) return undefined;
   const results = await Promise.all(zones.map(async (zone) => ({ zone, listing: await lookup(config, ip, zone, cacheSeconds) })));
   return results.find((r) => r.listing.result === 'listed');
 }
@@ -57,21 +59,8 @@ async function ask(config: KuraConfig, name: string): Promise<ListingResult> {
   }
 }
 
-/** 192.0.2.1 → 1.2.0.192; IPv6 as reversed nibbles (RFC 5782 §2.4). */
-export function reversed(ip: string): string {
-  const v4 = ip.replace(/^::ffff:/i, '');
-  if (net.isIPv4(v4)) return v4.split('.').reverse().join('.');
-  const groups = ip.split('::');
-  const head = (groups[0] ?? '').split(':').filter(Boolean);
-  const tail = groups.length > 1 ? (groups[1] ?? '').split(':').filter(Boolean) : [];
-  const full = [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail];
-  return full
-    .map((g) => g.padStart(4, '0'))
-    .join('')
-    .split('')
-    .reverse()
-    .join('.');
-}
+/** 192.0.2.1 → 1.2.0.192; IPv6 as reversed nibbles (RFC 5782 §2.4); one builder with the guard's own-IP check. */
+export const reversed = reversedIp;
 
 /** Forgets cached listings (tests, and an operator who just fixed a listing). */
 export function clearBlocklistCache(): void {

@@ -36,18 +36,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-let closing = false;
-
-/**
- * Whether `error` is ioredis refusing a command because a store of this
- * process was closed. WildDuck's handlers send a few Redis commands without
- * awaiting them (cache updates, event publishing); one that lands after a
- * short-lived command closed its store is rejected with nobody listening.
- */
-export function isLateCommandAfterClose(error: unknown): boolean {
-  return closing && error instanceof Error && error.message === 'Connection is closed.';
-}
-
 /**
  * After QUIT, a command WildDuck's handlers fire without awaiting it (a cache
  * update, an event published once a write returned) would be rejected with
@@ -111,7 +99,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     settings,
     dkimSecret: options.dkimSecret || process.env.KURA_DKIM_SECRET || undefined,
     async close() {
-      closing = true;
       // QUIT lets commands WildDuck's handlers still have in flight (event publishing after
       // creating a user, for one) finish instead of failing them as "Connection is closed".
       const quitting = [...extraConnections, redis].map((connection) => {

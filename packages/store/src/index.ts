@@ -10,7 +10,7 @@ export {
   type ScanStatus,
 } from './autoreply-rules.js';
 export { type AutoReplyRequest, type AutoReplyResult, autoReplyAfterDelivery, LOOP_HEADER } from './autoreply-send.js';
-export { connectRedis, isLateCommandAfterClose, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
+export { connectRedis, openStore, pingDatabase, pingStore, type Store, type StoreOptions } from './connect.js';
 export { type Database, detectTopology, openDatabase, type Topology } from './database.js';
 export type { Placement } from './deliver.js';
 export { DEFAULT_DUPLICATE_WINDOW_MS, type DeliveryReceipt, type DeliveryRequest, deliverToInbox, ensureStoreIndexes } from './deliver.js';

@@ -8,6 +8,7 @@ import {
   isLoopback,
   isSecured,
   type KuraConfig,
+  localSentinelProfile,
   pop3StlsEverywhere,
   REDIS_USER,
   renderHaproxyConfig,
@@ -78,7 +79,7 @@ export function prepareHaFiles(config: KuraConfig): void {
   fs.mkdirSync(paths.redisReplica, { recursive: true, mode: 0o700 });
   if (isSecured(config)) write(paths.redisAcl, renderRedisAcl(config.secrets.redisPassword));
   config.ha.sentinels.forEach((port, i) => {
-    write(paths.sentinel(i), renderSentinelConfig(config, port, config.paths.run));
+    write(paths.sentinel(i), renderSentinelConfig(config, localSentinelProfile(config, port, config.paths.run)));
   });
   config.ha.wildduck.forEach((ports, i) => {
     write(paths.wildduck(i), renderWildDuckConfig(config, ports));

@@ -6,6 +6,7 @@ import type { Store } from './connect.js';
 import { signingKeyFor } from './dkim-keys.js';
 import type { ForwardCopy } from './filters.js';
 import { enqueueOutbound } from './outbound.js';
+import { maskCredentials } from './outbound-admin.js';
 import { checkSendRate } from './send-limits.js';
 import { srsFor } from './srs-config.js';
 
@@ -60,7 +61,7 @@ export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Pro
     for (const hook of copy.targets.filter((t) => t.type !== 'mail' && t.type !== 'relay')) {
       job.log('forward target not supported: Kura sends no webhook (http) forwards; the copy is stored', {
         type: hook.type,
-        target: hook.value.replace(/\/\/[^/@]*@/, '//'),
+        target: maskCredentials(hook.value),
       });
       count({ kind: 'forward', result: 'unsupported-target' });
     }
@@ -112,7 +113,7 @@ function routesOf(copy: ForwardCopy): Array<{ to: string[]; relay?: string; labe
     ...relays.map((t) => ({
       to: [copy.recipient],
       relay: t.value,
-      label: `${copy.recipient} via ${t.value.replace(/\/\/[^/@]*@/, '//')}`,
+      label: `${copy.recipient} via ${maskCredentials(t.value)}`,
     })),
   ];
 }

@@ -29,8 +29,12 @@ export async function findOutbound(store: Store, id: ObjectId): Promise<Outbound
 }
 
 /** A relay target's credentials are the user's: the operator sees the server, not the password. */
+export function maskCredentials(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
+}
+
 function masked<T extends { route?: string }>(entry: T): T {
-  return entry.route ? { ...entry, route: entry.route.replace(/\/\/[^/@]*@/, '//***@') } : entry;
+  return entry.route ? { ...entry, route: maskCredentials(entry.route) } : entry;
 }
 
 /**

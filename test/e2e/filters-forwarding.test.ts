@@ -329,8 +329,12 @@ describe("WildDuck's filters, spam level and forwarding on Kura's MX", () => {
     };
 
     const sealed = await newUser(t.config, 'encstore', { pubKey: keys.publicKey, encryptMessages: true });
-    expect((await send([sealed.address], message(sealed.address, 'secret stored', 'The vault code is 7.')))?.code).toBe(250);
+    const plain = await newUser(t.config, 'encplain');
+    // One transaction for both: encrypting one recipient's copy must leave the other's bytes alone.
+    const raw = message(sealed.address, 'secret stored', 'The vault code is 7.');
+    expect((await send([sealed.address, plain.address], raw))?.code).toBe(250);
     const stored = await source(sealed, 'INBOX', 'secret stored');
+    expect((await source(plain, 'INBOX', 'secret stored')).toString('latin1').endsWith(raw.toString('latin1'))).toBe(true);
     expect(stored.toString('latin1')).toMatch(
       /^Content-Type: multipart\/encrypted;[^\r\n]*(\r\n[ \t][^\r\n]*)*protocol="application\/pgp-encrypted"/m,
     );

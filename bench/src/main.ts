@@ -40,6 +40,9 @@ const { values } = parseArgs({
     'store-users': { type: 'string' },
     'store-messages': { type: 'string' },
     runs: { type: 'string' },
+    /** The flood scenario's 5 KB messages and their pace (quick: 10 every 150 ms; --full: 100 every 100 ms). */
+    'flood-small': { type: 'string' },
+    'flood-interval-ms': { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
   },
 });
@@ -61,6 +64,11 @@ const mode: Mode = {
   runs: Math.max(1, count('runs', values.runs, chosenMode.runs)),
   mailbox: count('mailbox', values.mailbox, chosenMode.mailbox),
   distinct: Math.max(1, count('distinct', values.distinct, chosenMode.distinct)),
+  flood: {
+    ...chosenMode.flood,
+    smallCount: Math.max(1, count('flood-small', values['flood-small'], chosenMode.flood.smallCount)),
+    smallIntervalMs: count('flood-interval-ms', values['flood-interval-ms'], chosenMode.flood.smallIntervalMs),
+  },
   store: {
     users: count('store-users', values['store-users'], chosenMode.store.users),
     messages: count('store-messages', values['store-messages'], chosenMode.store.messages),

@@ -22,6 +22,13 @@ const dns = new TestDnsServer({
     '_dmarc.reject.example': ['v=DMARC1; p=reject'],
     'quarantine.example': ['v=spf1 -all'],
     '_dmarc.quarantine.example': ['v=DMARC1; p=quarantine'],
+    // pct at both ends, so the sampling is deterministic: 0 applies the policy to no message, 100 to every one.
+    'reject-pct0.example': ['v=spf1 -all'],
+    '_dmarc.reject-pct0.example': ['v=DMARC1; p=reject; pct=0'],
+    'reject-pct100.example': ['v=spf1 -all'],
+    '_dmarc.reject-pct100.example': ['v=DMARC1; p=reject; pct=100'],
+    'quarantine-pct0.example': ['v=spf1 -all'],
+    '_dmarc.quarantine-pct0.example': ['v=DMARC1; p=quarantine; pct=0'],
   },
   // 127.0.0.2 is listed, as on every real blocklist (RFC 5782's test entry).
   A: { '2.0.0.127.bl.kura.test': ['127.0.0.2'] },
@@ -140,6 +147,22 @@ describe('sender authentication and DNS blocklists against a loopback DNS server
     expect((await send('ceo@quarantine.example', message('ceo@quarantine.example', 'dmarc quarantine'))).data?.code).toBe(250);
     expect(await stored('INBOX', 'dmarc quarantine')).toBeUndefined();
     expect(authResults(await stored('Junk', 'dmarc quarantine'))).toMatch(/dmarc=fail .*header\.from=quarantine\.example/);
+  });
+
+  it('DMARC pct: pct=100 applies p=reject; pct=0 applies the next lower policy and says so in the header', async () => {
+    const always = await send('ceo@reject-pct100.example', message('ceo@reject-pct100.example', 'dmarc pct100'));
+    expect(always.data).toMatchObject({ code: 550, enhanced: '5.7.1' });
+
+    // p=reject sampled out: quarantined (Junk), not refused.
+    expect((await send('ceo@reject-pct0.example', message('ceo@reject-pct0.example', 'dmarc reject pct0'))).data?.code).toBe(250);
+    expect(await stored('INBOX', 'dmarc reject pct0')).toBeUndefined();
+    expect(authResults(await stored('Junk', 'dmarc reject pct0'))).toMatch(
+      /dmarc=fail \(p=REJECT[^)]*; sampled out by pct=0, quarantine applied\) header\.from=reject-pct0\.example/,
+    );
+
+    // p=quarantine sampled out: none, stored in INBOX.
+    expect((await send('ceo@quarantine-pct0.example', message('ceo@quarantine-pct0.example', 'dmarc q pct0'))).data?.code).toBe(250);
+    expect(authResults(await stored('INBOX', 'dmarc q pct0'))).toContain('sampled out by pct=0, none applied');
   });
 
   it('refuses a client listed on a blocklist at connect (554 5.7.1), asks DNS once per IP, lets others in', async () => {

@@ -4,7 +4,7 @@ import { registry } from './metrics.js';
 /** Forwards of inbound mail to users' forwarding targets, by what became of them. */
 export const forwards = new Counter({
   name: 'kura_inbound_forwards_total',
-  help: 'Forwards by result: queued, deferred (over a sending limit, queued for later), loop (not forwarded again), unsupported-target',
+  help: "Forwards by result: queued, deferred (over a sending limit, queued for later), over-limit (the user's forward limit: not sent), loop (not forwarded again), unsupported-target (http: not sent)",
   labelNames: ['result'] as const,
   registers: [registry],
 });

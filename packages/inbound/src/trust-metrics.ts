@@ -32,3 +32,11 @@ export const scanSeconds = new Histogram({
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });
+
+/** DMARC failures by the record's policy and the one applied (lower when pct sampling left the message out). */
+export const dmarcPolicies = new Counter({
+  name: 'kura_inbound_dmarc_policy_total',
+  help: 'DMARC failures per published policy and applied policy; they differ when the pct tag sampled the message out',
+  labelNames: ['policy', 'applied'] as const,
+  registers: [registry],
+});

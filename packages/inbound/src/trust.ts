@@ -100,9 +100,12 @@ function envelopeOf(connection: Client, txn: HarakaTransaction) {
 function record(plugin: unknown, connection: Client, txn: HarakaTransaction, auth?: AuthOutcome, scan?: SpamVerdict) {
   const fields: Record<string, unknown> = {};
   if (auth) {
-    const { spf, dkim, dmarc, arc, policy } = auth.verdicts;
+    const { spf, dkim, dmarc, arc, policy, applied, sampledOut } = auth.verdicts;
     Object.assign(fields, { spf, dkim, dmarc, arc, dmarc_policy: policy ?? '', auth_action: auth.action });
-    txn.results.add(plugin, { [auth.action === 'reject' ? 'fail' : 'pass']: `auth:${auth.action}`, spf, dkim, dmarc, arc });
+    // A policy the pct tag sampled out is named with the one applied instead, so the lighter action is explained.
+    if (sampledOut) Object.assign(fields, { dmarc_pct: auth.verdicts.pct, dmarc_applied: applied, dmarc_sampled_out: true });
+    const sampling = sampledOut ? { msg: `dmarc:sampled-out:pct=${auth.verdicts.pct}:${policy}->${applied}` } : {};
+    txn.results.add(plugin, { [auth.action === 'reject' ? 'fail' : 'pass']: `auth:${auth.action}`, spf, dkim, dmarc, arc, ...sampling });
   }
   if (scan) {
     scanVerdicts.inc({ verdict: scan.verdict });

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { type AuthVerdicts, dmarcAction } from '../src/authentication.js';
+import { type AuthVerdicts, applyPct, dmarcAction, samplePolicy } from '../src/authentication.js';
 import { reversed } from '../src/dnsbl.js';
 import type { HarakaTransaction } from '../src/haraka.js';
 import { judge, parseReport } from '../src/rspamd.js';
@@ -59,6 +59,50 @@ describe('DMARC policy', () => {
     expect(dmarcAction(verdicts('fail', 'none'), 'reject')).toBe('accept');
     expect(dmarcAction(verdicts('temperror'), 'reject')).toBe('accept');
     expect(dmarcAction(verdicts('pass'), 'reject')).toBe('accept');
+  });
+
+  const failing = (policy: string, pct?: number): AuthVerdicts => ({ ...verdicts('fail', policy), pct });
+  it('pct samples the policy: selected below pct, otherwise the next lower policy (RFC 7489 §6.6.4)', () => {
+    const at = (n: number) => () => n;
+    expect(samplePolicy(failing('reject', 30), at(29.9))).toMatchObject({ applied: 'reject', sampledOut: false });
+    expect(samplePolicy(failing('reject', 30), at(30))).toMatchObject({ applied: 'quarantine', sampledOut: true });
+    expect(samplePolicy(failing('quarantine', 30), at(99))).toMatchObject({ applied: 'none', sampledOut: true });
+    // pct=0 never applies the policy, pct=100 and an absent pct always do, whatever the sampler says.
+    expect(samplePolicy(failing('reject', 0), at(0))).toMatchObject({ applied: 'quarantine', sampledOut: true });
+    expect(samplePolicy(failing('reject', 100), at(99.99))).toMatchObject({ applied: 'reject', sampledOut: false });
+    expect(samplePolicy(failing('reject'), at(99.99))).toMatchObject({ applied: 'reject', sampledOut: false });
+    // p=none and passing messages have nothing to sample.
+    expect(samplePolicy(failing('none', 0), at(50))).toMatchObject({ applied: 'none' });
+    expect(samplePolicy(failing('none', 0), at(50)).sampledOut).toBeUndefined();
+    expect(samplePolicy({ ...verdicts('pass'), pct: 0 }, at(50)).sampledOut).toBeUndefined();
+  });
+
+  it('a sampled-out reject is junked, a sampled-out quarantine stored as usual', () => {
+    const sampledOut = (policy: string) => samplePolicy(failing(policy, 0), () => 0);
+    expect(dmarcAction(sampledOut('reject'), 'reject')).toBe('junk');
+    expect(dmarcAction(sampledOut('quarantine'), 'reject')).toBe('accept');
+  });
+
+  it('over many messages a seeded sampler applies the policy to about pct percent', () => {
+    // A small linear congruential generator: the same sequence on every run.
+    let seed = 42;
+    const seeded = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return (seed / 2 ** 31) * 100;
+    };
+    const applied = Array.from({ length: 2_000 }, () => samplePolicy(failing('reject', 25), seeded)).filter((v) => !v.sampledOut);
+    expect(applied.length).toBeGreaterThan(400);
+    expect(applied.length).toBeLessThan(600);
+  });
+
+  it('says in the DMARC comment of Authentication-Results that the policy was sampled out', () => {
+    const header = 'mx.kura.test;\r\n spf=fail smtp.mailfrom=a.example;\r\n dmarc=fail (p=REJECT arc=none) header.from=a.example';
+    const out = applyPct(failing('reject', 0), header, () => 0);
+    expect(out.header).toBe(
+      'mx.kura.test;\r\n spf=fail smtp.mailfrom=a.example;\r\n dmarc=fail (p=REJECT arc=none; sampled out by pct=0, quarantine applied) header.from=a.example',
+    );
+    // Inside the sample, the header is mailauth's as it was.
+    expect(applyPct(failing('reject', 100), header, () => 0).header).toBe(header);
   });
 });
 

@@ -14,7 +14,7 @@ import { domainOf, fromDomain, signMessage } from './dkim-sign.js';
 import { deliverDsn } from './dsn-delivery.js';
 import { deferrals, deliveries, dkimSignatures, holdsTotal, suppressedTotal } from './metrics.js';
 import { isHardBounce, type RetryPolicy, settleAttempt } from './retry-policy.js';
-import { connectMx, RouteError, relayPeer } from './route.js';
+import { connectMx, RouteError, relayPeer, routePeer } from './route.js';
 import { holdReason, recordSenderOutcomes } from './sender-health.js';
 import { type RecipientOutcome, sendSmtp } from './smtp-send.js';
 
@@ -126,11 +126,24 @@ export async function deliverEntry(entry: ClaimedEntry, ctx: EntryContext): Prom
   }
 }
 
-/** One SMTP transaction per recipient domain (in parallel), or a single one through the relay. */
+/** One SMTP transaction per recipient domain (in parallel), or a single one through the relay (the entry's own, else the configured one). */
 async function sendAll(entry: ClaimedEntry, recipients: string[], raw: Buffer, ctx: EntryContext): Promise<RecipientOutcome[]> {
   const { config } = ctx;
   const options = { hostname: config.hostname, timeoutMs: config.outbound.timeoutSeconds * 1000 };
   const envelopeFor = (to: string[]) => ({ from: entry.envelope.from, to });
+  if (entry.route) {
+    try {
+      return await sendSmtp(routePeer(entry.route), envelopeFor(recipients), raw, options);
+    } catch (err) {
+      const permanent = err instanceof RouteError && err.permanent;
+      return recipients.map((address) => ({
+        address,
+        result: permanent ? 'failed' : 'deferred',
+        code: 0,
+        message: (err as Error).message,
+      }));
+    }
+  }
   const relay = relayPeer(config);
   if (relay) return sendSmtp(relay, envelopeFor(recipients), raw, options);
   const byDomain = new Map<string, string[]>();

@@ -53,6 +53,32 @@ export function relayPeer(config: KuraConfig, env: NodeJS.ProcessEnv = process.e
 }
 
 /**
+ * A user's own relay (WildDuck's `relay` forwarding target: smtp://[user:pass@]host[:port],
+ * or smtps:// for implicit TLS) as a peer. STARTTLS when offered, as on the way to an MX.
+ * A URL that is not one of these is a permanent routing error: retrying cannot mend it.
+ */
+export function routePeer(route: string): SmtpPeer {
+  let url: URL;
+  try {
+    url = new URL(route);
+  } catch {
+    throw new RouteError('relay target is not a URL', true);
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+    throw new RouteError(`relay target protocol ${url.protocol} is not smtp: or smtps:`, true);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new RouteError('relay target names no host', true);
+  const secure = url.protocol === 'smtps:';
+  return {
+    kind: 'relay',
+    host,
+    port: Number(url.port) || (secure ? 465 : 25),
+    tls: secure ? 'tls' : 'opportunistic',
+    ...(url.username || url.password ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+  };
+}
+
+/**
  * Connects to the best reachable MX of `domain` (MX records by preference,
  * the domain's own address when it has none, RFC 5321 section 5.1), through
  * mx-connect, the MX connector of Nodemailer's author also used by ZoneMTA.

@@ -85,7 +85,9 @@ export async function deliverToInbox(store: Store, request: DeliveryRequest): Pr
       inboxDefault: true,
       flags: placement?.flags ?? [],
       ...(placement?.filters?.length ? { filters: placement.filters } : {}),
-      raw: request.raw,
+      // A copy: for a user with encryptMessages, WildDuck encrypts and then zero-fills the buffer it was given,
+      // which would blank the message for the transaction's other recipients, forwards and auto-replies.
+      raw: Buffer.from(request.raw),
       meta: {
         source: 'MX',
         from: request.envelopeFrom,

@@ -13,7 +13,9 @@ export interface ForwardCopy {
   /** The recipient whose settings forward it. */
   recipient: string;
   targets: Array<{ type: string; value: string }>;
-  /** The message exactly as given to the filter handling. */
+  /** The user's `mtaRelay` (smtp:// URL): WildDuck sends the user's mail forwards through it instead of the MX. */
+  mtaRelay?: string;
+  /** The message exactly as given to the filter handling (encrypted when the user has encryptForwarded). */
   raw: Buffer;
 }
 
@@ -27,7 +29,7 @@ export interface FilterDecision {
   drop: boolean;
   spam: boolean;
   forwards: ForwardCopy[];
-  /** The user's own forward limit (WildDuck's `forwards` per day) was reached by these forwards. */
+  /** The user's own forward limit (WildDuck's `forwards` per 24 h) was reached: these forwards are not to be sent. */
   overForwardLimit: boolean;
 }
 
@@ -57,10 +59,11 @@ export interface FilterRequest {
  * ZoneMTA. The caller stores the copy and queues the forwards itself, so Kura's
  * guarantees hold: the exact bytes, the delivery key, 250 only once all is durable.
  *
- * Three things of WildDuck's are deliberately not taken over here: its duplicate
+ * Two things of WildDuck's are deliberately not taken over here: its duplicate
  * check by Message-ID and Date (it merges distinct messages; Kura's delivery key
- * recognises retries instead), the Delivered-To/Return-Path lines it prepends, and
- * dropping forwards over the user's limit (Kura defers them instead).
+ * recognises retries instead) and the Delivered-To/Return-Path lines it prepends.
+ * Over the user's forward limit the forwards are still recorded (so the log can
+ * name them) and flagged; the caller does not send them, as WildDuck would not.
  */
 export async function decideDelivery(store: Store, request: FilterRequest): Promise<FilterDecision | null> {
   let stored: Record<string, unknown> | undefined;
@@ -71,7 +74,7 @@ export async function decideDelivery(store: Store, request: FilterRequest): Prom
   };
   const recorder = Object.create(real) as Record<string, unknown>;
   recorder.counters = {
-    // Over the user's forward limit WildDuck would drop the forward; Kura keeps it and defers it.
+    // Over the user's forward limit WildDuck skips the forward; it is recorded here and flagged, and queueForwards skips it.
     ttlcounter(key: string, count: number, max: number, window: unknown, cb: (e: Error | null, r?: unknown) => void) {
       real.counters.ttlcounter(key, count, max, window, (err, result) => {
         if (!err && !(result as { success?: boolean }).success) overForwardLimit = true;
@@ -136,7 +139,15 @@ function recordForward(mail: Record<string, unknown>, done: PushCallback, into: 
         type: t.type,
         value: String(t.value),
       }));
-      into.push({ from: String(mail.from ?? ''), recipient: String(mail.to ?? ''), targets, raw: Buffer.concat(chunks) });
+      const relay = mail.mtaRelay as string | { value?: string } | false | undefined;
+      const mtaRelay = typeof relay === 'string' ? relay : relay ? relay.value : undefined;
+      into.push({
+        from: String(mail.from ?? ''),
+        recipient: String(mail.to ?? ''),
+        targets,
+        raw: Buffer.concat(chunks),
+        ...(mtaRelay ? { mtaRelay } : {}),
+      });
       callback();
       done(null, { id: `kura-forward-${into.length}` });
     },

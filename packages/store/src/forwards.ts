@@ -6,6 +6,7 @@ import type { Store } from './connect.js';
 import { signingKeyFor } from './dkim-keys.js';
 import type { ForwardCopy } from './filters.js';
 import { enqueueOutbound } from './outbound.js';
+import { maskCredentials } from './outbound-admin.js';
 import { checkSendRate } from './send-limits.js';
 import { srsFor } from './srs-config.js';
 
@@ -19,7 +20,7 @@ const DEFER_MS = 3600_000;
 
 /** What became of one forward or one ARC seal, for the caller's metrics. */
 export type ForwardEvent =
-  | { kind: 'forward'; result: 'queued' | 'deferred' | 'loop' | 'unsupported-target' }
+  | { kind: 'forward'; result: 'queued' | 'deferred' | 'over-limit' | 'loop' | 'unsupported-target' }
   | { kind: 'arc-seal'; result: 'sealed' | 'no-key' | 'failed' };
 
 export interface ForwardJob {
@@ -28,7 +29,7 @@ export interface ForwardJob {
   userId: ObjectId;
   /** The delivery key of this copy: the same delivery retried queues the same forward once. */
   deliveryKey?: string;
-  /** WildDuck's own per-user forward limit was reached (WildDuck would drop; Kura defers). */
+  /** WildDuck's own per-user forward limit was reached: the forward is not sent (as in WildDuck), the copy is kept. */
   overForwardLimit: boolean;
   /** Values of the message's X-Kura-Forwarded header fields (loop count). */
   forwardedBy: string[];
@@ -42,9 +43,14 @@ export interface ForwardJob {
  * Queues what the user's forwarding targets and filters forward, in Kura's
  * durable outbound queue, before the message is acknowledged: envelope sender
  * SRS-rewritten (SPF passes downstream), a loop marker, an ARC seal with the
- * domain's key (unsealed, with a log line, when the domain has none). Over a
- * sending limit the forward is queued for later, never dropped. Shared by the
- * MX and submission, so a forward is the same whichever way the mail came in.
+ * domain's key (unsealed, with a log line, when the domain has none). Mail
+ * targets go in one entry; each `relay` target (smtp:// URL) in its own entry
+ * addressed to the recipient and sent through that server, as WildDuck does;
+ * `http` targets (webhooks) are not sent, with a log line and a metric. Over
+ * Kura's sending budget a forward is queued for later; over the user's own
+ * forward limit (WildDuck's `forwards` per 24 h) it is not sent, as in
+ * WildDuck. The local copy is stored either way. Shared by the MX and
+ * submission, so a forward is the same whichever way the mail came in.
  * Returns how many forwards were queued.
  */
 export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Promise<number> {
@@ -52,37 +58,64 @@ export async function queueForwards(job: ForwardJob, copies: ForwardCopy[]): Pro
   const count = job.count ?? (() => undefined);
   let queued = 0;
   for (const [index, copy] of copies.entries()) {
-    const to = copy.targets.filter((t) => t.type === 'mail').map((t) => t.value.replace(/\?.*$/, ''));
-    for (const other of copy.targets.filter((t) => t.type !== 'mail')) {
-      job.log('forward target not supported: only mail addresses are forwarded to', { type: other.type, target: other.value });
+    for (const hook of copy.targets.filter((t) => t.type !== 'mail' && t.type !== 'relay')) {
+      job.log('forward target not supported: Kura sends no webhook (http) forwards; the copy is stored', {
+        type: hook.type,
+        target: maskCredentials(hook.value),
+      });
       count({ kind: 'forward', result: 'unsupported-target' });
     }
-    if (to.length === 0) continue;
+    const routes = routesOf(copy);
+    if (routes.length === 0) continue;
+    if (job.overForwardLimit) {
+      // WildDuck's own limit (users.forwards, counted in Redis as wdf:<user>): like WildDuck, no forward; the copy stays.
+      job.log("forward not sent: the user's forward limit for 24 hours is reached", { to: routes.map((r) => r.label).join(',') });
+      for (const _ of routes) count({ kind: 'forward', result: 'over-limit' });
+      continue;
+    }
     const hops = job.forwardedBy.filter((v) => v.trim().toLowerCase() === hostname.toLowerCase()).length;
     if (hops >= MAX_FORWARD_HOPS) {
-      job.log('not forwarded again: forward loop', { hops, to: to.join(',') });
+      job.log('not forwarded again: forward loop', { hops, to: routes.map((r) => r.label).join(',') });
       count({ kind: 'forward', result: 'loop' });
       continue;
     }
     const domain = copy.recipient.slice(copy.recipient.lastIndexOf('@') + 1).toLowerCase();
     const marked = Buffer.concat([Buffer.from(`${FORWARD_HEADER}: ${hostname}\r\n`), copy.raw]);
     const raw = await seal(job, domain, marked);
-    const limit = await forwardAllowed(job, domain, to.length);
-    const deferred = job.overForwardLimit || !limit.allowed;
-    await enqueueOutbound(job.store, {
-      _id: forwardId(job, index, copy),
-      user: job.userId,
-      kind: 'forward',
-      envelope: { from: srsFor(job.config).forward(copy.from), to },
-      raw,
-      // Charged here, before the 250: the delivery agent does not charge it again. A deferred one it charges when it sends.
-      ...(deferred ? { nextAttemptAt: new Date(Date.now() + (limit.retryAfterMs ?? DEFER_MS)) } : { rateCharged: true }),
-    });
-    job.log(deferred ? 'forward queued for later: over the sending limit' : 'forward queued', { to: to.join(','), hops });
-    count({ kind: 'forward', result: deferred ? 'deferred' : 'queued' });
-    queued++;
+    for (const [n, route] of routes.entries()) {
+      const limit = await forwardAllowed(job, domain, route.to.length);
+      await enqueueOutbound(job.store, {
+        _id: forwardId(job, index, copy, n),
+        user: job.userId,
+        kind: 'forward',
+        envelope: { from: srsFor(job.config).forward(copy.from), to: route.to },
+        raw,
+        ...(route.relay ? { route: route.relay } : {}),
+        // Charged here, before the 250: the delivery agent does not charge it again. A deferred one it charges when it sends.
+        ...(limit.allowed ? { rateCharged: true } : { nextAttemptAt: new Date(Date.now() + (limit.retryAfterMs ?? DEFER_MS)) }),
+      });
+      job.log(limit.allowed ? 'forward queued' : 'forward queued for later: over the sending limit', { to: route.label, hops });
+      count({ kind: 'forward', result: limit.allowed ? 'queued' : 'deferred' });
+      queued++;
+    }
   }
   return queued;
+}
+
+/** One queue entry per route: every mail target together, and each relay target by itself. */
+function routesOf(copy: ForwardCopy): Array<{ to: string[]; relay?: string; label: string }> {
+  const mail = copy.targets.filter((t) => t.type === 'mail').map((t) => t.value.replace(/\?.*$/, ''));
+  const relays = copy.targets.filter((t) => t.type === 'relay');
+  return [
+    // Mail targets through the user's mtaRelay when WildDuck has one for the user, else as all outbound mail goes.
+    ...(mail.length > 0 ? [{ to: mail, label: mail.join(','), ...(copy.mtaRelay ? { relay: copy.mtaRelay } : {}) }] : []),
+    // The recipient's own address, delivered through the user's server; the label leaves out any credentials.
+    ...relays.map((t) => ({
+      to: [copy.recipient],
+      relay: t.value,
+      label: `${copy.recipient} via ${maskCredentials(t.value)}`,
+    })),
+  ];
 }
 
 /**
@@ -137,9 +170,11 @@ async function seal(job: ForwardJob, domain: string, raw: Buffer): Promise<Buffe
 }
 
 /** The same delivery (delivery key), the same copy: the same queue entry, so a retry cannot queue it twice. */
-function forwardId(job: ForwardJob, index: number, copy: ForwardCopy): ObjectId {
+function forwardId(job: ForwardJob, index: number, copy: ForwardCopy, route: number): ObjectId {
   if (!job.deliveryKey) return new ObjectId();
   const targets = copy.targets.map((t) => `${t.type}:${t.value}`).join(',');
-  const digest = crypto.createHash('sha256').update(`forward\n${job.deliveryKey}\n${index}\n${targets}`).digest();
+  // The first route keeps the id it had before relay targets existed, so an entry queued then is still recognised.
+  const suffix = route === 0 ? '' : `\n${route}`;
+  const digest = crypto.createHash('sha256').update(`forward\n${job.deliveryKey}\n${index}\n${targets}${suffix}`).digest();
   return new ObjectId(digest.subarray(0, 12));
 }

@@ -48,7 +48,15 @@ export {
   type RecipientFailure,
   settleOutbound,
 } from './outbound.js';
-export { findOutbound, isObjectIdText, listOutbound, type OutboundSummary, removeOutbound, retryOutbound } from './outbound-admin.js';
+export {
+  findOutbound,
+  isObjectIdText,
+  listOutbound,
+  maskCredentials,
+  type OutboundSummary,
+  removeOutbound,
+  retryOutbound,
+} from './outbound-admin.js';
 export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { checkSendRate, refundSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';

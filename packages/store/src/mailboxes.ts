@@ -82,7 +82,8 @@ export async function appendMessage(
     user: request.user,
     mailbox: request.mailbox,
     flags: request.flags,
-    raw: request.raw,
+    // A copy: WildDuck zero-fills the buffer it encrypts (encryptMessages), and the caller still holds this one.
+    raw: Buffer.from(request.raw),
     ...(request.date ? { date: request.date } : {}),
     meta: { time: new Date(), ...request.meta },
   });

@@ -18,14 +18,23 @@ export async function listOutbound(
     ...(options.after ? { _id: { $gt: options.after } } : {}),
   };
   const rows = await collection(store).find(filter).sort({ _id: 1 }).limit(options.limit).toArray();
-  return rows.map(({ raw, ...rest }) => ({ ...rest, size: rawLength(raw) }));
+  return rows.map(({ raw, ...rest }) => ({ ...masked(rest), size: rawLength(raw) }));
 }
 
 export async function findOutbound(store: Store, id: ObjectId): Promise<OutboundSummary | null> {
   const row = await collection(store).findOne({ _id: id });
   if (!row) return null;
   const { raw, ...rest } = row;
-  return { ...rest, size: rawLength(raw) };
+  return { ...masked(rest), size: rawLength(raw) };
+}
+
+/** A relay target's credentials are the user's: the operator sees the server, not the password. */
+export function maskCredentials(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
+}
+
+function masked<T extends { route?: string }>(entry: T): T {
+  return entry.route ? { ...entry, route: maskCredentials(entry.route) } : entry;
 }
 
 /**

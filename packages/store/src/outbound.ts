@@ -27,6 +27,11 @@ export interface OutboundEntry {
   kind: 'autoreply' | 'submission' | 'forward';
   envelope: { from: string; to: string[] };
   raw: Buffer;
+  /**
+   * A forward to a user's relay target (WildDuck's `relay:` forwarding target, an smtp:// or smtps:// URL,
+   * credentials included as the user gave them): sent through that server instead of the configured relay or MX.
+   */
+  route?: string;
   status: OutboundStatus;
   /** Claims so far (a claim whose holder died counts too: this is not what decides giving up). */
   attempts: number;
@@ -67,7 +72,8 @@ const collection = (store: Store) => store.db.collection<OutboundEntry>(OUTBOUND
  */
 export async function enqueueOutbound(
   store: Store,
-  entry: Pick<OutboundEntry, 'user' | 'kind' | 'envelope' | 'raw'> & Partial<Pick<OutboundEntry, '_id' | 'nextAttemptAt' | 'rateCharged'>>,
+  entry: Pick<OutboundEntry, 'user' | 'kind' | 'envelope' | 'raw'> &
+    Partial<Pick<OutboundEntry, '_id' | 'nextAttemptAt' | 'rateCharged' | 'route'>>,
 ): Promise<ObjectId> {
   const now = new Date();
   const status: OutboundStatus = (await isHeld(store, entry.user)) ? 'held' : 'queued';

@@ -1,5 +1,6 @@
 import type { Document, ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
+import { maskCredentials } from './outbound-admin.js';
 import { TRACE_PROJECTION, type TraceHit, toHits } from './trace.js';
 
 /** What Kura sent because of mail to or from an address (auto-replies, forwards, submissions). */
@@ -68,7 +69,7 @@ export async function traceAddress(store: Store, address: string, options: Addre
   const result: AddressTrace = { address: lower, received: [], sent: [], outbound: [] };
   if (userId) {
     const doc = await store.db.collection('users').findOne({ _id: userId }, { projection: { username: 1, targets: 1 } });
-    const targets = ((doc?.targets ?? []) as Array<{ value?: string }>).map((t) => String(t.value ?? '')).filter(Boolean);
+    const targets = ((doc?.targets ?? []) as Array<{ value?: string }>).map((t) => maskCredentials(String(t.value ?? ''))).filter(Boolean);
     result.user = { id: userId.toHexString(), username: String(doc?.username ?? userId), forwardTargets: targets };
     result.received = await toHits(store, await recentInMailboxes(store, userId, options.since, options.limit));
   }

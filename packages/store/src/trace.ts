@@ -1,5 +1,6 @@
 import type { Document, ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
+import { maskCredentials } from './outbound-admin.js';
 
 /** Where one stored copy of a message is, and how it got there. */
 export interface TraceHit {
@@ -77,10 +78,11 @@ export async function toHits(store: Store, docs: Document[]): Promise<TraceHit[]
 
 /** Auto-replies Kura queued for these users since `since` (what a message may have triggered). */
 export async function outboundSince(store: Store, users: ObjectId[], since: Date) {
-  return store.db
+  const docs = await store.db
     .collection('kura_outbound')
     .find({ user: { $in: users }, created: { $gte: since } }, { projection: { raw: 0 } })
     .sort({ created: 1 })
     .limit(20)
     .toArray();
+  return docs.map((d) => (typeof d.route === 'string' ? { ...d, route: maskCredentials(d.route) } : d));
 }

@@ -43,7 +43,7 @@ export const acceptSeconds = new Histogram({
 /** What local delivery of submitted mail set off: forwards, ARC seals and vacation replies, by result. */
 export const localSideEffects = new Counter({
   name: 'kura_submission_local_effects_total',
-  help: 'Side effects of delivering submitted mail to local users: forward (queued, deferred, loop, unsupported-target), arc-seal (sealed, no-key, failed), autoreply (queued, suppressed-*, failed)',
+  help: 'Side effects of delivering submitted mail to local users: forward (queued, deferred, over-limit, loop, unsupported-target), arc-seal (sealed, no-key, failed), autoreply (queued, suppressed-*, failed)',
   labelNames: ['kind', 'result'] as const,
   registers: [registry],
 });

@@ -36,6 +36,12 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       expect(out).toContain(`--- PASS: ${name}`);
   }, 300_000);
 
+  it('the direct sjson decoder gives exactly what the encoding/json one gives, or leaves the text to it', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', './internal/handler/sjson/']);
+    for (const name of ['TestFastUnmarshalCanonical', 'TestFastUnmarshalNeverDiffers', 'TestMarshalUnmarshal', 'TestUnmarshalInvalid'])
+      expect(out).toContain(`--- PASS: ${name}`);
+  }, 300_000);
+
   it('the launcher lets reads pass writes and runs writes to one collection one at a time', async () => {
     const out = await goTest(path.join(root, 'tools/ferretdb'), ['-v', '.']);
     for (const name of ['TestClassify', 'TestCommandLocks']) expect(out).toContain(`--- PASS: ${name}`);

@@ -42,6 +42,11 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       expect(out).toContain(`--- PASS: ${name}`);
   }, 300_000);
 
+  it('lifetime tracking of iterators stays on in tests and is skipped in a release launcher', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', '-run', 'TestKuraTrackingSwitch', './internal/util/resource/']);
+    expect(out).toContain('--- PASS: TestKuraTrackingSwitch');
+  }, 300_000);
+
   it('the launcher lets reads pass writes and runs writes to one collection one at a time', async () => {
     const out = await goTest(path.join(root, 'tools/ferretdb'), ['-v', '.']);
     for (const name of ['TestClassify', 'TestCommandLocks']) expect(out).toContain(`--- PASS: ${name}`);

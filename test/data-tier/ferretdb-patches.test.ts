@@ -29,6 +29,7 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestPushdownNeverMisses',
       'TestPushdownUsesIndexes',
       'TestPushdownBinary',
+      'TestPushdownRangeTight',
       'TestPartialSJSON',
       'TestCoveredQueries',
       'TestCoveredPlan',

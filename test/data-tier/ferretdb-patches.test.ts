@@ -29,6 +29,7 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestPushdownNeverMisses',
       'TestPushdownUsesIndexes',
       'TestPushdownBinary',
+      'TestPushdownRangeTight',
       'TestPartialSJSON',
       'TestCoveredQueries',
       'TestCoveredPlan',
@@ -45,6 +46,17 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       './internal/handler/',
     ]);
     expect(out).toContain('--- PASS: TestUpdateStatementsCloseTheirQueries');
+  }, 300_000);
+
+  it('the direct sjson decoder gives exactly what the encoding/json one gives, or leaves the text to it', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', './internal/handler/sjson/']);
+    for (const name of ['TestFastUnmarshalCanonical', 'TestFastUnmarshalNeverDiffers', 'TestMarshalUnmarshal', 'TestUnmarshalInvalid'])
+      expect(out).toContain(`--- PASS: ${name}`);
+  }, 300_000);
+
+  it('lifetime tracking of iterators stays on in tests and is skipped in a release launcher', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', '-run', 'TestKuraTrackingSwitch', './internal/util/resource/']);
+    expect(out).toContain('--- PASS: TestKuraTrackingSwitch');
   }, 300_000);
 
   it('the launcher lets reads pass writes and runs writes to one collection one at a time', async () => {

@@ -89,7 +89,8 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
     const context = JSON.stringify(lines);
     expect(pushdown, context).toBe(true);
     const keys = await indexKeys(collection);
-    const searches = lines.filter((l) => /detail=SEARCH /.test(l));
+    // a filter with several index searches reads its rows by rowid once the searches found them (patch 0350)
+    const searches = lines.filter((l) => /detail=SEARCH /.test(l) && !/USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(l));
     expect(searches.length, context).toBeGreaterThan(0);
     for (const line of searches) {
       const name = [...keys.keys()].find((n) => line.includes(`_${n} (`));

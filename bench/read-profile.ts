@@ -11,12 +11,12 @@
  * --headers N fetches ENVELOPE etc. of the first N messages only; --search adds the two SEARCHes (slow on a large
  * folder). Each figure is logged as soon as it is measured.
  */
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { ImapConnection } from './src/clients/imap.ts';
 import { Pop3Connection } from './src/clients/pop3.ts';
 import { makeMessage, sizeMix } from './src/messages.ts';
+import { cpuMs } from './src/procs.ts';
 import { BODY_NEEDLE, HEADER_NEEDLE } from './src/scenarios.ts';
 import { startKuraStack } from './src/stacks/kura.ts';
 
@@ -36,14 +36,6 @@ const { values } = parseArgs({
 const messages = Number(values.messages);
 const distinct = Math.min(messages, Number(values.distinct));
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-
-/** CPU time (user + system, ms) a process has used: on a shared, loaded machine a fairer cost than wall time. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
-}
 
 const target = await startKuraStack({ dataDir: values.data, nodeOptions: values['node-options'] });
 try {

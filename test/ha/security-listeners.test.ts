@@ -18,6 +18,10 @@ import { tempDataDir } from '../support/stack.js';
  * would: every listening socket the stack's processes own (from the kernel,
  * not from the config) is tried with a plaintext login and an unauthenticated
  * administrative request; none may accept either.
+ *
+ * Longer than the house's ~400 lines on purpose: every case runs against the
+ * one secured HA stack started below (about a minute to start), and splitting
+ * the file would start that stack once per file.
  */
 /** The internal address of this stack (API, health, metrics, status page, HAProxy stats); the public one is 127.0.0.1. */
 const INTERNAL = '127.0.0.5';

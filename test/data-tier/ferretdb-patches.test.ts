@@ -48,6 +48,11 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
     expect(out).toContain('--- PASS: TestUpdateStatementsCloseTheirQueries');
   }, 300_000);
 
+  it('find, aggregate and getMore batches stay within 16 MiB and lose no document', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-run', 'TestBatchesCappedBySize', '-v', './internal/handler/']);
+    expect(out).toContain('--- PASS: TestBatchesCappedBySize');
+  }, 300_000);
+
   it('the direct sjson decoder gives exactly what the encoding/json one gives, or leaves the text to it', async () => {
     const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', './internal/handler/sjson/']);
     for (const name of ['TestFastUnmarshalCanonical', 'TestFastUnmarshalNeverDiffers', 'TestMarshalUnmarshal', 'TestUnmarshalInvalid'])

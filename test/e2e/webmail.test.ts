@@ -128,8 +128,19 @@ describe('webmail (Roundcube in a real browser)', () => {
   /** Selects one message in the list and waits until its preview has loaded. */
   const select = async (subject: string) => {
     await idle();
-    await row(subject).click();
-    await page.locator('#messagelist tr.message.selected', { hasText: subject }).waitFor({ timeout: STEP_MS });
+    const selected = page.locator('#messagelist tr.message.selected', { hasText: subject });
+    // A click that lands while Roundcube redraws the list (after a flag change) or closes an open popup menu
+    // selects nothing (seen once in a full run); click again, three times at most, each after Roundcube is idle.
+    for (let attempt = 1; ; attempt++) {
+      await row(subject).click();
+      try {
+        await selected.waitFor({ timeout: 5_000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await idle();
+      }
+    }
     await page.frameLocator('#messagecontframe').locator('h2.subject', { hasText: subject }).waitFor({ timeout: STEP_MS });
     await idle();
   };

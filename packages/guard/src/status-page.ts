@@ -135,11 +135,15 @@ ${renderStatusFragment(state, t, blocklist)}
 </main>
 <script>
 (function(){
-  var main=document.getElementById('status');
+  var main=document.getElementById('status'),busy=false;
+  // one request at a time, each given up after three periods: a request that hangs must not stop the page
   function refresh(){
-    fetch('status/fragment?lang=${t.lang}',{cache:'no-store'}).then(function(r){return r.ok?r.text():Promise.reject(r.status)})
+    if(busy)return;busy=true;
+    var opts={cache:'no-store'};if(window.AbortSignal&&AbortSignal.timeout)opts.signal=AbortSignal.timeout(${refreshMs * 3});
+    fetch('status/fragment?lang=${t.lang}',opts).then(function(r){return r.ok?r.text():Promise.reject(r.status)})
       .then(function(html){var open=main.querySelector('details[open]');main.innerHTML=html;if(open){var d=main.querySelector('details');if(d)d.open=true}})
-      .catch(function(){var f=main.querySelector('.foot');if(f)f.textContent=${JSON.stringify(t.unreachable)}});
+      .catch(function(){var f=main.querySelector('.foot');if(f)f.textContent=${JSON.stringify(t.unreachable)}})
+      .then(function(){busy=false});
   }
   setInterval(refresh,${refreshMs});
 })();

@@ -71,6 +71,9 @@ describe('status page', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(html).toContain('setInterval(refresh,3000)');
+    // a hung request is given up after three periods and never overlaps the next one
+    expect(html).toContain('AbortSignal.timeout(9000)');
+    expect(html).toContain('if(busy)return');
   });
 
   it('follows Accept-Language: Japanese for ja, English otherwise, and ?lang= overrides', () => {

@@ -33,6 +33,8 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestPartialSJSON',
       'TestCoveredQueries',
       'TestCoveredPlan',
+      'TestCoveredExplain',
+      'TestCoveredIndexChosen',
       'TestWritesByIDUseIndex',
     ])
       expect(out).toContain(`--- PASS: ${name}`);
@@ -57,6 +59,11 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
     const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', './internal/handler/sjson/']);
     for (const name of ['TestFastUnmarshalCanonical', 'TestFastUnmarshalNeverDiffers', 'TestMarshalUnmarshal', 'TestUnmarshalInvalid'])
       expect(out).toContain(`--- PASS: ${name}`);
+  }, 300_000);
+
+  it('a regular expression is compiled once for all the documents a filter checks, and matches as before', async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', '-run', 'TestKuraRegexCache|TestRegex', './internal/types/']);
+    expect(out).toContain('--- PASS: TestKuraRegexCache');
   }, 300_000);
 
   it('lifetime tracking of iterators stays on in tests and is skipped in a release launcher', async () => {

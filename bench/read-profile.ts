@@ -12,6 +12,7 @@
  * folder). Each figure is logged as soon as it is measured.
  */
 import { parseArgs } from 'node:util';
+import { ensureLocalTierIndexes } from '@kura/store';
 import { MongoClient } from 'mongodb';
 import { ImapConnection } from './src/clients/imap.ts';
 import { Pop3Connection } from './src/clients/pop3.ts';
@@ -67,6 +68,10 @@ try {
     await target.clone(reader, messages, reader);
     say(`cloned up to ${messages} messages in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
+  // the MX creates them at start-up, but a store built by an older version gets them here (timed: the upgrade's cost)
+  const indexing = Date.now();
+  await ensureLocalTierIndexes(db);
+  say(`local tier's own indexes ensured in ${((Date.now() - indexing) / 1000).toFixed(1)} s`);
   await client.close();
 
   for (let round = 1; round <= Number(values.rounds); round++) {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ensureWildDuckIndexes } from '@kura/store';
+import { ensureLocalTierIndexes, ensureWildDuckIndexes, LOCAL_TIER_INDEXES } from '@kura/store';
 import { type Db, type Document, Double, GridFSBucket, Int32, Long, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataTier, startDataTier } from '../support/data-tier.js';
@@ -32,7 +32,22 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
       flags: uid % 3 === 0 ? ['\\Seen', '\\Flagged'] : ['\\Seen'],
       idate: new Date(1_700_000_000_000 + uid * 1000),
       size: 2000 + uid,
+      unseen: uid % 3 !== 0,
+      searchable: uid % 7 !== 0,
+      headers: [
+        { key: 'subject', value: uid % 5 === 0 ? `quarterly report ${uid}` : `message ${uid}` },
+        { key: 'from', value: 'sender@example.org' },
+      ],
+      text: uid % 4 === 0 ? `the zebrafinch sang ${uid}` : `plain words ${uid}`,
       meta: { deliveryKey: `key-${mailbox.toHexString()}-${uid}` },
+      // as the adapter stores them: arrays inside arrays wrapped (nested-arrays.ts)
+      envelope: [
+        `date ${uid}`,
+        `Subject ${uid}`,
+        { __kuraNestedArray: [{ __kuraNestedArray: ['Sender', null, 'from', 'example.org'] }] },
+        null,
+      ],
+      bodystructure: { type: 'text', subtype: 'plain', parameters: { charset: 'utf-8' }, size: 3000 + uid, lines: uid },
       mimeTree: { header: [`Subject: message ${uid}`], body: 'x'.repeat(3000), childNodes: [{ header: ['Content-Type: text/plain'] }] },
     };
   }
@@ -42,6 +57,8 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
     db = tier.client.db();
     // WildDuck's own index list, as WildDuck creates it at start-up
     await ensureWildDuckIndexes(db, new Set(['messages', 'users', 'addresses']));
+    // and the local tier's own, as the MX creates them at start-up
+    await ensureLocalTierIndexes(db);
     await db.collection('kura_deliveries').insertOne({ _id: 'u:key' as unknown as ObjectId, created: new Date() });
     const docs = [
       ...Array.from({ length: 40 }, (_, i) => message(inbox, user, i + 1)),
@@ -138,6 +155,79 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
     await expectIndexOn('messages', ['user'], { user, 'meta.deliveryKey': 'key', idate: { $gte: new Date(0) } });
     await expectIndexOn('addresses', ['addrview'], { addrview: 'plans@exampleorg' });
     await expectIndexOn('users', ['_id'], { _id: user });
+  });
+
+  /** The explained find is read from the named index alone (patches 0300, 0430, 0450), in every branch. */
+  async function expectCoveredBy(index: string, filter: Document, options: Document): Promise<void> {
+    const explained = (await db.collection('messages').find(filter, options).explain()) as Document;
+    const lines = explained.queryPlanner?.Plan as string[];
+    const context = JSON.stringify(lines);
+    expect(explained.kuraCoveredRead, context).toBe(true);
+    const searches = lines.filter((l) => /detail=SEARCH /.test(l));
+    expect(searches.length, context).toBeGreaterThan(0);
+    for (const line of searches) expect(line, context).toContain(`_${index} (`);
+    expect(
+      lines.filter((l) => /detail=SCAN /.test(l) && !/SCAN json_each/.test(l)),
+      context,
+    ).toEqual([]);
+  }
+
+  /** The same documents, values and BSON types as projecting whole documents. */
+  async function expectSameAsWhole(filter: Document, options: { projection: Document; sort?: Document }): Promise<Document[]> {
+    const raw = { promoteValues: false } as const;
+    const messages = db.collection('messages');
+    const covered = await messages.find(filter, { ...options, ...raw }).toArray();
+    const whole = await messages.find(filter, { sort: options.sort, ...raw }).toArray();
+    const keep = ['_id', ...Object.keys(options.projection)];
+    expect(covered).toEqual(whole.map((m) => Object.fromEntries(keep.filter((k) => k in m).map((k) => [k, m[k]]))));
+    return covered;
+  }
+
+  it("FETCH's metadata and POP3's listing are read from the local tier's index alone", async () => {
+    expect(LOCAL_TIER_INDEXES.map((i) => i.index.name)).toEqual(['kura_fetch_fields', 'kura_search_fields']);
+    // WildDuck's FETCH (FLAGS ENVELOPE BODYSTRUCTURE INTERNALDATE RFC822.SIZE) by UID range, as it pages
+    const fetch = {
+      _id: true,
+      uid: true,
+      thread: true,
+      modseq: true,
+      flags: true,
+      idate: true,
+      size: true,
+      envelope: true,
+      bodystructure: true,
+    };
+    const byRange = { mailbox: inbox, uid: { $gte: 3, $lte: 30 } };
+    await expectCoveredBy('kura_fetch_fields', byRange, { projection: fetch, sort: { uid: 1 } });
+    const fetched = await expectSameAsWhole(byRange, { projection: fetch, sort: { uid: 1 } });
+    expect(fetched.map((m) => Number(m.uid))).toEqual(Array.from({ length: 28 }, (_, i) => i + 3));
+    const paged = { mailbox: inbox, $and: [{ uid: { $gte: 3, $lte: 30 } }, { uid: { $gt: 10 } }] };
+    await expectCoveredBy('kura_fetch_fields', paged, { projection: fetch, sort: { uid: 1 } });
+    // POP3's maildrop listing
+    const pop3 = { uid: true, size: true, mailbox: true, flags: true, unseen: true };
+    await expectCoveredBy('kura_fetch_fields', { mailbox: inbox }, { projection: pop3, sort: { uid: -1 } });
+    expect(await expectSameAsWhole({ mailbox: inbox }, { projection: pop3, sort: { uid: -1 } })).toHaveLength(40);
+  });
+
+  it("IMAP SEARCH by header, by body text and with flags is read from the local tier's search index alone", async () => {
+    const found = { uid: true, modseq: true };
+    // SEARCH SUBJECT "quarterly" (WildDuck's filter)
+    const subject = { mailbox: inbox, headers: { $elemMatch: { key: 'subject', value: { $regex: 'quarterly', $options: 'i' } } } };
+    await expectCoveredBy('kura_search_fields', subject, { projection: found });
+    const bySubject = await expectSameAsWhole(subject, { projection: found, sort: { uid: 1 } });
+    expect(bySubject.map((m) => Number(m.uid))).toEqual([5, 10, 15, 20, 25, 30, 35, 40]);
+    // SEARCH BODY zebrafinch UNSEEN: WildDuck's $text, as the adapter rewrites it, and a flag
+    const body = {
+      mailbox: inbox,
+      user,
+      searchable: true,
+      unseen: true,
+      $and: [{ $or: [{ 'headers.value': { $regex: 'zebrafinch', $options: 'i' } }, { text: { $regex: 'zebrafinch', $options: 'i' } }] }],
+    };
+    await expectCoveredBy('kura_search_fields', body, { projection: found });
+    const byBody = await expectSameAsWhole(body, { projection: found, sort: { uid: 1 } });
+    // every fourth message, not \\Seen (every third is), searchable (every seventh is not)
+    expect(byBody.map((m) => Number(m.uid))).toEqual([4, 8, 16, 20, 32, 40]);
   });
 
   it('answers exactly what MongoDB would: the asked-for mailbox, UID range and flags', async () => {

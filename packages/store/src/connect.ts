@@ -3,6 +3,7 @@ import { redisConnectionOptions } from '@kura/config';
 import { Redis, type RedisOptions } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import { installFerretDbCompat } from './ferretdb-compat.js';
+import { isLocalTier } from './local-tier-indexes.js';
 import {
   createHandlers,
   handlerConnections,
@@ -71,7 +72,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     appName: 'kura',
   });
   await client.connect();
-  if (await isFerretDb(client)) installFerretDbCompat(createRequire(import.meta.url));
+  if (await isLocalTier(client.db())) installFerretDbCompat(createRequire(import.meta.url));
   const redis = connectRedis(options.redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 3,
@@ -127,12 +128,6 @@ export async function pingDatabase(uri: string, timeoutMs = 2_000): Promise<void
   } finally {
     await client.close();
   }
-}
-
-/** FerretDB identifies itself in buildInfo; MongoDB does not have the field. */
-async function isFerretDb(client: MongoClient): Promise<boolean> {
-  const info = await client.db().admin().command({ buildInfo: 1 });
-  return typeof info.ferretdbVersion === 'string';
 }
 
 /** A Redis client for a plain URL or a `redis+sentinel://` URL (then it follows Sentinel failovers). */

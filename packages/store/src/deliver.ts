@@ -12,6 +12,7 @@ export interface Placement {
   drop?: boolean;
 }
 
+import { ensureLocalTierIndexes } from './local-tier-indexes.js';
 import { ensureOutboundIndexes } from './outbound.js';
 
 export interface DeliveryRequest {
@@ -123,4 +124,5 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000;
 export async function ensureStoreIndexes(store: Store, duplicateWindowMs = DEFAULT_DUPLICATE_WINDOW_MS): Promise<void> {
   await ensureDeliveryLogIndexes(store, duplicateWindowMs);
   await ensureOutboundIndexes(store);
+  await ensureLocalTierIndexes(store.db);
 }

@@ -21,6 +21,7 @@ export { decideDelivery, type FilterDecision, type FilterRequest, type ForwardCo
 export { FORWARD_HEADER, type ForwardEvent, type ForwardJob, MAX_FORWARD_HOPS, queueForwards } from './forwards.js';
 export { expectGreeting, type HealthCheck, startHealthEndpoint } from './health-endpoint.js';
 export { ensureWildDuckIndexes, wildDuckIndexes } from './indexes.js';
+export { ensureLocalTierIndexes, isLocalTier, LOCAL_TIER_INDEXES } from './local-tier-indexes.js';
 export {
   checkLogin,
   clearLoginFailures,

@@ -14,7 +14,7 @@ import {
   verifyChecksums,
   verifySnapshot,
 } from '@kura/snapshot';
-import { type Database, ensureWildDuckIndexes, openDatabase, openStore, type Store } from '@kura/store';
+import { type Database, ensureLocalTierIndexes, ensureWildDuckIndexes, openDatabase, openStore, type Store } from '@kura/store';
 import Table from 'cli-table3';
 import { interruptSignal } from '../interrupt.js';
 import { createOutput, type Output } from './progress.js';
@@ -213,7 +213,11 @@ export async function snapshotRestore(id: string, options: Common & { user?: str
         onProgress: (p) => out.progress(p),
         allowNonEmpty: options.force,
         verifyFirst: false,
-        indexes: ensureWildDuckIndexes,
+        indexes: async (db, collections) => {
+          const failed = await ensureWildDuckIndexes(db, collections);
+          await ensureLocalTierIndexes(db);
+          return failed;
+        },
       });
       const lines = [
         `restored snapshot ${snapshot.id} into ${store.db.databaseName}: ${report.messages} messages, ${mb(report.bytes)} in ${report.seconds.toFixed(1)} s (${(report.bytes / MB / Math.max(report.seconds, 0.001)).toFixed(1)} MB/s, ${(report.messages / Math.max(report.seconds, 0.001)).toFixed(0)} messages/s)`,

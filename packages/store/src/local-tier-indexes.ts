@@ -1,0 +1,83 @@
+import type { Db, IndexDescription } from 'mongodb';
+
+/**
+ * Indexes created on the local data tier only (FerretDB with Kura's patches), never on MongoDB.
+ *
+ * `kura_fetch_fields` holds every field IMAP FETCH reads when it does not need the message source (`_id`, `uid`,
+ * `thread`, `modseq`, and as asked `flags`, `idate`, `size`, `envelope`, `bodystructure`) and every field of POP3's
+ * maildrop listing (`uid`, `size`, `mailbox`, `flags`, `unseen`), led by `mailbox, uid` as WildDuck's own
+ * `mailbox_uid`. The patched FerretDB answers a query whose fields are all keys of such an index from the index
+ * alone (patch 0300, covered reads), so `FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)` and a POP3 login stop reading
+ * each ~140 KB message document (MIME tree and inline source) to return a few hundred bytes. MongoDB needs none of
+ * this (it reads documents by field), and could not build it: `flags` and `envelope` are both arrays.
+ *
+ * `kura_search_fields` does the same for IMAP SEARCH: every field WildDuck's search filters read (`headers` for
+ * header keys, `text` for BODY/TEXT, flags, dates, size, UIDs), led by the fields of a BODY/TEXT search's filter
+ * (`mailbox`, `user`, `searchable`) so that each branch of the pushed-down filter can search it (patch 0450).
+ *
+ * The price is paid on writes: every insert and update of a message also writes these entries (about 4 KB each
+ * for a typical message; each of their expressions reads the stored document). Measured in docs/BENCHMARKS.md.
+ */
+export const LOCAL_TIER_INDEXES: Array<{ collection: string; index: IndexDescription & { name: string } }> = [
+  {
+    collection: 'messages',
+    index: {
+      name: 'kura_fetch_fields',
+      key: {
+        mailbox: 1,
+        uid: 1,
+        _id: 1,
+        modseq: 1,
+        flags: 1,
+        unseen: 1,
+        thread: 1,
+        idate: 1,
+        size: 1,
+        envelope: 1,
+        bodystructure: 1,
+      },
+    },
+  },
+  {
+    collection: 'messages',
+    index: {
+      name: 'kura_search_fields',
+      // led by what a BODY/TEXT search names (mailbox, user, searchable), then every field IMAP SEARCH reads
+      key: {
+        mailbox: 1,
+        user: 1,
+        searchable: 1,
+        uid: 1,
+        _id: 1,
+        modseq: 1,
+        flags: 1,
+        unseen: 1,
+        flagged: 1,
+        undeleted: 1,
+        draft: 1,
+        idate: 1,
+        hdate: 1,
+        size: 1,
+        headers: 1,
+        text: 1,
+      },
+    },
+  },
+];
+
+/** FerretDB names itself in buildInfo; MongoDB has no such field. */
+export async function isLocalTier(db: Db): Promise<boolean> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}
+
+/**
+ * Creates the local tier's own indexes (no-op against MongoDB). Safe to run on every start; on a store that
+ * predates them the first run builds them over every message, which holds up writes to `messages` meanwhile.
+ */
+export async function ensureLocalTierIndexes(db: Db): Promise<void> {
+  if (!(await isLocalTier(db))) return;
+  for (const { collection, index } of LOCAL_TIER_INDEXES) {
+    await db.collection(collection).createIndexes([index]);
+  }
+}

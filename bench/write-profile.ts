@@ -2,7 +2,8 @@
  * Profiling aid for the local data tier's write path (not part of `npm run bench`): fills one user's INBOX with
  * small distinct messages through the MX's delivery path, then times IMAP COPY and STORE of the first N messages,
  * with the CPU time the data tier and WildDuck spent on each. With --data the store survives, so a changed
- * FerretDB launcher can be measured on the same store.
+ * FerretDB launcher can be measured on the same store. --without-local-indexes measures without the local tier's own
+ * read indexes (the MX creates them at start; they are dropped before anything is written).
  *
  *   KURA_FERRETDB_PPROF=127.0.0.1:6071 bash scripts/kura.sh node bench/write-profile.ts \
  *     --data /tmp/kura-write --messages 2500 --ops 200
@@ -10,6 +11,8 @@
  * Each figure is logged as soon as it is measured.
  */
 import { parseArgs } from 'node:util';
+import { LOCAL_TIER_INDEXES } from '@kura/store';
+import { MongoClient } from 'mongodb';
 import { ImapConnection } from './src/clients/imap.ts';
 import { makeMessage } from './src/messages.ts';
 import { cpuMs } from './src/procs.ts';
@@ -21,6 +24,8 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '2500' },
     ops: { type: 'string', default: '200' },
     bytes: { type: 'string', default: '4000' },
+    /** Drop the local tier's own read indexes (kura_fetch_fields, kura_search_fields) after start: their write cost. */
+    'without-local-indexes': { type: 'boolean', default: false },
   },
 });
 const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -28,6 +33,12 @@ const step = 250;
 
 const target = await startKuraStack({ dataDir: values.data });
 try {
+  if (values['without-local-indexes']) {
+    const client = await MongoClient.connect(target.mongodbUri);
+    for (const { collection, index } of LOCAL_TIER_INDEXES) await client.db().collection(collection).dropIndex(index.name);
+    await client.close();
+    say(`dropped ${LOCAL_TIER_INDEXES.map((i) => i.index.name).join(', ')}`);
+  }
   const user = await target.user('writer');
   const pids = target.services();
   const cpu = () => ({ db: cpuMs(pids.ferretdb), imap: cpuMs(pids.wildduck) });

@@ -71,7 +71,7 @@ export async function prepare(target: BenchTarget, mode: Mode, say: (line: strin
   // Distinct messages are delivered one by one; a larger mailbox holds copies of them (storage-level).
   const fill = async (user: BenchUser, count: number, seed: number) => {
     await target.fill(user, fillMessages(user, Math.min(count, mode.distinct), seed));
-    if (count > mode.distinct) await target.clone(user, count, user);
+    if (count > mode.distinct) await bulkLoad(target, () => target.clone(user, count, user));
   };
   let t = Date.now();
   await fill(get('reader'), mode.mailbox, 1000);
@@ -368,4 +368,9 @@ export function scenarios(mode: Mode): Scenario[] {
   // Reads first, while the store holds only the read mailbox: the inbound and flood scenarios add hundreds of MB.
   // The full store comes after the plain reads (to compare them) and before the inbound scenarios.
   return [login, read, idle, pop3, storeRead, ...Object.keys(mode.inbound).map((n) => inboundScenario(Number(n))), floodScenario(mode)];
+}
+
+/** Runs a storage-level bulk load through the target's own bulk loading, when it has one. */
+export function bulkLoad(target: BenchTarget, work: () => Promise<void>): Promise<void> {
+  return target.bulkLoad ? target.bulkLoad(work) : work();
 }

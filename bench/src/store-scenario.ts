@@ -1,5 +1,5 @@
 import type { Mode } from './modes.ts';
-import { type Prepared, readFigures, type Scenario } from './scenarios.ts';
+import { bulkLoad, type Prepared, readFigures, type Scenario } from './scenarios.ts';
 import type { BenchTarget } from './stacks/target.ts';
 
 const filled = new WeakMap<BenchTarget, Promise<void>>();
@@ -17,7 +17,9 @@ function fillStore(p: Prepared, mode: Mode): Promise<void> {
   let done = filled.get(p.target);
   if (!done) {
     done = (async () => {
-      for (const user of p.users.store) await p.target.clone(user, perUser(mode), p.users.reader);
+      await bulkLoad(p.target, async () => {
+        for (const user of p.users.store) await p.target.clone(user, perUser(mode), p.users.reader);
+      });
     })();
     filled.set(p.target, done);
   }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '@kura/cli';
 import { loadConfig } from '@kura/config';
-import { deliverToInbox, ensureUser, openStore } from '@kura/store';
+import { deliverToInbox, ensureLocalTierIndexes, ensureUser, LOCAL_TIER_INDEXES, openStore } from '@kura/store';
 import { freePorts } from '../net.ts';
 import { processTree } from '../procs.ts';
 import { cloneMessages } from './kura-clone.ts';
@@ -135,6 +135,21 @@ export async function startKuraStack(options: KuraStackOptions = {}): Promise<Ku
     },
     async clone(user, count, source) {
       await cloneMessages(store, idOf(ids, user), count, idOf(ids, source));
+    },
+    async bulkLoad(work) {
+      const messages = store.db.collection('messages');
+      for (const { index } of LOCAL_TIER_INDEXES) {
+        await messages.dropIndex(index.name).catch((err: { codeName?: string }) => {
+          if (err.codeName !== 'IndexNotFound') throw err;
+        });
+      }
+      try {
+        await work();
+      } finally {
+        const t = Date.now();
+        await ensureLocalTierIndexes(store.db);
+        options.say?.(`kura: built the local tier's read indexes in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      }
     },
     services: () => stack.supervisor.pids,
     serverPids() {

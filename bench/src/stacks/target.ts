@@ -32,6 +32,12 @@ export interface BenchTarget {
    * through delivery, so that it takes minutes instead of hours.
    */
   clone(user: BenchUser, count: number, source: BenchUser): Promise<void>;
+  /**
+   * Runs storage-level bulk loading (clone calls). Kura builds the local data tier's own read indexes once
+   * afterwards, as an administrator loads data before indexing it, instead of writing their entries with every
+   * copied document. Without it the work just runs.
+   */
+  bulkLoad?(work: () => Promise<void>): Promise<void>;
   /** Process ids of every server process of the stack, for memory figures. */
   serverPids(): number[];
   stop(): Promise<void>;

@@ -15,8 +15,9 @@ import type { Db, IndexDescription } from 'mongodb';
  * header keys, `text` for BODY/TEXT, flags, dates, size, UIDs), led by the fields of a BODY/TEXT search's filter
  * (`mailbox`, `user`, `searchable`) so that each branch of the pushed-down filter can search it (patch 0450).
  *
- * The price is paid on writes: every insert and update of a message also writes these entries (about 4 KB each
- * for a typical message; each of their expressions reads the stored document). Measured in docs/BENCHMARKS.md.
+ * The price is paid on writes: every insert and update of a message also writes these entries, which hold copies of
+ * those fields, and each of their expressions reads the stored document again (about 1.7× the cost of a write to
+ * `messages`, docs/BENCHMARKS.md 2026-11-30).
  */
 export const LOCAL_TIER_INDEXES: Array<{ collection: string; index: IndexDescription & { name: string } }> = [
   {

@@ -317,8 +317,21 @@ const idle: Scenario = {
       // A few MB either way is what a garbage-collected heap does on its own.
       const noise = Math.abs(deltaMb) < 4 ? `total change ${deltaMb.toFixed(1)} MB: within the noise of the servers' heaps` : undefined;
       if (ready !== mode.idleConnections) throw new Error(`only ${ready} of ${mode.idleConnections} connections reached IDLE`);
+      // Memory that fell while connections opened was freed from earlier work (a heap collected): no per-connection figure.
+      const shrank =
+        deltaMb < 0 ? `unknown: the servers' memory fell by ${(-deltaMb).toFixed(1)} MB meanwhile (earlier work freed)` : undefined;
+      const perConnection = (bytes: number) => (shrank ? Number.NaN : bytes / ready / 1024);
       return [
-        sample(p, run, scenario, 'memory per connection (PSS)', 'KB', 'lower', (during.pssBytes - before.pssBytes) / ready / 1024, noise),
+        sample(
+          p,
+          run,
+          scenario,
+          'memory per connection (PSS)',
+          'KB',
+          'lower',
+          perConnection(during.pssBytes - before.pssBytes),
+          shrank ?? noise,
+        ),
         sample(
           p,
           run,
@@ -326,8 +339,8 @@ const idle: Scenario = {
           'memory per connection (RSS sum)',
           'KB',
           'lower',
-          (during.rssBytes - before.rssBytes) / ready / 1024,
-          noise,
+          perConnection(during.rssBytes - before.rssBytes),
+          shrank ?? noise,
         ),
         sample(p, run, scenario, 'server processes while idle', 'processes', 'lower', during.processes),
       ];

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { type Db, MongoClient } from 'mongodb';
 import { installFerretDbCompat } from './ferretdb-compat.js';
+import { isLocalTier } from './local-tier-indexes.js';
 
 /** What kind of server answers: it decides which read consistency a reader can ask for. */
 export type Topology = 'replicaSet' | 'standalone' | 'ferretdb' | 'sharded';
@@ -38,9 +39,8 @@ export async function openDatabase(uri: string, options: { serverSelectionTimeou
 }
 
 export async function detectTopology(client: MongoClient): Promise<Topology> {
+  if (await isLocalTier(client.db())) return 'ferretdb';
   const admin = client.db().admin();
-  const info = await admin.command({ buildInfo: 1 });
-  if (typeof info.ferretdbVersion === 'string') return 'ferretdb';
   const hello = await admin.command({ hello: 1 }).catch(() => admin.command({ isMaster: 1 }));
   if (hello.msg === 'isdbgrid') return 'sharded';
   if (typeof hello.setName === 'string') return 'replicaSet';

@@ -95,7 +95,7 @@ ensure_node() {
 # `npm run compat` and the benchmark use the same binary name.
 ferretdb_stamp() {
   local src="$ROOT/tools/ferretdb"
-  { cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src/prepare-source.sh"; cat "$src"/patches/*.patch 2>/dev/null || true; } | sha256sum | cut -c1-16
+  { cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src/prepare-source.sh"; cat "$src"/patches/*.patch "$src"/libc-patches/*.patch 2>/dev/null || true; } | sha256sum | cut -c1-16
 }
 
 ensure_ferretdb() {

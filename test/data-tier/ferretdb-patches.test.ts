@@ -21,7 +21,7 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
   it('filter pushdown never loses a document and reaches the indexes; projection pushdown decodes exact fields; covered reads; writes by _id use its index', async () => {
     const out = await goTest(path.join(root, '.kura/ferretdb-src'), [
       '-run',
-      'TestPushdown|TestPartial|TestCovered|TestWritesByID',
+      'TestPushdown|TestPartial|TestCovered|TestWritesByID|TestKuraDocumentPlaceholder',
       '-v',
       './internal/backends/sqlite/',
     ]);
@@ -36,6 +36,7 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestCoveredExplain',
       'TestCoveredIndexChosen',
       'TestWritesByIDUseIndex',
+      'TestKuraDocumentPlaceholderStoresTheSameText',
     ])
       expect(out).toContain(`--- PASS: ${name}`);
   }, 300_000);
@@ -66,13 +67,18 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
     expect(out).toContain('--- PASS: TestKuraRegexCache');
   }, 300_000);
 
+  it("a statement's debug line, with whole documents in its arguments, is built only when debug logging is on", async () => {
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', '-run', 'TestKuraStatementLog', './internal/util/fsql/']);
+    expect(out).toContain('--- PASS: TestKuraStatementLogOnlyWhenDebug');
+  }, 300_000);
+
   it('lifetime tracking of iterators stays on in tests and is skipped in a release launcher', async () => {
     const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-v', '-run', 'TestKuraTrackingSwitch', './internal/util/resource/']);
     expect(out).toContain('--- PASS: TestKuraTrackingSwitch');
   }, 300_000);
 
-  it('the launcher lets reads pass writes and runs writes to one collection one at a time', async () => {
+  it("the launcher lets reads pass writes and runs writes to one collection one at a time; SQLite's memory functions keep C's semantics", async () => {
     const out = await goTest(path.join(root, 'tools/ferretdb'), ['-v', '.']);
-    for (const name of ['TestClassify', 'TestCommandLocks']) expect(out).toContain(`--- PASS: ${name}`);
+    for (const name of ['TestClassify', 'TestCommandLocks', 'TestLibcMemoryFunctions']) expect(out).toContain(`--- PASS: ${name}`);
   }, 300_000);
 });

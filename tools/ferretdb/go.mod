@@ -69,3 +69,6 @@ require (
 )
 
 replace github.com/FerretDB/FerretDB => ../../.kura/ferretdb-src
+
+// Kura: SQLite's memory functions on Go's runtime (libc-patches/, README.md)
+replace modernc.org/libc => ../../.kura/libc-src

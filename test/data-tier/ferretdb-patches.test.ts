@@ -30,6 +30,8 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestPushdownUsesIndexes',
       'TestPushdownBinary',
       'TestPushdownRangeTight',
+      'TestPushdownPathNeverMisses',
+      'TestPushdownPathUsesIndexes',
       'TestPartialSJSON',
       'TestCoveredQueries',
       'TestCoveredPlan',

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ensureLocalTierIndexes, ensureWildDuckIndexes, LOCAL_TIER_INDEXES } from '@kura/store';
+import { ensureStoreIndexes, ensureWildDuckIndexes, LOCAL_TIER_INDEXES, type Store } from '@kura/store';
 import { type Db, type Document, Double, GridFSBucket, Int32, Long, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataTier, startDataTier } from '../support/data-tier.js';
@@ -56,9 +56,9 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
     tier = await startDataTier('plans', 'plans');
     db = tier.client.db();
     // WildDuck's own index list, as WildDuck creates it at start-up
-    await ensureWildDuckIndexes(db, new Set(['messages', 'users', 'addresses']));
-    // and the local tier's own, as the MX creates them at start-up
-    await ensureLocalTierIndexes(db);
+    await ensureWildDuckIndexes(db, new Set(['messages', 'users', 'addresses', 'threads']));
+    // and Kura's own (delivery log, the local tier's), as the MX creates them at start-up; they use only the database
+    await ensureStoreIndexes({ db } as unknown as Store);
     await db.collection('kura_deliveries').insertOne({ _id: 'u:key' as unknown as ObjectId, created: new Date() });
     const docs = [
       ...Array.from({ length: 40 }, (_, i) => message(inbox, user, i + 1)),
@@ -152,9 +152,41 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
 
   it('delivery-log and recipient lookups use an index', async () => {
     await expectIndexOn('kura_deliveries', ['_id'], { _id: 'u:key' });
-    await expectIndexOn('messages', ['user'], { user, 'meta.deliveryKey': 'key', idate: { $gte: new Date(0) } });
     await expectIndexOn('addresses', ['addrview'], { addrview: 'plans@exampleorg' });
     await expectIndexOn('users', ['_id'], { _id: user });
+  });
+
+  it("the delivery log's duplicate check searches the user's key, not every message of the user", async () => {
+    const key = `key-${inbox.toHexString()}-7`;
+    const filter = { user, 'meta.deliveryKey': key, idate: { $gte: new Date(0) } };
+    const lines = await expectIndexOn('messages', ['user'], filter);
+    const context = JSON.stringify(lines);
+    // every search also narrows by the key (kura_delivery_key) or by meta being an array (kura_user_meta,
+    // patch 0470); a search by user alone, "(<expr>=?)", would read every message document of the user
+    const searches = lines.filter((l) => /detail=SEARCH /.test(l) && !/\(rowid=\?\)/.test(l));
+    for (const line of searches) {
+      expect(line, context).toMatch(/_(kura_delivery_key|kura_user_meta) \(/);
+      expect(line, context).not.toMatch(/\(<expr>=\?\)$/);
+    }
+    expect(searches.some((l) => l.includes('_kura_delivery_key (<expr>=? AND <expr>=?)')), context).toBe(true);
+    expect(searches.some((l) => l.includes('_kura_user_meta (<expr>=? AND <expr>>? AND <expr><?)')), context).toBe(true);
+    const found = await db.collection('messages').find(filter).toArray();
+    expect(found.map((m) => [m.mailbox.toHexString(), m.uid])).toEqual([[inbox.toHexString(), 7]]);
+  });
+
+  it("WildDuck's thread lookup at delivery narrows by subject, not to every thread of the user", async () => {
+    // one thread per message, as most mail arrives: the user's threads differ by subject and reference ids
+    await db.collection('threads').insertMany(
+      Array.from({ length: 60 }, (_, i) => ({ user, subject: `subject ${i % 30}`, ids: [`ref-${i}@example.org`], updated: new Date() })),
+    );
+    const filter = { user, ids: { $in: ['ref-7@example.org', 'ref-99@example.org'] }, subject: 'subject 7' };
+    const lines = await expectIndexOn('threads', ['user'], filter);
+    expect(
+      lines.some((l) => l.includes('_kura_thread_subject (<expr>=? AND <expr>=?)')),
+      JSON.stringify(lines),
+    ).toBe(true);
+    const found = await db.collection('threads').find(filter).toArray();
+    expect(found.map((t) => t.ids)).toEqual([['ref-7@example.org']]);
   });
 
   /** The explained find is read from the named index alone (patches 0300, 0430, 0450), in every branch. */
@@ -184,7 +216,7 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
   }
 
   it("FETCH's metadata and POP3's listing are read from the local tier's index alone", async () => {
-    expect(LOCAL_TIER_INDEXES.map((i) => i.index.name)).toEqual(['kura_fetch_fields', 'kura_search_fields']);
+    expect(LOCAL_TIER_INDEXES.map((i) => i.index.name)).toEqual(['kura_fetch_fields', 'kura_search_fields', 'kura_user_meta', 'kura_thread_subject']);
     // WildDuck's FETCH (FLAGS ENVELOPE BODYSTRUCTURE INTERNALDATE RFC822.SIZE) by UID range, as it pages
     const fetch = {
       _id: true,

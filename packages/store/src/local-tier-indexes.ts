@@ -15,9 +15,19 @@ import type { Db, IndexDescription } from 'mongodb';
  * header keys, `text` for BODY/TEXT, flags, dates, size, UIDs), led by the fields of a BODY/TEXT search's filter
  * (`mailbox`, `user`, `searchable`) so that each branch of the pushed-down filter can search it (patch 0450).
  *
+ * `kura_user_meta` serves the delivery log's duplicate check (`{user, 'meta.deliveryKey', idate}`, delivery-log.ts),
+ * which runs before every delivery. `meta.deliveryKey` also matches inside an array `meta` (MongoDB semantics), so
+ * the patched FerretDB pushes that equality down as three index searches (patch 0470): the key itself and an array
+ * holding it (`kura_delivery_key`), or `meta` an array (this index). Without it the check read every message
+ * document of the recipient: 1.1–1.5 s per delivery into a 2,900-message INBOX.
+ *
+ * `kura_thread_subject` serves WildDuck's thread lookup at every delivery (`{user, ids: {$in: references}, subject}`).
+ * MongoDB answers it from the multikey index on `ids`; an SQLite expression index holds each thread's whole `ids`
+ * array as one text, so that index could only narrow the search to the user's threads, and every one of them was
+ * checked (50–80 ms per delivery for a user with 3,000 threads). The subject narrows it to a few.
+ *
  * The price is paid on writes: every insert and update of a message also writes these entries, which hold copies of
- * those fields, and each of their expressions reads the stored document again (about 1.7× the cost of a write to
- * `messages`, docs/BENCHMARKS.md 2026-11-30).
+ * those fields (docs/BENCHMARKS.md, 2026-11-30: writes to `messages` about 1.7× as costly before FerretDB patch 0460).
  */
 export const LOCAL_TIER_INDEXES: Array<{ collection: string; index: IndexDescription & { name: string } }> = [
   {
@@ -64,6 +74,8 @@ export const LOCAL_TIER_INDEXES: Array<{ collection: string; index: IndexDescrip
       },
     },
   },
+  { collection: 'messages', index: { name: 'kura_user_meta', key: { user: 1, meta: 1 } } },
+  { collection: 'threads', index: { name: 'kura_thread_subject', key: { user: 1, subject: 1 } } },
 ];
 
 /** FerretDB names itself in buildInfo; MongoDB has no such field. */

@@ -15,11 +15,12 @@ import type { Db, IndexDescription } from 'mongodb';
  * header keys, `text` for BODY/TEXT, flags, dates, size, UIDs), led by the fields of a BODY/TEXT search's filter
  * (`mailbox`, `user`, `searchable`) so that each branch of the pushed-down filter can search it (patch 0450).
  *
- * `kura_user_meta` serves the delivery log's duplicate check (`{user, 'meta.deliveryKey', idate}`, delivery-log.ts),
- * which runs before every delivery. `meta.deliveryKey` also matches inside an array `meta` (MongoDB semantics), so
- * the patched FerretDB pushes that equality down as three index searches (patch 0470): the key itself and an array
- * holding it (`kura_delivery_key`), or `meta` an array (this index). Without it the check read every message
- * document of the recipient: 1.1–1.5 s per delivery into a 2,900-message INBOX.
+ * `kura_user_meta` serves the delivery log's search for a message by its delivery key (`{user, 'meta.deliveryKey',
+ * idate}`, delivery-log.ts), made for every retry of a delivery whose earlier attempt died between storing the message
+ * and recording it (after an MX crash, one per message in flight). `meta.deliveryKey` also matches inside an array
+ * `meta` (MongoDB semantics), so the patched FerretDB pushes that equality down as three index searches (patch 0470):
+ * the key itself and an array holding it (`kura_delivery_key`), or `meta` an array (this index). Without it the
+ * search read every message document of the recipient: 1.1–1.5 s per such retry into a 2,900-message INBOX.
  *
  * `kura_thread_subject` serves WildDuck's thread lookup at every delivery (`{user, ids: {$in: references}, subject}`).
  * MongoDB answers it from the multikey index on `ids`; an SQLite expression index holds each thread's whole `ids`

@@ -32,6 +32,7 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
       'TestPushdownRangeTight',
       'TestPushdownPathNeverMisses',
       'TestPushdownPathUsesIndexes',
+      'TestPushdownByIDAlone',
       'TestPartialSJSON',
       'TestCoveredQueries',
       'TestCoveredPlan',

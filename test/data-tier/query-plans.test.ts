@@ -168,17 +168,25 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
       expect(line, context).toMatch(/_(kura_delivery_key|kura_user_meta) \(/);
       expect(line, context).not.toMatch(/\(<expr>=\?\)$/);
     }
-    expect(searches.some((l) => l.includes('_kura_delivery_key (<expr>=? AND <expr>=?)')), context).toBe(true);
-    expect(searches.some((l) => l.includes('_kura_user_meta (<expr>=? AND <expr>>? AND <expr><?)')), context).toBe(true);
+    expect(
+      searches.some((l) => l.includes('_kura_delivery_key (<expr>=? AND <expr>=?)')),
+      context,
+    ).toBe(true);
+    expect(
+      searches.some((l) => l.includes('_kura_user_meta (<expr>=? AND <expr>>? AND <expr><?)')),
+      context,
+    ).toBe(true);
     const found = await db.collection('messages').find(filter).toArray();
     expect(found.map((m) => [m.mailbox.toHexString(), m.uid])).toEqual([[inbox.toHexString(), 7]]);
   });
 
   it("WildDuck's thread lookup at delivery narrows by subject, not to every thread of the user", async () => {
     // one thread per message, as most mail arrives: the user's threads differ by subject and reference ids
-    await db.collection('threads').insertMany(
-      Array.from({ length: 60 }, (_, i) => ({ user, subject: `subject ${i % 30}`, ids: [`ref-${i}@example.org`], updated: new Date() })),
-    );
+    await db
+      .collection('threads')
+      .insertMany(
+        Array.from({ length: 60 }, (_, i) => ({ user, subject: `subject ${i % 30}`, ids: [`ref-${i}@example.org`], updated: new Date() })),
+      );
     const filter = { user, ids: { $in: ['ref-7@example.org', 'ref-99@example.org'] }, subject: 'subject 7' };
     const lines = await expectIndexOn('threads', ['user'], filter);
     expect(
@@ -216,7 +224,12 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)('local data tier: query plans an
   }
 
   it("FETCH's metadata and POP3's listing are read from the local tier's index alone", async () => {
-    expect(LOCAL_TIER_INDEXES.map((i) => i.index.name)).toEqual(['kura_fetch_fields', 'kura_search_fields', 'kura_user_meta', 'kura_thread_subject']);
+    expect(LOCAL_TIER_INDEXES.map((i) => i.index.name)).toEqual([
+      'kura_fetch_fields',
+      'kura_search_fields',
+      'kura_user_meta',
+      'kura_thread_subject',
+    ]);
     // WildDuck's FETCH (FLAGS ENVELOPE BODYSTRUCTURE INTERNALDATE RFC822.SIZE) by UID range, as it pages
     const fetch = {
       _id: true,

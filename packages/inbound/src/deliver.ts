@@ -1,4 +1,4 @@
-import { deliverToInbox, TemporaryStoreError, withTimeout } from '@kura/store';
+import { deliverToInbox, type SharedParse, TemporaryStoreError, withTimeout } from '@kura/store';
 import { ObjectId } from 'mongodb';
 import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
@@ -35,8 +35,8 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
     const started = Date.now();
     const fingerprint = (txn.notes[FINGERPRINT] as string | undefined) ?? messageFingerprint(txn, raw);
     const lane = laneFor(raw.length);
-    // Parsed once for WildDuck's filter handling, shared by every recipient of the message.
-    const parsed = {};
+    // Parsed once, shared by every recipient of the message and by filtering and storing each copy.
+    const parsed: SharedParse = {};
     // Lane wait, then one delivery budget for every copy: the phase ends within hookTimeouts().queue.
     // Past the deadline no further copy is started, so a 451 leaves no delivery running behind it.
     const storeAll = async (deadline: number) => {
@@ -59,6 +59,7 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
           junk: txn.notes[JUNK] === true,
           duplicateWindowMs: smtp.duplicateWindowMs,
           place: placeWithFilters(job, outcome),
+          parsed,
         });
         const what = receipt.dropped ? 'deleted by a filter' : receipt.duplicate ? 'already stored by an earlier attempt' : 'stored';
         connection.loginfo(

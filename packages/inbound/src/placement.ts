@@ -1,4 +1,4 @@
-import { decideDelivery, type Placement, queueForwards, type Store } from '@kura/store';
+import { decideDelivery, type Placement, queueForwards, type SharedParse, type Store } from '@kura/store';
 import type { ObjectId } from 'mongodb';
 import { inboundForwardJob } from './forward.js';
 import type { HarakaConnection, HarakaTransaction } from './haraka.js';
@@ -16,8 +16,8 @@ export interface PlacementJob {
   recipient: string;
   userId: ObjectId;
   deliveryKey?: string;
-  /** The message as the filter handling parsed it, shared by every recipient of the transaction. */
-  parsed: { mimeTree?: unknown; maildata?: unknown };
+  /** The message as parsed once for the transaction, shared by every recipient and step (filters, storing). */
+  parsed: SharedParse;
 }
 
 /** What the filters decided, for what follows the stored copy (auto-reply, log line). */

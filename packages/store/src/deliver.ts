@@ -3,6 +3,7 @@ import type { Store } from './connect.js';
 import { ensureDeliveryLogIndexes, previousDelivery, recordPending, recordStored } from './delivery-log.js';
 import { TemporaryStoreError, withTimeout } from './errors.js';
 import type { MailboxTarget } from './filters.js';
+import { preparedCopy, type SharedParse } from './parsed-message.js';
 
 /** Where and how to store the copy, as the user's filters decided; `drop` stores none. */
 export interface Placement {
@@ -39,6 +40,8 @@ export interface DeliveryRequest {
    * placement and queue any forwards there. Failing fails the delivery (4xx).
    */
   place?: () => Promise<Placement>;
+  /** The transaction's shared parse (filters.ts): storing then parses nothing again. */
+  parsed?: SharedParse;
 }
 
 export interface DeliveryReceipt {
@@ -78,6 +81,7 @@ export async function deliverToInbox(store: Store, request: DeliveryRequest): Pr
     return { ...receipt, duplicate: false, dropped: true };
   }
   const target = placement?.target ?? (request.junk ? { specialUse: '\\Junk' } : { path: 'INBOX' });
+  const prepared = request.parsed ? await preparedCopy(store, request.raw, request.parsed) : {};
   const { data } = await temporary(
     store.messages.addAsync({
       user: request.userId,
@@ -89,6 +93,7 @@ export async function deliverToInbox(store: Store, request: DeliveryRequest): Pr
       // A copy: for a user with encryptMessages, WildDuck encrypts and then zero-fills the buffer it was given,
       // which would blank the message for the transaction's other recipients, forwards and auto-replies.
       raw: Buffer.from(request.raw),
+      ...prepared,
       meta: {
         source: 'MX',
         from: request.envelopeFrom,

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { ObjectId } from 'mongodb';
 import type { Store } from './connect.js';
+import { type SharedParse, sourceTree } from './parsed-message.js';
 import { createFilterHandler, type WildDuckMessageHandler } from './wildduck.js';
 
 /** Where WildDuck's filter handling puts a message: a path, a special-use folder, or a mailbox by id. */
@@ -46,10 +47,9 @@ export interface FilterRequest {
   log?: (entry: Record<string, unknown>) => void;
   /**
    * The parsed message, shared by the recipients of one transaction (as haraka-plugin-wildduck
-   * shares it): empty before the first, filled by it, reused by the others, so the message is
-   * parsed for the filters once, not once per recipient.
+   * shares it) and with storing the copy: the message is parsed once, not once per recipient and step.
    */
-  parsed?: { mimeTree?: unknown; maildata?: unknown };
+  parsed?: SharedParse;
 }
 
 /**
@@ -102,7 +102,12 @@ export async function decideDelivery(store: Store, request: FilterRequest): Prom
     recipient: request.recipient,
     chunks: [request.raw],
     chunklen: request.raw.length,
-    ...(request.parsed?.mimeTree ? { mimeTree: request.parsed.mimeTree, maildata: request.parsed.maildata } : {}),
+    // the first recipient's filter handling copies the source tree (WildDuck copies a tree it is given)
+    ...(request.parsed?.mimeTree
+      ? { mimeTree: request.parsed.mimeTree, maildata: request.parsed.maildata }
+      : request.parsed
+        ? { mimeTree: sourceTree(store, request.raw, request.parsed) }
+        : {}),
     meta: { spamAction: request.spamAction },
     // Kura's own auto-replies (RFC 3834 rules) run after the copy is stored.
     disableAutoreply: true,

@@ -59,6 +59,7 @@ export {
   retryOutbound,
 } from './outbound-admin.js';
 export { holdSender, isHeld, listHolds, releaseSender, type SenderHold } from './outbound-holds.js';
+export { copyMimeTree, type MimeNode, type SharedParse } from './parsed-message.js';
 export { lookupRecipient, type RecipientLookup } from './recipients.js';
 export { checkSendRate, refundSendRate, type SendLimits, type SendRateVerdict } from './send-limits.js';
 export { Srs, SrsError, type SrsOptions } from './srs.js';

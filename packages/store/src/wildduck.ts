@@ -11,11 +11,15 @@ import type { Db } from 'mongodb';
 
 export interface WildDuckMessageHandler {
   addAsync(options: Record<string, unknown>): Promise<{ status: string; data: AddedMessage }>;
+  /** What addAsync derives from a message (id, dates, envelope, body structure…); given as `prepared`, it is not parsed again. */
+  prepareMessageAsync(options: { mimeTree: unknown }): Promise<Record<string, unknown>>;
   counters: unknown;
   /** Rebuilds a stored message's bytes from its MIME tree (what IMAP FETCH BODY[] sends). */
   indexer: {
     rebuild(mimeTree: unknown, textOnly: boolean): { value: NodeJS.ReadableStream; expectedLength: number };
     parseMimeTree(rfc822: Buffer): unknown;
+    /** Text, HTML and attachment nodes of a MIME tree (what addAsync stores); refers to the tree's own nodes. */
+    getMaildata(mimeTree: unknown): unknown;
   };
   notifier: unknown;
   /** GridFS storage holds a Redis lock whose subscriber connection is its own. */

@@ -45,37 +45,18 @@ func classify(message []byte) command {
 	if len(message) < 16 {
 		return exclusive
 	}
-	if opCode(message) != opMsg || len(message) < 21 {
+	if opCode(message) != opMsg {
 		// legacy OP_QUERY is only the driver's first handshake
 		if opCode(message) == opQuery {
 			return command{access: accessRead}
 		}
 		return exclusive
 	}
-	end := len(message)
-	if binary.LittleEndian.Uint32(message[16:20])&1 != 0 { // checksumPresent
-		end -= 4
+	body := commandBody(message)
+	if body == nil {
+		return exclusive
 	}
-	for i := 20; i < end; {
-		kind := message[i]
-		i++
-		if i+4 > end {
-			return exclusive
-		}
-		size := int(binary.LittleEndian.Uint32(message[i : i+4]))
-		if size < 5 || i+size > end {
-			return exclusive
-		}
-		if kind == 1 { // document sequence
-			i += size
-			continue
-		}
-		if kind != 0 {
-			return exclusive
-		}
-		return classifyBody(message[i : i+size])
-	}
-	return exclusive
+	return classifyBody(body)
 }
 
 func classifyBody(doc []byte) command {

@@ -16,7 +16,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -93,6 +95,15 @@ func run(listen, dataDir, logLevel string) error {
 	defer stop()
 
 	proxy := &serializer{backendNetwork: "unix", backendAddress: socket, logger: logger}
+
+	// The slow-command log (slowlog.go): KURA_FERRETDB_SLOW_MS=N, JSON lines on standard error, whatever --log-level.
+	if v := os.Getenv("KURA_FERRETDB_SLOW_MS"); v != "" {
+		ms, err := strconv.Atoi(v)
+		if err != nil || ms < 0 {
+			return fmt.Errorf("KURA_FERRETDB_SLOW_MS %q: a number of milliseconds (0 logs every command)", v)
+		}
+		proxy.slow = &slowLog{after: time.Duration(ms) * time.Millisecond, logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	}
 	proxyDone := make(chan error, 1)
 	go func() { proxyDone <- proxy.serve(ctx, ln) }()
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 )
 
 // FerretDB 1.24 runs an update as read, modify, write without isolation, so
@@ -25,6 +26,7 @@ type serializer struct {
 	backendAddress string
 	logger         *slog.Logger
 	locks          commandLocks
+	slow           *slowLog // nil: off
 }
 
 const (
@@ -82,6 +84,8 @@ func (s *serializer) handle(client net.Conn) {
 func (s *serializer) roundTrip(backend net.Conn, request []byte) ([][]byte, error) {
 	unlock := s.locks.acquire(classify(request))
 	defer unlock()
+	started := time.Now()
+	defer func() { s.slow.record(request, time.Since(started)) }()
 	if _, err := backend.Write(request); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,7 @@ export async function preparedCopy(
   shared: SharedParse,
 ): Promise<{ prepared: Record<string, unknown>; maildata: unknown }> {
   const tree = copyMimeTree(sourceTree(store, raw, shared));
-  const maildata = store.messages.indexer.getMaildata(tree);
-  return { prepared: await store.messages.prepareMessageAsync({ mimeTree: tree }), maildata };
+  // in addAsync's order: getMaildata changes the tree (the source moves into it or into GridFS's list)
+  const prepared = await store.messages.prepareMessageAsync({ mimeTree: tree });
+  return { prepared, maildata: store.messages.indexer.getMaildata(tree) };
 }

@@ -24,7 +24,7 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '2500' },
     ops: { type: 'string', default: '200' },
     bytes: { type: 'string', default: '4000' },
-    /** Drop the local tier's own read indexes (kura_fetch_fields, kura_search_fields) after start: their write cost. */
+    /** Drop the local tier's own indexes (LOCAL_TIER_INDEXES) after start: their write cost. */
     'without-local-indexes': { type: 'boolean', default: false },
   },
 });

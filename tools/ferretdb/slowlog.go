@@ -33,7 +33,7 @@ type commandShape struct {
 }
 
 // shapeOf reads the command name, its collection (a string first value) and the top-level field names of the
-// filter (find, count, delete statements: filter, query, q) and the projection (projection, fields).
+// filter (filter, query; the first statement's q for update and delete) and the projection (projection, fields).
 func shapeOf(message []byte) commandShape {
 	var s commandShape
 	body := commandBody(message)
@@ -50,16 +50,37 @@ func shapeOf(message []byte) commandShape {
 			}
 			return
 		}
-		if kind != 0x03 {
-			return
-		}
-		switch name {
-		case "filter", "query", "q":
+		switch {
+		case kind == 0x03 && (name == "filter" || name == "query" || name == "q"):
 			s.filter = fieldNames(value)
-		case "projection", "fields":
+		case kind == 0x03 && (name == "projection" || name == "fields"):
 			s.projection = fieldNames(value)
+		case kind == 0x04 && (name == "updates" || name == "deletes"):
+			// update and delete carry their filters in statements: the first one's
+			first := true
+			eachElement(value, func(kind byte, _ string, statement []byte) {
+				if first && kind == 0x03 {
+					s.filter = statementFilter(statement)
+				}
+				first = false
+			})
 		}
 	})
+	// drivers may send the statements as a document sequence instead
+	if s.filter == nil && (s.name == "update" || s.name == "delete") {
+		eachSection(message, func(kind byte, payload []byte) {
+			if kind != 1 || s.filter != nil {
+				return
+			}
+			nameEnd := bytes.IndexByte(payload, 0)
+			if nameEnd < 0 {
+				return
+			}
+			if statement, _ := nextDocument(payload[nameEnd+1:]); statement != nil {
+				s.filter = statementFilter(statement)
+			}
+		})
+	}
 	return s
 }
 
@@ -71,8 +92,20 @@ func fieldNames(doc []byte) []string {
 
 // commandBody returns an OP_MSG's body document (its kind-0 section), or nil.
 func commandBody(message []byte) []byte {
+	var body []byte
+	eachSection(message, func(kind byte, payload []byte) {
+		if kind == 0 && body == nil {
+			body = payload
+		}
+	})
+	return body
+}
+
+// eachSection calls f for each section of an OP_MSG: kind 0 with the body document, kind 1 with the document
+// sequence's identifier and documents (after its length). It stops at anything malformed.
+func eachSection(message []byte, f func(kind byte, payload []byte)) {
 	if len(message) < 21 || opCode(message) != opMsg {
-		return nil
+		return
 	}
 	end := len(message)
 	if binary.LittleEndian.Uint32(message[16:20])&1 != 0 { // checksumPresent
@@ -82,18 +115,42 @@ func commandBody(message []byte) []byte {
 		kind := message[i]
 		i++
 		if i+4 > end {
-			return nil
+			return
 		}
 		size := int(binary.LittleEndian.Uint32(message[i : i+4]))
 		if size < 5 || i+size > end {
-			return nil
+			return
 		}
 		if kind == 0 {
-			return message[i : i+size]
+			f(kind, message[i:i+size])
+		} else {
+			f(kind, message[i+4:i+size])
 		}
 		i += size
 	}
-	return nil
+}
+
+// statementFilter returns the field names of an update or delete statement's q, or nil.
+func statementFilter(statement []byte) []string {
+	var filter []string
+	eachElement(statement, func(kind byte, name string, q []byte) {
+		if kind == 0x03 && name == "q" {
+			filter = fieldNames(q)
+		}
+	})
+	return filter
+}
+
+// nextDocument splits the first BSON document off a run of documents.
+func nextDocument(b []byte) (doc, rest []byte) {
+	if len(b) < 5 {
+		return nil, nil
+	}
+	n := int(int32(binary.LittleEndian.Uint32(b[:4])))
+	if n < 5 || n > len(b) {
+		return nil, nil
+	}
+	return b[:n], b[n:]
 }
 
 // eachElement calls f for each element of a BSON document, in order, and stops at anything malformed.

@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
+
+// array marks an encoded document as a BSON array value.
+type array []byte
 
 // element encodes one BSON element; value is a string, an int32, a bool, a [12]byte ObjectId or a document.
 func element(name string, value any) []byte {
@@ -36,12 +40,26 @@ func element(name string, value any) []byte {
 		b = append(b, 0x07)
 		b = append(append(b, name...), 0)
 		b = append(b, v[:]...)
+	case array: // an encoded array
+		b = append(b, 0x04)
+		b = append(append(b, name...), 0)
+		b = append(b, v...)
 	case []byte: // an encoded document
 		b = append(b, 0x03)
 		b = append(append(b, name...), 0)
 		b = append(b, v...)
 	}
 	return b
+}
+
+// arrayOf encodes documents as a BSON array element's value (keys "0", "1", …).
+func arrayOf(docs ...[]byte) []byte {
+	var elements [][]byte
+	for i, d := range docs {
+		e := append([]byte{0x03}, strconv.Itoa(i)...)
+		elements = append(elements, append(append(e, 0), d...))
+	}
+	return document(elements...)
 }
 
 func document(elements ...[]byte) []byte {
@@ -76,6 +94,30 @@ func TestSlowCommandLog(t *testing.T) {
 	want := commandShape{name: "find", collection: "messages", filter: []string{"_id", "mailbox", "uid"}, projection: []string{"mimeTree", "size"}}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("shape %+v, want %+v", s, want)
+	}
+
+	// update: the first statement's filter
+	update := opMsgWith(document(
+		element("update", "messages"),
+		element("updates", array(arrayOf(document(
+			element("q", document(element("mailbox", [12]byte{4}), element("uid", int32(7)))),
+			element("u", document(element("$set", document(element("seen", true))))),
+		), document(element("q", document(element("other", int32(1)))))))),
+		element("$db", "kura"),
+	))
+	if s := shapeOf(update); s.name != "update" || s.collection != "messages" || !reflect.DeepEqual(s.filter, []string{"mailbox", "uid"}) {
+		t.Fatalf("update: %+v", s)
+	}
+
+	// the same statements as a document sequence (kind 1 section), as drivers may send them
+	sequence := opMsgWith(document(element("delete", "threads"), element("$db", "kura")))
+	statement := document(element("q", document(element("user", [12]byte{5}), element("updated", int32(1)))), element("limit", int32(0)))
+	section := binary.LittleEndian.AppendUint32([]byte{1}, uint32(4+len("deletes\x00")+len(statement)))
+	section = append(append(section, "deletes\x00"...), statement...)
+	sequence = append(sequence, section...)
+	binary.LittleEndian.PutUint32(sequence[:4], uint32(len(sequence)))
+	if s := shapeOf(sequence); s.name != "delete" || s.collection != "threads" || !reflect.DeepEqual(s.filter, []string{"user", "updated"}) {
+		t.Fatalf("delete with a document sequence: %+v", s)
 	}
 
 	// a command without a filter, and garbage

@@ -81,7 +81,10 @@ export async function deliverToInbox(store: Store, request: DeliveryRequest): Pr
     return { ...receipt, duplicate: false, dropped: true };
   }
   const target = placement?.target ?? (request.junk ? { specialUse: '\\Junk' } : { path: 'INBOX' });
-  const prepared = request.parsed ? await preparedCopy(store, request.raw, request.parsed) : {};
+  // inside the store's time budget and error mapping, as when addAsync parsed the message itself
+  const prepared = request.parsed
+    ? await temporary(preparedCopy(store, request.raw, request.parsed), request.timeoutMs, 'storing the message')
+    : {};
   const { data } = await temporary(
     store.messages.addAsync({
       user: request.userId,

@@ -55,8 +55,15 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
   }, 300_000);
 
   it('find, aggregate and getMore batches stay within 16 MiB and lose no document', async () => {
-    const out = await goTest(path.join(root, '.kura/ferretdb-src'), ['-run', 'TestBatchesCappedBySize', '-v', './internal/handler/']);
+    const out = await goTest(path.join(root, '.kura/ferretdb-src'), [
+      '-run',
+      'TestBatchesCappedBySize|TestKuraGetMoreDefaultBatch',
+      '-v',
+      './internal/handler/',
+    ]);
     expect(out).toContain('--- PASS: TestBatchesCappedBySize');
+    // a getMore naming no batch size fills its reply (up to 16 MiB), as MongoDB's does
+    expect(out).toContain('--- PASS: TestKuraGetMoreDefaultBatch');
   }, 300_000);
 
   it('the direct sjson decoder gives exactly what the encoding/json one gives, or leaves the text to it', async () => {

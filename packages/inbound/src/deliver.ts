@@ -4,9 +4,10 @@ import { maybeAutoReply } from './autoreply.js';
 import { codes, dsn } from './codes.js';
 import { deliveryKey, messageFingerprint } from './fingerprint.js';
 import { forwardedAddresses, queueForwardedAddresses } from './forwarded-addresses.js';
-import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import type { HarakaConnection, Next } from './haraka.js';
 import { Lane, LaneTimeoutError } from './lanes.js';
 import { FINGERPRINT, JUNK } from './loops.js';
+import { messageBytes } from './message-bytes.js';
 import { deliverySeconds, messageVerdicts, trackLane } from './metrics.js';
 import { type PlacementOutcome, placeWithFilters } from './placement.js';
 import { ACCEPTED } from './recipients.js';
@@ -29,7 +30,8 @@ export async function deliverMessage(plugin: unknown, next: Next, connection: Ha
   if (recipients.length + srsReturns.length + forwarded.length === 0) return next();
 
   try {
-    const raw = await readMessage(txn);
+    // the message exactly as received (dot-unstuffed, CRLF line endings), trace headers included
+    const raw = await messageBytes(txn);
     const store = await getStore();
     const { smtp } = inboundConfig();
     const started = Date.now();
@@ -121,8 +123,3 @@ function laneFor(bytes: number): Lane {
 
 const directLane = new Lane({ name: 'small', concurrency: Number.POSITIVE_INFINITY, bytesInFlight: Number.POSITIVE_INFINITY });
 trackLane(directLane);
-
-/** The message exactly as received (dot-unstuffed, CRLF line endings), trace headers included. */
-function readMessage(txn: HarakaTransaction): Promise<Buffer> {
-  return new Promise((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
-}

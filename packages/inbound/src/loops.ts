@@ -3,6 +3,7 @@ import { countRepeat, LOOP_HEADER, withTimeout } from '@kura/store';
 import { codes, dsn } from './codes.js';
 import { loopFingerprint, messageFingerprint } from './fingerprint.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
+import { messageBytes } from './message-bytes.js';
 import { messageVerdicts, scanVerdicts } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { scanMessage } from './scanner.js';
@@ -61,7 +62,7 @@ export async function checkMessage(plugin: unknown, next: Next, connection: Hara
     return next(codes.DENY, dsn.create(554, `A header line is ${longest} bytes long; the limit is ${smtp.maxHeaderLineBytes}`, 6, 0));
   }
 
-  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  const raw = await messageBytes(txn);
   // Before the scanner adds its header: the fingerprint covers only what the sender sent.
   txn.notes[FINGERPRINT] = messageFingerprint(txn, raw);
   const scan = await applyScanner(txn, raw);

@@ -3,6 +3,7 @@ import { codes, dsn } from './codes.js';
 import { checkBlocklists } from './dnsbl.js';
 import type { HarakaConnection, HarakaTransaction, Next } from './haraka.js';
 import { JUNK } from './loops.js';
+import { messageBytes } from './message-bytes.js';
 import { messageVerdicts, scanVerdicts } from './metrics.js';
 import { ACCEPTED } from './recipients.js';
 import { type SpamVerdict, scanWithRspamd, symbolList } from './rspamd.js';
@@ -51,7 +52,7 @@ export async function judgeMessage(plugin: unknown, next: Next, connection: Clie
   const txn = connection.transaction;
   if (!txn) return next();
   const config = inboundConfig();
-  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data({ line_endings: '\r\n' }, resolve));
+  const raw = await messageBytes(txn);
 
   const auth = config.trust.authentication.enabled ? await authenticateMessage(config, connection, txn, raw) : undefined;
   const scan = rspamdActive() ? await scanWithRspamd(config, raw, envelopeOf(connection, txn)) : undefined;

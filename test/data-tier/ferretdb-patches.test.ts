@@ -87,9 +87,9 @@ describe.skipIf(!process.env.KURA_FERRETDB_BIN)("Kura's FerretDB patches (go tes
     expect(out).toContain('--- PASS: TestKuraTrackingSwitch');
   }, 300_000);
 
-  it("the launcher lets reads pass writes and runs writes to one collection one at a time; SQLite's memory functions keep C's semantics", async () => {
+  it("the launcher lets reads pass writes and runs writes to one collection one at a time; SQLite's memory functions keep C's semantics; its collector settings yield to the operator's", async () => {
     const out = await goTest(path.join(root, 'tools/ferretdb'), ['-v', '.']);
-    for (const name of ['TestClassify', 'TestCommandLocks', 'TestLibcMemoryFunctions', 'TestSlowCommandLog'])
+    for (const name of ['TestClassify', 'TestCommandLocks', 'TestLibcMemoryFunctions', 'TestSlowCommandLog', 'TestKuraGCSettings'])
       expect(out).toContain(`--- PASS: ${name}`);
   }, 300_000);
 });

@@ -36,6 +36,8 @@ func main() {
 }
 
 func run(listen, dataDir, logLevel string) error {
+	gcPercent, memoryLimit := tuneGC()
+
 	if dataDir == "" {
 		return fmt.Errorf("--data-dir is required")
 	}
@@ -107,7 +109,7 @@ func run(listen, dataDir, logLevel string) error {
 	proxyDone := make(chan error, 1)
 	go func() { proxyDone <- proxy.serve(ctx, ln) }()
 
-	logger.Info("ferretdb-kura listening", "listen", listen, "data", abs)
+	logger.Info("ferretdb-kura listening", "listen", listen, "data", abs, "gc_percent", gcPercent, "memory_limit", memoryLimit)
 	if err := f.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
